@@ -1,0 +1,41 @@
+/*
+ * catalog.h: a worker's cache of compiled endpoints for the registry
+ * generation it last saw.  Every lookup opens a short read transaction,
+ * reads the generation, and drops the whole cache when it changed, so a
+ * reload is served by the next request without restarting the worker.
+ * Records are decoded only on a cache miss.
+ */
+#ifndef SY_CATALOG_H
+#define SY_CATALOG_H
+
+#include <stdint.h>
+
+struct registry;
+struct sy_endpoint;
+
+enum catalog_status {
+	CATALOG_OK = 0,
+	CATALOG_NO_PROJECT,
+	CATALOG_NO_SERVICE,
+	CATALOG_NO_ENDPOINT,
+	CATALOG_ERROR
+};
+
+struct catalog;
+
+/* reg is borrowed and must outlive the catalog. */
+struct catalog		*catalog_new(struct registry *reg);
+void			 catalog_free(struct catalog *);
+
+/*
+ * Find the endpoint.  On CATALOG_OK *out is a new reference (caller
+ * releases it with endpoint_unref).  Names are NUL-terminated.
+ */
+enum catalog_status	 catalog_lookup(struct catalog *, const char *project,
+			    const char *service, const char *endpoint,
+			    struct sy_endpoint **out);
+
+/* The generation of the last lookup (0 before any). */
+uint64_t		 catalog_generation(const struct catalog *);
+
+#endif

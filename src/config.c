@@ -1,0 +1,1118 @@
+/*
+ * config.c: the configuration file (SPEC section 3).  The file is parsed
+ * with json-c in strict mode, and every problem is collected with its
+ * JSON path instead of stopping at the first, so that one "switchyard -t"
+ * shows them all.  The "server" section is closed: an unknown member
+ * there is a typo, and an error.  The "projects" tree has Space Cloud's
+ * shape and is open: members switchyard does not know are ignored, so
+ * that Space Cloud configs load unchanged.
+ *
+ * A valid file gives a struct sy_server with every default filled in
+ * (JSON null for a member means its default, or "off" where the member
+ * can be off), and the compiled registry: one record per project,
+ * service and endpoint (endpoint.c writes the endpoint records), sorted
+ * by key because LMDB appends sorted keys fastest.  A file with any
+ * problem gives nothing at all, so a reload never applies half a config.
+ * This runs in the master only, so allocations abort on failure.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "endpoint.h"
+#include "log.h"
+#include "util.h"
+
+#define CF_JSON_FLAGS \
+	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define CF_MAX_FILE	(64 * 1024 * 1024)
+/* a name's length limit keeps "E/p/s/e" under LMDB's 511-byte keys */
+#define CF_MAX_NAME	128
+#define CF_MAX_SECONDS	86400.0
+
+struct cf_state {
+	struct sy_config	*cf;
+	struct syerrs		*errs;
+	size_t			 cap;	/* room in cf->ents */
+};
+
+typedef void	 cf_member_fn(struct sy_server *, struct json_object *,
+		    const char *, struct syerrs *);
+
+/* How a member of "server" is checked and stored. */
+enum cf_kind {
+	CF_FN,		/* by fn */
+	CF_STR,		/* a non-empty string */
+	CF_STR_NULL,	/* a non-empty string, or null for "off" */
+	CF_SIZE,	/* a positive integer */
+	CF_SECS,	/* seconds, 0 or more */
+	CF_SECS_POS,	/* seconds, more than 0 */
+	CF_OBJ		/* an object with the members in sub */
+};
+
+struct cf_member {
+	const char		*name;
+	enum cf_kind		 kind;
+	size_t			 off;	/* in struct sy_server */
+	cf_member_fn		*fn;
+	const struct cf_member	*sub;
+	size_t			 nsub;
+};
+
+#define CF_M(name, kind, field) \
+	{ name, kind, offsetof(struct sy_server, field), NULL, NULL, 0 }
+#define CF_F(name, fn)	{ name, CF_FN, 0, fn, NULL, 0 }
+#define CF_O(name, tab) \
+	{ name, CF_OBJ, 0, NULL, tab, sizeof(tab) / sizeof(tab[0]) }
+
+static void	 cf_members(struct sy_server *, struct json_object *,
+		    const char *, const struct cf_member *, size_t,
+		    struct syerrs *);
+
+/*
+ * Small helpers.
+ */
+
+static char * __attribute__((format(printf, 1, 2)))
+cf_pathf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return (xstrdup(fmt));
+	s = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return (s);
+}
+
+/* Report a problem at base.member. */
+static void
+cf_err_member(struct syerrs *errs, const char *base, const char *member,
+    const char *msg)
+{
+	char	*path;
+
+	path = cf_pathf("%s.%s", base, member);
+	syerrs_add(errs, path, "%s", msg);
+	free(path);
+}
+
+/* Member key of v, or NULL when it is missing or JSON null. */
+static struct json_object *
+cf_get(struct json_object *v, const char *key)
+{
+	struct json_object	*m;
+
+	if (!json_object_object_get_ex(v, key, &m))
+		return (NULL);
+	return (m);
+}
+
+static int
+cf_is_object(struct json_object *v)
+{
+	return (json_object_is_type(v, json_type_object));
+}
+
+/* A string without NUL bytes (json-c strings may hold them). */
+static const char *
+cf_str(struct json_object *v)
+{
+	const char	*s;
+
+	if (!json_object_is_type(v, json_type_string))
+		return (NULL);
+	s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return (NULL);
+	return (s);
+}
+
+static int
+cf_has_space(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
+			return (1);
+	return (0);
+}
+
+static void
+cf_strv_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int
+cf_strv_equal(char **a, size_t na, char **b, size_t nb)
+{
+	size_t	i;
+
+	if (na != nb)
+		return (0);
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return (0);
+	return (1);
+}
+
+static int
+cf_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+/*
+ * The "server" section.  Each member handler gets the value (NULL for
+ * JSON null) and its path, and leaves the default alone on error.
+ */
+
+/* A non-empty string; with nullable, null sets NULL. */
+static void
+cf_set_string(struct json_object *v, const char *path, int nullable,
+    char **out, struct syerrs *errs)
+{
+	const char	*s;
+
+	if (v == NULL && nullable) {
+		free(*out);
+		*out = NULL;
+		return;
+	}
+	if (v == NULL)
+		return;
+	if ((s = cf_str(v)) == NULL || *s == '\0') {
+		syerrs_add(errs, path, "must be a non-empty string%s",
+		    nullable ? " or null" : "");
+		return;
+	}
+	free(*out);
+	*out = xstrdup(s);
+}
+
+/* 0 and *out when v is a number in [min, max] (min excluded if open). */
+static int
+cf_number(struct json_object *v, double min, int open, double max,
+    double *out)
+{
+	double	d;
+
+	if (!json_object_is_type(v, json_type_int) &&
+	    !json_object_is_type(v, json_type_double))
+		return (-1);
+	d = json_object_get_double(v);
+	if (!isfinite(d) || d < min || (open && d == min) || d > max)
+		return (-1);
+	*out = d;
+	return (0);
+}
+
+/* 0 and *out when v is an integer in [min, max]. */
+static int
+cf_integer(struct json_object *v, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t	i;
+
+	if (!json_object_is_type(v, json_type_int))
+		return (-1);
+	i = json_object_get_int64(v);
+	if (i < min || i > max)
+		return (-1);
+	*out = i;
+	return (0);
+}
+
+/*
+ * Why a listen address is bad, or NULL: "host:port", "[v6]:port",
+ * ":port" or "*:port".
+ */
+static const char *
+cf_listen_problem(const char *s)
+{
+	const char	*colon, *p, *close;
+	char		 v6[INET6_ADDRSTRLEN + 1];
+	struct in6_addr	 a6;
+	long		 port = 0;
+
+	if (s[0] == '[') {
+		if ((close = strchr(s, ']')) == NULL ||
+		    (size_t)(close - s - 1) >= sizeof(v6))
+			return ("bad IPv6 address");
+		memcpy(v6, s + 1, close - s - 1);
+		v6[close - s - 1] = '\0';
+		if (inet_pton(AF_INET6, v6, &a6) != 1)
+			return ("bad IPv6 address");
+		if (*(colon = close + 1) != ':')
+			return ("missing \":port\"");
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return ("missing \":port\"");
+		if (memchr(s, ':', colon - s) != NULL)
+			return ("an IPv6 address must be in brackets, as in "
+			    "\"[::1]:4122\"");
+		/* ":port" and "*:port" are every address */
+		p = colon == s + 1 && s[0] == '*' ? colon : s;
+		for (; p < colon; p++)
+			if (!((*p >= 'a' && *p <= 'z') ||
+			    (*p >= 'A' && *p <= 'Z') ||
+			    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-'))
+				return ("bad character in the host");
+	}
+	for (p = colon + 1; *p >= '0' && *p <= '9' && p - colon <= 5; p++)
+		port = port * 10 + (*p - '0');
+	if (*p != '\0' || p == colon + 1 || port < 1 || port > 65535)
+		return ("the port must be from 1 to 65535");
+	return (NULL);
+}
+
+static int
+cf_listen_ok(struct json_object *v, const char *path, struct syerrs *errs)
+{
+	const char	*s, *why;
+
+	if ((s = cf_str(v)) == NULL) {
+		syerrs_add(errs, path, "must be a string such as "
+		    "\"127.0.0.1:4122\"");
+		return (0);
+	}
+	if ((why = cf_listen_problem(s)) != NULL) {
+		syerrs_add(errs, path, "bad address \"%s\": %s (expected "
+		    "\"host:port\", \"[ipv6]:port\" or \":port\")", s, why);
+		return (0);
+	}
+	return (1);
+}
+
+static void
+cf_srv_listen(struct sy_server *srv, struct json_object *v,
+    const char *path, struct syerrs *errs)
+{
+	char	**list, *epath;
+	size_t	  i, j, n, bad = 0;
+
+	if (v == NULL)
+		return;
+	if (json_object_is_type(v, json_type_string)) {
+		if (cf_listen_ok(v, path, errs)) {
+			cf_strv_free(srv->listen, srv->nlisten);
+			srv->listen = xcalloc(1, sizeof(*srv->listen));
+			srv->listen[0] = xstrdup(cf_str(v));
+			srv->nlisten = 1;
+		}
+		return;
+	}
+	n = json_object_is_type(v, json_type_array) ?
+	    json_object_array_length(v) : 0;
+	if (n == 0 || n > CONFIG_MAX_LISTEN) {
+		syerrs_add(errs, path, "must be an array of 1 to %d "
+		    "addresses", CONFIG_MAX_LISTEN);
+		return;
+	}
+	list = xcalloc(n, sizeof(*list));
+	for (i = 0; i < n; i++) {
+		epath = cf_pathf("%s[%zu]", path, i);
+		if (!cf_listen_ok(json_object_array_get_idx(v, i), epath,
+		    errs)) {
+			bad++;
+			list[i] = xstrdup("");
+		} else
+			list[i] = xstrdup(cf_str(json_object_array_get_idx(v,
+			    i)));
+		for (j = 0; j < i && *list[i] != '\0'; j++)
+			if (strcmp(list[i], list[j]) == 0) {
+				syerrs_add(errs, epath, "\"%s\" is listed "
+				    "twice", list[i]);
+				bad++;
+				break;
+			}
+		free(epath);
+	}
+	if (bad > 0) {
+		cf_strv_free(list, n);
+		return;
+	}
+	cf_strv_free(srv->listen, srv->nlisten);
+	srv->listen = list;
+	srv->nlisten = n;
+}
+
+static void
+cf_srv_workers(struct sy_server *srv, struct json_object *v,
+    const char *path, struct syerrs *errs)
+{
+	int64_t	i;
+
+	if (v == NULL)
+		return;
+	if (cf_integer(v, 0, CONFIG_MAX_WORKERS, &i) == -1) {
+		syerrs_add(errs, path, "must be an integer from 0 to %d",
+		    CONFIG_MAX_WORKERS);
+		return;
+	}
+	srv->workers = (int)i;
+}
+
+/* Seconds in [0, max] or, with positive, in (0, max]. */
+static void
+cf_set_secs(struct json_object *v, const char *path, int positive,
+    double *out, struct syerrs *errs)
+{
+	if (v == NULL || cf_number(v, 0, positive, CF_MAX_SECONDS, out) == 0)
+		return;
+	if (positive)
+		syerrs_add(errs, path, "must be a number of seconds greater "
+		    "than 0 and at most %g", CF_MAX_SECONDS);
+	else
+		syerrs_add(errs, path, "must be a number of seconds from 0 "
+		    "to %g", CF_MAX_SECONDS);
+}
+
+static void
+cf_set_size(struct json_object *v, const char *path, size_t *out,
+    struct syerrs *errs)
+{
+	int64_t	i;
+
+	if (v == NULL)
+		return;
+	if (cf_integer(v, 1, INT64_MAX, &i) == -1) {
+		syerrs_add(errs, path, "must be a positive integer");
+		return;
+	}
+	*out = (size_t)i;
+}
+
+static void
+cf_member_set(struct sy_server *srv, const struct cf_member *m,
+    struct json_object *v, const char *path, struct syerrs *errs)
+{
+	void	*field = (char *)srv + m->off;
+
+	switch (m->kind) {
+	case CF_FN:
+		m->fn(srv, v, path, errs);
+		break;
+	case CF_STR:
+	case CF_STR_NULL:
+		cf_set_string(v, path, m->kind == CF_STR_NULL, field, errs);
+		break;
+	case CF_SIZE:
+		cf_set_size(v, path, field, errs);
+		break;
+	case CF_SECS:
+	case CF_SECS_POS:
+		cf_set_secs(v, path, m->kind == CF_SECS_POS, field, errs);
+		break;
+	case CF_OBJ:
+		if (v != NULL && !cf_is_object(v))
+			syerrs_add(errs, path, "must be an object");
+		else if (v != NULL)
+			cf_members(srv, v, path, m->sub, m->nsub, errs);
+		break;
+	}
+}
+
+/* Call the handler of each member of object v, at path; unknown: error. */
+static void
+cf_members(struct sy_server *srv, struct json_object *v, const char *path,
+    const struct cf_member *tab, size_t ntab, struct syerrs *errs)
+{
+	struct json_object_iterator	 it, end;
+	const char			*name;
+	char				*mpath;
+	size_t				 i;
+
+	it = json_object_iter_begin(v);
+	end = json_object_iter_end(v);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		name = json_object_iter_peek_name(&it);
+		for (i = 0; i < ntab; i++)
+			if (strcmp(name, tab[i].name) == 0)
+				break;
+		if (i == ntab) {
+			syerrs_add(errs, path, "unknown member \"%s\"", name);
+			continue;
+		}
+		mpath = cf_pathf("%s.%s", path, name);
+		cf_member_set(srv, &tab[i], json_object_iter_peek_value(&it),
+		    mpath, errs);
+		free(mpath);
+	}
+}
+
+static void
+cf_log_level(struct sy_server *srv, struct json_object *v, const char *path,
+    struct syerrs *errs)
+{
+	static const char *const names[] = { "error", "warn", "info",
+	    "debug" };	/* indexed by enum log_level */
+	const char	*s;
+	int		 i;
+
+	if (v == NULL)
+		return;
+	s = cf_str(v);
+	for (i = 0; s != NULL && i <= LOG_LEVEL_DEBUG; i++) {
+		if (strcasecmp(s, names[i]) == 0) {
+			srv->log_level = i;
+			return;
+		}
+	}
+	syerrs_add(errs, path, "must be \"error\", \"warn\", \"info\" or "
+	    "\"debug\"");
+}
+
+static void
+cf_cors_origins(struct sy_server *srv, struct json_object *v,
+    const char *path, struct syerrs *errs)
+{
+	const char	*s;
+	char		**list;
+	size_t		  i, n;
+
+	if (v == NULL)
+		return;
+	if (!json_object_is_type(v, json_type_array)) {
+		syerrs_add(errs, path, "must be an array of origins such as "
+		    "[\"*\"]");
+		return;
+	}
+	n = json_object_array_length(v);
+	list = xcalloc(n, sizeof(*list));
+	for (i = 0; i < n; i++) {
+		s = cf_str(json_object_array_get_idx(v, i));
+		if (s == NULL || *s == '\0' || cf_has_space(s)) {
+			syerrs_add(errs, path, "entry %zu must be an origin "
+			    "such as \"https://app.example.com\" or \"*\"", i);
+			cf_strv_free(list, i);
+			return;
+		}
+		list[i] = xstrdup(s);
+	}
+	cf_strv_free(srv->cors_origins, srv->ncors_origins);
+	srv->cors_origins = list;
+	srv->ncors_origins = n;
+}
+
+static void
+cf_admin_listen(struct sy_server *srv, struct json_object *v,
+    const char *path, struct syerrs *errs)
+{
+	if (v != NULL && !cf_listen_ok(v, path, errs))
+		return;
+	free(srv->admin_listen);
+	srv->admin_listen = v ? xstrdup(cf_str(v)) : NULL;
+}
+
+static const struct cf_member cf_admin_members[] = {
+	CF_F("listen", cf_admin_listen),
+};
+
+static void
+cf_srv_admin(struct sy_server *srv, struct json_object *v, const char *path,
+    struct syerrs *errs)
+{
+	if (v == NULL) {
+		/* "admin": null turns the admin listener off */
+		free(srv->admin_listen);
+		srv->admin_listen = NULL;
+		return;
+	}
+	if (!cf_is_object(v)) {
+		syerrs_add(errs, path, "must be an object or null");
+		return;
+	}
+	cf_members(srv, v, path, cf_admin_members,
+	    sizeof(cf_admin_members) / sizeof(cf_admin_members[0]), errs);
+}
+
+static const struct cf_member cf_log_members[] = {
+	CF_M("error", CF_STR, log_error),
+	CF_F("level", cf_log_level),
+	CF_M("access", CF_STR_NULL, log_access),
+};
+
+static const struct cf_member cf_limits_members[] = {
+	CF_M("maxBodyBytes", CF_SIZE, max_body_bytes),
+	CF_M("maxHeaderBytes", CF_SIZE, max_header_bytes),
+	CF_M("clientTimeout", CF_SECS_POS, client_timeout),
+	CF_M("maxResponseBytes", CF_SIZE, max_response_bytes),
+};
+
+static const struct cf_member cf_cors_members[] = {
+	CF_F("allowOrigins", cf_cors_origins),
+};
+
+static const struct cf_member cf_server_members[] = {
+	CF_F("listen", cf_srv_listen),
+	CF_F("workers", cf_srv_workers),
+	CF_M("nodeId", CF_STR, node_id),
+	CF_M("registryPath", CF_STR, registry_path),
+	CF_M("pidFile", CF_STR, pid_file),
+	CF_M("user", CF_STR_NULL, user),
+	CF_M("group", CF_STR_NULL, group),
+	CF_M("shutdownTimeout", CF_SECS, shutdown_timeout),
+	CF_O("log", cf_log_members),
+	CF_O("limits", cf_limits_members),
+	CF_O("cors", cf_cors_members),
+	CF_F("admin", cf_srv_admin),
+};
+
+static void
+cf_defaults(struct sy_server *srv)
+{
+	char	host[256];
+
+	srv->listen = xcalloc(1, sizeof(*srv->listen));
+	srv->listen[0] = xstrdup("127.0.0.1:4122");
+	srv->nlisten = 1;
+	srv->workers = 0;
+	if (gethostname(host, sizeof(host)) == -1 || host[0] == '\0')
+		srv->node_id = xstrdup("switchyard");
+	else {
+		host[sizeof(host) - 1] = '\0';
+		srv->node_id = cf_pathf("switchyard-%s", host);
+	}
+	srv->registry_path = xstrdup(SY_DEFAULT_REGISTRY);
+	srv->pid_file = xstrdup(SY_DEFAULT_PIDFILE);
+	srv->shutdown_timeout = 10;
+	srv->log_error = xstrdup("syslog");
+	srv->log_level = LOG_LEVEL_INFO;
+	srv->max_body_bytes = 1048576;
+	srv->max_header_bytes = 16384;
+	srv->client_timeout = 60;
+	srv->max_response_bytes = 8388608;
+	srv->cors_origins = xcalloc(1, sizeof(*srv->cors_origins));
+	srv->cors_origins[0] = xstrdup("*");
+	srv->ncors_origins = 1;
+	srv->admin_listen = xstrdup("127.0.0.1:4123");
+}
+
+/*
+ * The "projects" tree and the registry.
+ */
+
+/* Takes ownership of key and val. */
+static void
+cf_add_text(struct cf_state *st, char *key, char *val)
+{
+	struct sy_config	*cf = st->cf;
+	struct sy_regentry	*e;
+
+	if (cf->nents == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 16;
+		e = xcalloc(st->cap, sizeof(*e));
+		if (cf->nents > 0)
+			memcpy(e, cf->ents, cf->nents * sizeof(*e));
+		free(cf->ents);
+		cf->ents = e;
+	}
+	e = &cf->ents[cf->nents++];
+	e->key = key;
+	e->val = val;
+	e->vallen = strlen(val);
+}
+
+/* Takes ownership of key; rec is put. */
+static void
+cf_add_record(struct cf_state *st, char *key, struct json_object *rec)
+{
+	cf_add_text(st, key,
+	    xstrdup(json_object_to_json_string_ext(rec, CF_JSON_FLAGS)));
+	json_object_put(rec);
+}
+
+/* Report an id outside [A-Za-z0-9_-]{1,128}; 1 when it is good. */
+static int
+cf_name_ok(const char *name, const char *path, const char *what,
+    struct syerrs *errs)
+{
+	const char	*p;
+
+	for (p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			break;
+	if (*p == '\0' && p > name && p - name <= CF_MAX_NAME)
+		return (1);
+	syerrs_add(errs, path, "bad %s \"%s\" (use 1 to %d of A-Z, a-z, 0-9, "
+	    "\"_\" and \"-\")", what, name, CF_MAX_NAME);
+	return (0);
+}
+
+/* Name of the first endpoint that needs the service url, or NULL. */
+static const char *
+cf_first_internal(struct json_object *eps)
+{
+	struct json_object_iterator	 it, end;
+	struct json_object		*ev, *k;
+
+	if (!cf_is_object(eps))
+		return (NULL);
+	it = json_object_iter_begin(eps);
+	end = json_object_iter_end(eps);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		ev = json_object_iter_peek_value(&it);
+		if (!cf_is_object(ev))
+			continue;
+		k = cf_get(ev, "kind");
+		if (k == NULL || (json_object_is_type(k, json_type_string) &&
+		    (json_object_get_string_len(k) == 0 ||
+		    strcasecmp(json_object_get_string(k), "internal") == 0)))
+			return (json_object_iter_peek_name(&it));
+	}
+	return (NULL);
+}
+
+/*
+ * The service url: NULL when missing or bad (bad is reported here,
+ * missing by the caller, which knows whether an endpoint needs it).
+ */
+static const char *
+cf_service_url(struct json_object *sv, const char *path, int *bad,
+    struct syerrs *errs)
+{
+	struct json_object	*u = cf_get(sv, "url");
+	const char		*s, *why;
+	char			*upath;
+
+	*bad = 0;
+	if (u == NULL)
+		return (NULL);
+	*bad = 1;
+	if ((s = cf_str(u)) == NULL) {
+		cf_err_member(errs, path, "url", "must be a string such as "
+		    "\"http://127.0.0.1:5000\"");
+		return (NULL);
+	}
+	if ((why = endpoint_check_url(s)) == NULL &&
+	    strpbrk(s, "?#") != NULL)
+		why = "a service url has no query or fragment";
+	if (why != NULL) {
+		upath = cf_pathf("%s.url", path);
+		syerrs_add(errs, upath, "malformed URL \"%s\" (%s)", s, why);
+		free(upath);
+		return (NULL);
+	}
+	*bad = 0;
+	return (s);
+}
+
+static void
+cf_endpoints(struct cf_state *st, struct json_object *eps, const char *pid,
+    const char *sid, const char *url, const char *path)
+{
+	struct json_object_iterator	 it, end;
+	const char			*name;
+	char				*epath, *rec;
+
+	it = json_object_iter_begin(eps);
+	end = json_object_iter_end(eps);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		name = json_object_iter_peek_name(&it);
+		epath = cf_pathf("%s.endpoints.%s", path, name);
+		cf_name_ok(name, epath, "endpoint name", st->errs);
+		rec = endpoint_encode(json_object_iter_peek_value(&it), epath,
+		    pid, sid, name, url, st->errs);
+		free(epath);
+		if (rec == NULL)
+			continue;
+		cf_add_text(st, cf_pathf("E/%s/%s/%s", pid, sid, name), rec);
+		st->cf->nendpoints++;
+	}
+}
+
+static void
+cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
+    const char *sid, const char *path)
+{
+	struct json_object	*eps, *rec;
+	const char		*url, *need;
+	int			 bad;
+
+	if (!cf_is_object(sv)) {
+		syerrs_add(st->errs, path, "must be an object");
+		return;
+	}
+	url = cf_service_url(sv, path, &bad, st->errs);
+	eps = cf_get(sv, "endpoints");
+	if (eps != NULL && !cf_is_object(eps)) {
+		cf_err_member(st->errs, path, "endpoints", "must be an "
+		    "object of endpoint name to endpoint");
+		eps = NULL;
+	}
+	if (url == NULL && !bad && (need = cf_first_internal(eps)) != NULL)
+		syerrs_add(st->errs, path, "missing \"url\" (internal "
+		    "endpoint \"%s\" needs it)", need);
+	if (eps != NULL)
+		cf_endpoints(st, eps, pid, sid, url, path);
+	rec = json_object_new_object();
+	json_object_object_add(rec, "project", json_object_new_string(pid));
+	json_object_object_add(rec, "service", json_object_new_string(sid));
+	json_object_object_add(rec, "url",
+	    url ? json_object_new_string(url) : NULL);
+	cf_add_record(st, cf_pathf("S/%s/%s", pid, sid), rec);
+	st->cf->nservices++;
+}
+
+/*
+ * This version checks that each secret is an object with a known "alg";
+ * keys are checked when tokens land.
+ */
+static void
+cf_secret(struct json_object *v, const char *epath, struct syerrs *errs)
+{
+	static const char *const	 algs[] = { "HS256", "RS256",
+					    "RS256_PUBLIC", "JWK_URL" };
+	struct json_object		*alg;
+	const char			*a;
+	size_t				 i;
+
+	if (!cf_is_object(v)) {
+		syerrs_add(errs, epath, "must be an object");
+		return;
+	}
+	if ((alg = cf_get(v, "alg")) == NULL ||
+	    !json_object_is_type(alg, json_type_string)) {
+		syerrs_add(errs, epath, "missing \"alg\" (one of HS256, "
+		    "RS256, RS256_PUBLIC, JWK_URL)");
+		return;
+	}
+	a = json_object_get_string(alg);
+	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
+		if (strcmp(a, algs[i]) == 0)
+			return;
+	syerrs_add(errs, epath, "unknown alg \"%s\" (use HS256, RS256, "
+	    "RS256_PUBLIC or JWK_URL)", a);
+}
+
+static void
+cf_secrets(struct json_object *v, const char *path, struct syerrs *errs)
+{
+	char	*epath;
+	size_t	 i;
+
+	if (!json_object_is_type(v, json_type_array)) {
+		cf_err_member(errs, path, "secrets", "must be an array of "
+		    "objects");
+		return;
+	}
+	for (i = 0; i < json_object_array_length(v); i++) {
+		epath = cf_pathf("%s.secrets[%zu]", path, i);
+		cf_secret(json_object_array_get_idx(v, i), epath, errs);
+		free(epath);
+	}
+}
+
+static void
+cf_services(struct cf_state *st, struct json_object *rs, const char *pid,
+    const char *path)
+{
+	struct json_object_iterator	 it, end;
+	const char			*sid;
+	char				*spath;
+
+	it = json_object_iter_begin(rs);
+	end = json_object_iter_end(rs);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		sid = json_object_iter_peek_name(&it);
+		spath = cf_pathf("%s.remoteServices.%s", path, sid);
+		cf_name_ok(sid, spath, "service id", st->errs);
+		cf_service(st, json_object_iter_peek_value(&it), pid, sid,
+		    spath);
+		free(spath);
+	}
+}
+
+static void
+cf_project(struct cf_state *st, struct json_object *pv, const char *pid,
+    const char *path)
+{
+	struct json_object	*secrets, *rs, *rec;
+
+	if (!cf_is_object(pv)) {
+		syerrs_add(st->errs, path, "must be an object");
+		return;
+	}
+	if ((secrets = cf_get(pv, "secrets")) != NULL)
+		cf_secrets(secrets, path, st->errs);
+	if ((rs = cf_get(pv, "remoteServices")) != NULL) {
+		if (cf_is_object(rs))
+			cf_services(st, rs, pid, path);
+		else
+			cf_err_member(st->errs, path, "remoteServices",
+			    "must be an object of service id to service");
+	}
+	rec = json_object_new_object();
+	json_object_object_add(rec, "project", json_object_new_string(pid));
+	json_object_object_add(rec, "secrets", secrets ?
+	    json_object_get(secrets) : json_object_new_array());
+	cf_add_record(st, cf_pathf("P/%s", pid), rec);
+	st->cf->nprojects++;
+}
+
+static void
+cf_projects(struct cf_state *st, struct json_object *v)
+{
+	struct json_object_iterator	 it, end;
+	const char			*pid;
+	char				*path;
+
+	if (!cf_is_object(v)) {
+		syerrs_add(st->errs, "projects", "must be an object of "
+		    "project id to project");
+		return;
+	}
+	it = json_object_iter_begin(v);
+	end = json_object_iter_end(v);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		pid = json_object_iter_peek_name(&it);
+		path = cf_pathf("projects.%s", pid);
+		cf_name_ok(pid, path, "project id", st->errs);
+		cf_project(st, json_object_iter_peek_value(&it), pid, path);
+		free(path);
+	}
+}
+
+/*
+ * The file as a whole.
+ */
+
+/* Report a syntax error at byte off as file:line:col (or line, column). */
+static void
+cf_syntax_error(const char *text, size_t off, const char *file,
+    const char *what, struct syerrs *errs)
+{
+	size_t	 i, line = 1, col = 1;
+	char	*where;
+
+	for (i = 0; i < off; i++) {
+		if (text[i] == '\n') {
+			line++;
+			col = 1;
+		} else
+			col++;
+	}
+	if (file != NULL)
+		where = cf_pathf("%s:%zu:%zu", file, line, col);
+	else
+		where = cf_pathf("line %zu, column %zu", line, col);
+	syerrs_add(errs, where, "invalid JSON: %s", what);
+	free(where);
+}
+
+/* The document, or NULL with the syntax error reported. */
+static struct json_object *
+cf_tokenize(const char *text, size_t len, const char *file,
+    struct syerrs *errs)
+{
+	struct json_tokener	*tok;
+	struct json_object	*root;
+	enum json_tokener_error	 jerr;
+	size_t			 end;
+
+	if (len > INT_MAX || (tok = json_tokener_new()) == NULL) {
+		syerrs_add(errs, file, "file too large or out of memory");
+		return (NULL);
+	}
+	json_tokener_set_flags(tok,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	if (root != NULL && end == len)
+		return (root);
+	json_object_put(root);
+	if (root != NULL)	/* stopped early: a NUL byte */
+		cf_syntax_error(text, end, file, "unexpected character",
+		    errs);
+	else if (jerr == json_tokener_continue && end == len &&
+	    strspn(text, " \t\r\n") == len)
+		cf_syntax_error(text, end, file, "empty document (expected "
+		    "an object)", errs);
+	else if (jerr == json_tokener_continue)
+		cf_syntax_error(text, end, file, "unexpected end of data",
+		    errs);
+	else
+		cf_syntax_error(text, end, file,
+		    json_tokener_error_desc(jerr), errs);
+	return (NULL);
+}
+
+static int
+cf_key_cmp(const void *a, const void *b)
+{
+	const struct sy_regentry	*x = a, *y = b;
+
+	return (strcmp(x->key, y->key));
+}
+
+static struct sy_config *
+cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
+{
+	struct json_object	*root, *v;
+	struct cf_state		 st;
+	size_t			 nerr = errs->n;
+
+	if ((root = cf_tokenize(text, len, file, errs)) == NULL)
+		return (NULL);
+	if (!cf_is_object(root)) {
+		syerrs_add(errs, file ? file : "(top level)", "must be a JSON "
+		    "object");
+		json_object_put(root);
+		return (NULL);
+	}
+	st.cf = xcalloc(1, sizeof(*st.cf));
+	st.errs = errs;
+	st.cap = 0;
+	cf_defaults(&st.cf->srv);
+	/* unknown top-level members are ignored, as Space Cloud has more */
+	if ((v = cf_get(root, "server")) != NULL) {
+		if (cf_is_object(v))
+			cf_members(&st.cf->srv, v, "server", cf_server_members,
+			    sizeof(cf_server_members) /
+			    sizeof(cf_server_members[0]), errs);
+		else
+			syerrs_add(errs, "server", "must be an object");
+	}
+	if ((v = cf_get(root, "projects")) != NULL)
+		cf_projects(&st, v);
+	json_object_put(root);
+	if (errs->n != nerr) {
+		config_free(st.cf);
+		return (NULL);
+	}
+	if (st.cf->nents > 1)
+		qsort(st.cf->ents, st.cf->nents, sizeof(*st.cf->ents),
+		    cf_key_cmp);
+	return (st.cf);
+}
+
+struct sy_config *
+config_parse(const char *text, size_t len, struct syerrs *errs)
+{
+	return (cf_parse(text, len, NULL, errs));
+}
+
+struct sy_config *
+config_load(const char *file, struct syerrs *errs)
+{
+	struct sybuf		 b;
+	struct sy_config	*cf = NULL;
+	char			 chunk[8192];
+	ssize_t			 n;
+	int			 fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+		syerrs_add(errs, file, "%s", strerror(errno));
+		return (NULL);
+	}
+	sybuf_init(&b);
+	for (;;) {
+		if ((n = read(fd, chunk, sizeof(chunk))) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (b.len + n > CF_MAX_FILE) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+		if (sybuf_add(&b, chunk, n) == -1)
+			break;
+	}
+	if (n != 0)
+		syerrs_add(errs, file, "%s", strerror(errno));
+	else
+		cf = cf_parse(b.data ? b.data : "", b.len, file, errs);
+	close(fd);
+	sybuf_free(&b);
+	return (cf);
+}
+
+void
+config_free(struct sy_config *cf)
+{
+	struct sy_server	*srv;
+	size_t			 i;
+
+	if (cf == NULL)
+		return;
+	srv = &cf->srv;
+	cf_strv_free(srv->listen, srv->nlisten);
+	free(srv->node_id);
+	free(srv->registry_path);
+	free(srv->pid_file);
+	free(srv->user);
+	free(srv->group);
+	free(srv->log_error);
+	free(srv->log_access);
+	cf_strv_free(srv->cors_origins, srv->ncors_origins);
+	free(srv->admin_listen);
+	for (i = 0; i < cf->nents; i++) {
+		free(cf->ents[i].key);
+		free(cf->ents[i].val);
+	}
+	free(cf->ents);
+	free(cf);
+}
+
+int
+config_process_changed(const struct sy_config *a, const struct sy_config *b)
+{
+	const struct sy_server	*x = &a->srv, *y = &b->srv;
+
+	/* workers inherit all of these at fork; only the pidfile is not */
+	return (!cf_strv_equal(x->listen, x->nlisten, y->listen, y->nlisten) ||
+	    x->workers != y->workers ||
+	    !cf_streq(x->user, y->user) || !cf_streq(x->group, y->group) ||
+	    x->max_body_bytes != y->max_body_bytes ||
+	    x->max_header_bytes != y->max_header_bytes ||
+	    x->client_timeout != y->client_timeout ||
+	    x->max_response_bytes != y->max_response_bytes ||
+	    !cf_strv_equal(x->cors_origins, x->ncors_origins,
+	    y->cors_origins, y->ncors_origins) ||
+	    !cf_streq(x->admin_listen, y->admin_listen) ||
+	    !cf_streq(x->node_id, y->node_id) ||
+	    !cf_streq(x->registry_path, y->registry_path) ||
+	    x->shutdown_timeout != y->shutdown_timeout ||
+	    !cf_streq(x->log_error, y->log_error) ||
+	    x->log_level != y->log_level ||
+	    !cf_streq(x->log_access, y->log_access));
+}

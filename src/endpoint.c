@@ -1,0 +1,930 @@
+/*
+ * endpoint.c: the endpoint record, both ways.  endpoint_encode checks one
+ * endpoint of the config (SPEC section 3) and writes its registry record
+ * with every default filled in, so that workers never apply defaults of
+ * their own; endpoint_decode turns a record back into a struct
+ * sy_endpoint.  Keeping both directions here keeps the record format in
+ * one file.
+ *
+ * Encoding runs in the master at config time and may abort on a failed
+ * allocation (xmalloc).  Decoding runs in workers on a cache miss: it
+ * trusts nothing in the record (the registry is a file on disk, and the
+ * decoder is fuzzed), never aborts, and leaves nothing allocated when it
+ * fails.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "endpoint.h"
+#include "rule.h"
+#include "util.h"
+
+#define EP_JSON_FLAGS \
+	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+#define EP_TIMEOUT_DEF	60
+#define EP_TIMEOUT_MAX	86400.0
+
+static const char *const ep_methods[] = {
+	"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"
+};
+/* indexed by enum ep_hdr_op */
+static const char *const ep_ops[] = { "set", "add", "del" };
+
+#define EP_NMETHODS	(sizeof(ep_methods) / sizeof(ep_methods[0]))
+#define EP_NOPS		(sizeof(ep_ops) / sizeof(ep_ops[0]))
+
+/*
+ * Checks shared by both directions.
+ */
+
+/* A header name: RFC 9110 token characters, at least one. */
+static int
+ep_is_token(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0)
+		return (0);
+	for (i = 0; i < len; i++) {
+		if ((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9'))
+			continue;
+		if (s[i] == '\0' || strchr("!#$%&'*+-.^_`|~", s[i]) == NULL)
+			return (0);
+	}
+	return (1);
+}
+
+/* A header value naming a variable: "auth." or "args." then a.b.c */
+static int
+ep_is_var(const char *s)
+{
+	const char	*p;
+	size_t		 seg = 0;
+
+	if (strncmp(s, "auth.", 5) != 0 && strncmp(s, "args.", 5) != 0)
+		return (0);
+	for (p = s + 5; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (seg == 0)
+				return (0);
+			seg = 0;
+		} else if ((*p >= 'a' && *p <= 'z') ||
+		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    *p == '_' || *p == '-')
+			seg++;
+		else
+			return (0);
+	}
+	return (seg > 0);
+}
+
+/*
+ * Why a header value cannot be sent, or NULL.  HTAB is the only control
+ * character a field value may hold; CR and LF would split the request.
+ */
+static const char *
+ep_value_problem(const char *s, size_t len)
+{
+	size_t	i;
+	int	ctl = 0;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\r' || s[i] == '\n')
+			return ("must not contain CR or LF");
+		if (((unsigned char)s[i] < 0x20 && s[i] != '\t') ||
+		    s[i] == 0x7f)
+			ctl = 1;
+	}
+	return (ctl ? "must not contain control characters" : NULL);
+}
+
+/* 1 when s has a space, a control character or a NUL within len. */
+static int
+ep_has_space(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+			return (1);
+	return (0);
+}
+
+static const char *
+ep_check_port(const char *p, const char *end)
+{
+	long	port = 0;
+
+	if (p == end)
+		return (NULL);
+	if (*p++ != ':' || p == end || end - p > 5)
+		return ("it has a bad port");
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return ("it has a bad port");
+		port = port * 10 + (*p - '0');
+	}
+	if (port < 1 || port > 65535)
+		return ("its port is not from 1 to 65535");
+	return (NULL);
+}
+
+const char *
+endpoint_check_url(const char *url)
+{
+	const char	*p, *end, *host, *close;
+	char		 v6[INET6_ADDRSTRLEN + 1];
+	struct in6_addr	 a6;
+
+	if (ep_has_space(url, strlen(url)))
+		return ("it contains a space or control character");
+	if (strncasecmp(url, "http://", 7) == 0)
+		p = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0)
+		p = url + 8;
+	else
+		return ("it does not begin with http:// or https://");
+	end = p + strcspn(p, "/?#");
+	for (host = end; host > p && host[-1] != '@'; host--)
+		;
+	if (host == end || *host == ':')
+		return ("it has no host");
+	if (*host == '[') {
+		close = memchr(host, ']', end - host);
+		if (close == NULL || (size_t)(close - host - 1) >= sizeof(v6))
+			return ("it has a bad IPv6 address");
+		memcpy(v6, host + 1, close - host - 1);
+		v6[close - host - 1] = '\0';
+		if (inet_pton(AF_INET6, v6, &a6) != 1)
+			return ("it has a bad IPv6 address");
+		return (ep_check_port(close + 1, end));
+	}
+	for (p = host; p < end && *p != ':'; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
+		    *p == '_')
+			continue;
+		return ("its host name has a bad character");
+	}
+	return (ep_check_port(p, end));
+}
+
+/*
+ * Encoding: config time, in the master.
+ */
+
+/*
+ * vsnprintf into a new string (caller frees).  With must set, a failed
+ * allocation aborts (xmalloc); otherwise it gives NULL.
+ */
+static char * __attribute__((format(printf, 2, 0)))
+ep_vstr(int must, const char *fmt, va_list ap)
+{
+	va_list	 ap2;
+	char	*s;
+	int	 n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return (must ? xstrdup(fmt) : NULL);
+	if ((s = must ? xmalloc((size_t)n + 1) : malloc((size_t)n + 1)) ==
+	    NULL)
+		return (NULL);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	return (s);
+}
+
+/* Config time: a formatted path (caller frees). */
+static char * __attribute__((format(printf, 1, 2)))
+ep_pathf(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	s = ep_vstr(1, fmt, ap);
+	va_end(ap);
+	return (s);
+}
+
+/* Report a problem at base, or at base.member when member is set. */
+static void __attribute__((format(printf, 4, 5)))
+ep_err(struct syerrs *errs, const char *base, const char *member,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg, *path;
+
+	va_start(ap, fmt);
+	msg = ep_vstr(1, fmt, ap);
+	va_end(ap);
+	path = member ? ep_pathf("%s.%s", base, member) : xstrdup(base);
+	syerrs_add(errs, path, "%s", msg);
+	free(path);
+	free(msg);
+}
+
+/* Member key of object v, or NULL when it is missing or null. */
+static struct json_object *
+ep_get(struct json_object *v, const char *key)
+{
+	struct json_object	*m;
+
+	if (!json_object_object_get_ex(v, key, &m))
+		return (NULL);
+	return (m);	/* json-c gives NULL for a JSON null */
+}
+
+static int
+ep_is_string(struct json_object *v)
+{
+	return (json_object_is_type(v, json_type_string));
+}
+
+static void
+ep_add_str(struct json_object *o, const char *key, const char *s)
+{
+	json_object_object_add(o, key, s ? json_object_new_string(s) : NULL);
+}
+
+/* Returns the kind, or -1 when it is bad. */
+static int
+ep_enc_kind(struct json_object *v, const char *path, struct json_object *rec,
+    struct syerrs *errs)
+{
+	struct json_object	*k = ep_get(v, "kind");
+	const char		*s;
+	int			 kind = EP_KIND_INTERNAL;
+
+	if (k != NULL && !ep_is_string(k)) {
+		ep_err(errs, path, "kind",
+		    "must be \"internal\" or \"external\"");
+		return (-1);
+	}
+	s = k ? json_object_get_string(k) : "";
+	if (strcasecmp(s, "external") == 0)
+		kind = EP_KIND_EXTERNAL;
+	else if (*s != '\0' && strcasecmp(s, "internal") != 0) {
+		ep_err(errs, path, "kind", "unknown kind \"%s\" (expected "
+		    "\"internal\" or \"external\")", s);
+		return (-1);
+	}
+	ep_add_str(rec, "kind",
+	    kind == EP_KIND_INTERNAL ? "internal" : "external");
+	return (kind);
+}
+
+static void
+ep_enc_method(struct json_object *v, const char *path,
+    struct json_object *rec, struct syerrs *errs)
+{
+	struct json_object	*m = ep_get(v, "method");
+	const char		*s;
+	size_t			 i;
+
+	if (m != NULL && !ep_is_string(m)) {
+		ep_err(errs, path, "method", "must be a string such as "
+		    "\"POST\"");
+		return;
+	}
+	s = m ? json_object_get_string(m) : "";
+	if (*s == '\0')
+		s = "POST";
+	for (i = 0; i < EP_NMETHODS; i++) {
+		if (strcasecmp(s, ep_methods[i]) == 0) {
+			ep_add_str(rec, "method", ep_methods[i]);
+			return;
+		}
+	}
+	ep_err(errs, path, "method", "unknown method \"%s\" (expected GET, "
+	    "POST, PUT, PATCH, DELETE, HEAD or OPTIONS)", s);
+}
+
+/* The service url without trailing '/', then path with a leading '/'. */
+static char *
+ep_join(const char *base, const char *path)
+{
+	size_t	blen = strlen(base);
+
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	return (ep_pathf("%.*s%s%s", (int)blen, base,
+	    path[0] == '/' ? "" : "/", path));
+}
+
+/* Returns 1 when "url" went into rec. */
+static int
+ep_enc_url(struct json_object *v, const char *path, int kind,
+    const char *svc_url, struct json_object *rec, struct syerrs *errs)
+{
+	struct json_object	*p = ep_get(v, "path");
+	const char		*s, *why;
+	char			*url;
+
+	if (p == NULL) {
+		ep_err(errs, path, NULL, "missing \"path\"");
+		return (0);
+	}
+	if (!ep_is_string(p)) {
+		ep_err(errs, path, "path", "must be a string");
+		return (0);
+	}
+	s = json_object_get_string(p);
+	if (ep_has_space(s, json_object_get_string_len(p))) {
+		ep_err(errs, path, "path", "must not contain spaces or "
+		    "control characters");
+		return (0);
+	}
+	if (kind == -1)
+		return (0);
+	if (kind == EP_KIND_EXTERNAL) {
+		if ((why = endpoint_check_url(s)) != NULL) {
+			ep_err(errs, path, "path", "malformed URL \"%s\" (%s; "
+			    "an external endpoint's path is a full http:// "
+			    "or https:// URL)", s, why);
+			return (0);
+		}
+		url = xstrdup(s);
+	} else {
+		if (strncasecmp(s, "http://", 7) == 0 ||
+		    strncasecmp(s, "https://", 8) == 0) {
+			ep_err(errs, path, "path", "is a full URL (add "
+			    "\"kind\": \"external\" to call it)");
+			return (0);
+		}
+		if (svc_url == NULL)
+			return (0);
+		url = ep_join(svc_url, s);
+	}
+	ep_add_str(rec, "url", url);
+	free(url);
+	return (1);
+}
+
+static void
+ep_enc_timeout(struct json_object *v, const char *path,
+    struct json_object *rec, struct syerrs *errs)
+{
+	struct json_object	*t = ep_get(v, "timeout");
+	double			 d;
+
+	if (t == NULL) {
+		json_object_object_add(rec, "timeout",
+		    json_object_new_int(EP_TIMEOUT_DEF));
+		return;
+	}
+	d = json_object_get_double(t);
+	if ((!json_object_is_type(t, json_type_int) &&
+	    !json_object_is_type(t, json_type_double)) || !isfinite(d) ||
+	    d <= 0 || d > EP_TIMEOUT_MAX) {
+		ep_err(errs, path, "timeout", "must be a number of seconds "
+		    "greater than 0 and at most %g", EP_TIMEOUT_MAX);
+		return;
+	}
+	/* the parsed object keeps its text: 2.5 stays 2.5 */
+	json_object_object_add(rec, "timeout", json_object_get(t));
+}
+
+static void
+ep_enc_rule(struct json_object *v, const char *path, struct json_object *rec,
+    struct syerrs *errs)
+{
+	struct json_object	*r = ep_get(v, "rule");
+	char			*rpath;
+
+	if (r == NULL) {
+		ep_err(errs, path, NULL, "missing \"rule\" (use "
+		    "{\"rule\": \"allow\"} to make the endpoint public)");
+		return;
+	}
+	rpath = ep_pathf("%s.rule", path);
+	rule_free(rule_compile(r, rpath, errs));
+	free(rpath);
+	/* the record carries the rule as written; workers compile it */
+	json_object_object_add(rec, "rule", json_object_get(r));
+}
+
+/* Returns the op, or -1 when it is bad. */
+static int
+ep_enc_op(struct json_object *h, const char *hpath, struct syerrs *errs)
+{
+	struct json_object	*o = ep_get(h, "op");
+	const char		*s;
+	size_t			 i;
+
+	if (o == NULL)
+		return (EP_HDR_SET);
+	if (!ep_is_string(o)) {
+		ep_err(errs, hpath, "op", "must be \"set\", \"add\" or "
+		    "\"del\"");
+		return (-1);
+	}
+	s = json_object_get_string(o);
+	if (*s == '\0')
+		return (EP_HDR_SET);
+	for (i = 0; i < EP_NOPS; i++)
+		if (strcasecmp(s, ep_ops[i]) == 0)
+			return ((int)i);
+	ep_err(errs, hpath, "op", "unknown op \"%s\" (expected \"set\", "
+	    "\"add\" or \"del\")", s);
+	return (-1);
+}
+
+static void
+ep_enc_header(struct json_object *h, const char *hpath,
+    struct json_object *arr, struct syerrs *errs)
+{
+	struct json_object	*k, *val, *out;
+	const char		*why;
+	int			 op;
+
+	if (!json_object_is_type(h, json_type_object)) {
+		syerrs_add(errs, hpath, "must be an object with \"key\", "
+		    "\"value\" and \"op\"");
+		return;
+	}
+	op = ep_enc_op(h, hpath, errs);
+	if ((k = ep_get(h, "key")) == NULL)
+		syerrs_add(errs, hpath, "missing \"key\"");
+	else if (!ep_is_string(k) || !ep_is_token(json_object_get_string(k),
+	    json_object_get_string_len(k)))
+		ep_err(errs, hpath, "key", "must be a header name");
+	val = ep_get(h, "value");
+	if (op == EP_HDR_DEL)
+		val = NULL;	/* "del" needs no value; any is ignored */
+	else if (val == NULL)
+		syerrs_add(errs, hpath, "missing \"value\"");
+	else if (!ep_is_string(val))
+		ep_err(errs, hpath, "value", "must be a string");
+	else if (!ep_is_var(json_object_get_string(val)) &&
+	    (why = ep_value_problem(json_object_get_string(val),
+	    json_object_get_string_len(val))) != NULL)
+		ep_err(errs, hpath, "value", "a literal header value %s",
+		    why);
+	if (op == -1 || k == NULL)
+		return;
+	out = json_object_new_object();
+	json_object_object_add(out, "key", json_object_get(k));
+	json_object_object_add(out, "value", json_object_get(val));
+	ep_add_str(out, "op", ep_ops[op]);
+	json_object_array_add(arr, out);
+}
+
+static void
+ep_enc_headers(struct json_object *v, const char *path,
+    struct json_object *rec, struct syerrs *errs)
+{
+	struct json_object	*h = ep_get(v, "headers"), *arr;
+	char			*hpath;
+	size_t			 i;
+
+	arr = json_object_new_array();
+	json_object_object_add(rec, "headers", arr);
+	if (h == NULL)
+		return;
+	if (!json_object_is_type(h, json_type_array)) {
+		ep_err(errs, path, "headers", "must be an array of "
+		    "{\"key\", \"value\", \"op\"} objects");
+		return;
+	}
+	for (i = 0; i < json_object_array_length(h); i++) {
+		hpath = ep_pathf("%s.headers[%zu]", path, i);
+		ep_enc_header(json_object_array_get_idx(h, i), hpath, arr,
+		    errs);
+		free(hpath);
+	}
+}
+
+static void
+ep_enc_token(struct json_object *v, const char *path,
+    struct json_object *rec, struct syerrs *errs)
+{
+	struct json_object	*t = ep_get(v, "token");
+
+	/* Space Cloud writes "" for no token */
+	if (t != NULL && ep_is_string(t) && json_object_get_string_len(t) == 0)
+		t = NULL;
+	if (t != NULL && (!ep_is_string(t) ||
+	    ep_value_problem(json_object_get_string(t),
+	    json_object_get_string_len(t)) != NULL)) {
+		ep_err(errs, path, "token", "must be a string without "
+		    "control characters");
+		return;
+	}
+	json_object_object_add(rec, "token", json_object_get(t));
+}
+
+static void
+ep_enc_names(struct json_object *v, const char *path, const char *member,
+    struct json_object *rec, struct syerrs *errs)
+{
+	struct json_object	*a = ep_get(v, member), *s;
+	char			*npath;
+	size_t			 i;
+
+	if (a != NULL && !json_object_is_type(a, json_type_array)) {
+		ep_err(errs, path, member, "must be an array of header names");
+		return;
+	}
+	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {
+		s = json_object_array_get_idx(a, i);
+		if (ep_is_string(s) && ep_is_token(json_object_get_string(s),
+		    json_object_get_string_len(s)))
+			continue;
+		npath = ep_pathf("%s.%s[%zu]", path, member, i);
+		syerrs_add(errs, npath, "must be a header name");
+		free(npath);
+	}
+	json_object_object_add(rec, member,
+	    a ? json_object_get(a) : json_object_new_array());
+}
+
+static void
+ep_enc_sctoken(struct json_object *v, const char *path,
+    struct json_object *rec, struct syerrs *errs)
+{
+	struct json_object	*t = ep_get(v, "scToken"), *b = NULL, *out;
+
+	if (t != NULL && !json_object_is_type(t, json_type_object)) {
+		ep_err(errs, path, "scToken", "must be an object such as "
+		    "{\"bindRequest\": true}");
+		return;
+	}
+	if (t != NULL && (b = ep_get(t, "bindRequest")) != NULL &&
+	    !json_object_is_type(b, json_type_boolean)) {
+		ep_err(errs, path, "scToken.bindRequest", "must be true or "
+		    "false");
+		return;
+	}
+	out = json_object_new_object();
+	json_object_object_add(out, "bindRequest",
+	    json_object_new_boolean(b ? json_object_get_boolean(b) : 0));
+	json_object_object_add(rec, "scToken", out);
+}
+
+char *
+endpoint_encode(struct json_object *v, const char *path, const char *project,
+    const char *service, const char *name, const char *svc_url,
+    struct syerrs *errs)
+{
+	struct json_object	*rec;
+	size_t			 nerr = errs->n;
+	char			*text = NULL;
+	int			 kind, has_url;
+
+	if (!json_object_is_type(v, json_type_object)) {
+		syerrs_add(errs, path, "must be an object");
+		return (NULL);
+	}
+	rec = json_object_new_object();
+	ep_add_str(rec, "project", project);
+	ep_add_str(rec, "service", service);
+	ep_add_str(rec, "endpoint", name);
+	kind = ep_enc_kind(v, path, rec, errs);
+	ep_enc_method(v, path, rec, errs);
+	has_url = ep_enc_url(v, path, kind, svc_url, rec, errs);
+	ep_enc_timeout(v, path, rec, errs);
+	ep_enc_rule(v, path, rec, errs);
+	ep_enc_headers(v, path, rec, errs);
+	ep_enc_token(v, path, rec, errs);
+	ep_enc_names(v, path, "forwardHeaders", rec, errs);
+	ep_enc_names(v, path, "responseHeaders", rec, errs);
+	ep_enc_sctoken(v, path, rec, errs);
+	/*
+	 * Space Cloud members that switchyard cannot honour yet ("tmpl",
+	 * "requestTemplate", "responseTemplate", "graphTemplate", "claims",
+	 * "outputFormat" other than "json", "cacheOptions") are ignored like
+	 * every unknown member; whether to warn about them is still open.
+	 */
+	if (has_url && errs->n == nerr)
+		text = xstrdup(json_object_to_json_string_ext(rec,
+		    EP_JSON_FLAGS));
+	json_object_put(rec);
+	return (text);
+}
+
+/*
+ * Decoding: in workers.  Every failure leaves a message in *err (when
+ * it can be allocated) and returns -1; the caller unrefs the partial
+ * endpoint, which frees whatever was filled in.
+ */
+
+static int __attribute__((format(printf, 2, 3)))
+ed_fail(char **err, const char *fmt, ...)
+{
+	struct sybuf	 b;
+	va_list		 ap;
+	char		*msg;
+
+	if (err == NULL || *err != NULL)
+		return (-1);
+	va_start(ap, fmt);
+	msg = ep_vstr(0, fmt, ap);
+	va_end(ap);
+	sybuf_init(&b);
+	if (msg != NULL && sybuf_printf(&b, "endpoint record: %s", msg) == 0)
+		*err = sybuf_detach(&b);
+	sybuf_free(&b);
+	free(msg);
+	return (-1);
+}
+
+static int
+ed_dup(struct json_object *s, char **out, char **err)
+{
+	if ((*out = strdup(json_object_get_string(s))) == NULL)
+		return (ed_fail(err, "out of memory"));
+	return (0);
+}
+
+/* A string member without NUL bytes; NULL when optional and absent. */
+static int
+ed_str(struct json_object *root, const char *key, int required, char **out,
+    char **err)
+{
+	struct json_object	*s = ep_get(root, key);
+
+	*out = NULL;
+	if (s == NULL)
+		return (required ? ed_fail(err, "missing \"%s\"", key) : 0);
+	if (!ep_is_string(s) || strlen(json_object_get_string(s)) !=
+	    (size_t)json_object_get_string_len(s))
+		return (ed_fail(err, "\"%s\" is not a string", key));
+	return (ed_dup(s, out, err));
+}
+
+/* An array of header names; empty when absent. */
+static int
+ed_names(struct json_object *root, const char *key, char ***out, size_t *n,
+    char **err)
+{
+	struct json_object	*a = ep_get(root, key), *s;
+	size_t			 i, len;
+
+	if (a == NULL)
+		return (0);
+	if (!json_object_is_type(a, json_type_array))
+		return (ed_fail(err, "\"%s\" is not an array", key));
+	if ((len = json_object_array_length(a)) == 0)
+		return (0);
+	if ((*out = calloc(len, sizeof(**out))) == NULL)
+		return (ed_fail(err, "out of memory"));
+	for (i = 0; i < len; i++) {
+		s = json_object_array_get_idx(a, i);
+		if (!ep_is_string(s) || !ep_is_token(json_object_get_string(s),
+		    json_object_get_string_len(s)))
+			return (ed_fail(err, "\"%s\" holds a bad name", key));
+		*n = i + 1;	/* before filling it, as in ed_headers */
+		if (ed_dup(s, &(*out)[i], err) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+ed_target(struct json_object *root, struct sy_endpoint *ep, char **err)
+{
+	struct json_object	*t;
+	char			*kind;
+	size_t			 i;
+	int			 rc;
+
+	if (ed_str(root, "kind", 1, &kind, err) == -1)
+		return (-1);
+	rc = 0;
+	if (strcmp(kind, "external") == 0)
+		ep->kind = EP_KIND_EXTERNAL;
+	else if (strcmp(kind, "internal") != 0)
+		rc = ed_fail(err, "bad \"kind\"");
+	free(kind);
+	if (rc == -1 || ed_str(root, "method", 1, &ep->method, err) == -1)
+		return (-1);
+	for (i = 0; i < EP_NMETHODS; i++)
+		if (strcmp(ep->method, ep_methods[i]) == 0)
+			break;
+	if (i == EP_NMETHODS)
+		return (ed_fail(err, "bad \"method\""));
+	ep->has_body = strcmp(ep->method, "GET") != 0 &&
+	    strcmp(ep->method, "HEAD") != 0;
+	if (ed_str(root, "url", 1, &ep->url, err) == -1)
+		return (-1);
+	if (endpoint_check_url(ep->url) != NULL)
+		return (ed_fail(err, "bad \"url\""));
+	ep->url_vars = strstr(ep->url, "{args.") != NULL ||
+	    strstr(ep->url, "{auth.") != NULL;
+	t = ep_get(root, "timeout");
+	if ((!json_object_is_type(t, json_type_int) &&
+	    !json_object_is_type(t, json_type_double)))
+		return (ed_fail(err, "missing or bad \"timeout\""));
+	ep->timeout = json_object_get_double(t);
+	if (!isfinite(ep->timeout) || ep->timeout <= 0 ||
+	    ep->timeout > EP_TIMEOUT_MAX)
+		return (ed_fail(err, "bad \"timeout\""));
+	return (0);
+}
+
+static int
+ed_rule(struct json_object *root, struct sy_endpoint *ep, char **err)
+{
+	struct json_object	*r = ep_get(root, "rule");
+	struct syerrs		 errs;
+
+	if (r == NULL)
+		return (ed_fail(err, "missing \"rule\""));
+	syerrs_init(&errs);
+	ep->rule = rule_compile(r, "rule", &errs);
+	if (ep->rule == NULL)
+		ed_fail(err, "%s", errs.n > 0 ? errs.msg[0] : "bad rule");
+	syerrs_free(&errs);
+	return (ep->rule == NULL ? -1 : 0);
+}
+
+static int
+ed_header(struct json_object *h, struct ep_header *eh, char **err)
+{
+	char	*op;
+	size_t	 i;
+
+	if (!json_object_is_type(h, json_type_object))
+		return (ed_fail(err, "a header is not an object"));
+	if (ed_str(h, "op", 1, &op, err) == -1)
+		return (-1);
+	for (i = 0; i < EP_NOPS; i++)
+		if (strcmp(op, ep_ops[i]) == 0)
+			break;
+	free(op);
+	if (i == EP_NOPS)
+		return (ed_fail(err, "a header has a bad \"op\""));
+	eh->op = (enum ep_hdr_op)i;
+	if (ed_str(h, "key", 1, &eh->key, err) == -1)
+		return (-1);
+	if (!ep_is_token(eh->key, strlen(eh->key)))
+		return (ed_fail(err, "a header has a bad \"key\""));
+	if (eh->op == EP_HDR_DEL)
+		return (0);
+	if (ed_str(h, "value", 1, &eh->value, err) == -1)
+		return (-1);
+	eh->is_var = ep_is_var(eh->value);
+	if (!eh->is_var && ep_value_problem(eh->value,
+	    strlen(eh->value)) != NULL)
+		return (ed_fail(err, "a header has a bad \"value\""));
+	return (0);
+}
+
+static int
+ed_headers(struct json_object *root, struct sy_endpoint *ep, char **err)
+{
+	struct json_object	*a = ep_get(root, "headers");
+	size_t			 i, len;
+
+	if (a == NULL)
+		return (0);
+	if (!json_object_is_type(a, json_type_array))
+		return (ed_fail(err, "\"headers\" is not an array"));
+	if ((len = json_object_array_length(a)) == 0)
+		return (0);
+	if ((ep->headers = calloc(len, sizeof(*ep->headers))) == NULL)
+		return (ed_fail(err, "out of memory"));
+	for (i = 0; i < len; i++) {
+		/* count it first, so that unref frees a half-filled one */
+		ep->nheaders = i + 1;
+		if (ed_header(json_object_array_get_idx(a, i),
+		    &ep->headers[i], err) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+ed_extras(struct json_object *root, struct sy_endpoint *ep, char **err)
+{
+	struct json_object	*t, *b = NULL;
+
+	if (ed_str(root, "token", 0, &ep->token, err) == -1)
+		return (-1);
+	if (ep->token != NULL &&
+	    ep_value_problem(ep->token, strlen(ep->token)) != NULL)
+		return (ed_fail(err, "bad \"token\""));
+	if (ed_names(root, "forwardHeaders", &ep->fwd_headers,
+	    &ep->nfwd_headers, err) == -1 ||
+	    ed_names(root, "responseHeaders", &ep->resp_headers,
+	    &ep->nresp_headers, err) == -1)
+		return (-1);
+	if ((t = ep_get(root, "scToken")) == NULL)
+		return (0);
+	if (!json_object_is_type(t, json_type_object) ||
+	    ((b = ep_get(t, "bindRequest")) != NULL &&
+	    !json_object_is_type(b, json_type_boolean)))
+		return (ed_fail(err, "bad \"scToken\""));
+	ep->bind_token = b != NULL && json_object_get_boolean(b);
+	return (0);
+}
+
+/* The record as a JSON object, or NULL: exactly one object, nothing after. */
+static struct json_object *
+ed_parse(const char *rec, size_t len)
+{
+	struct json_tokener	*tok;
+	struct json_object	*root;
+
+	if (rec == NULL || len > INT_MAX || (tok = json_tokener_new()) == NULL)
+		return (NULL);
+	json_tokener_set_flags(tok,
+	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	root = json_tokener_parse_ex(tok, rec, (int)len);
+	if (root != NULL && (json_tokener_get_parse_end(tok) != len ||
+	    !json_object_is_type(root, json_type_object))) {
+		json_object_put(root);
+		root = NULL;
+	}
+	json_tokener_free(tok);
+	return (root);
+}
+
+struct sy_endpoint *
+endpoint_decode(const char *rec, size_t len, char **err)
+{
+	struct json_object	*root;
+	struct sy_endpoint	*ep;
+
+	if (err != NULL)
+		*err = NULL;
+	if ((root = ed_parse(rec, len)) == NULL) {
+		ed_fail(err, "not a JSON object");
+		return (NULL);
+	}
+	if ((ep = calloc(1, sizeof(*ep))) == NULL) {
+		json_object_put(root);
+		ed_fail(err, "out of memory");
+		return (NULL);
+	}
+	ep->refcnt = 1;
+	if (ed_str(root, "project", 1, &ep->project, err) == -1 ||
+	    ed_str(root, "service", 1, &ep->service, err) == -1 ||
+	    ed_str(root, "endpoint", 1, &ep->name, err) == -1 ||
+	    ed_target(root, ep, err) == -1 ||
+	    ed_rule(root, ep, err) == -1 ||
+	    ed_headers(root, ep, err) == -1 ||
+	    ed_extras(root, ep, err) == -1) {
+		endpoint_unref(ep);
+		ep = NULL;
+	}
+	json_object_put(root);
+	return (ep);
+}
+
+struct sy_endpoint *
+endpoint_ref(struct sy_endpoint *ep)
+{
+	ep->refcnt++;
+	return (ep);
+}
+
+static void
+ep_free_names(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+endpoint_unref(struct sy_endpoint *ep)
+{
+	size_t	i;
+
+	if (ep == NULL || --ep->refcnt > 0)
+		return;
+	free(ep->project);
+	free(ep->service);
+	free(ep->name);
+	free(ep->method);
+	free(ep->url);
+	rule_free(ep->rule);
+	for (i = 0; i < ep->nheaders; i++) {
+		free(ep->headers[i].key);
+		free(ep->headers[i].value);
+	}
+	free(ep->headers);
+	free(ep->token);
+	ep_free_names(ep->fwd_headers, ep->nfwd_headers);
+	ep_free_names(ep->resp_headers, ep->nresp_headers);
+	free(ep);
+}

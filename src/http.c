@@ -1,0 +1,847 @@
+/*
+ * http.c: the worker's HTTP front end on libevent's evhttp.  It routes
+ * POST /v1/api/{project}/services/{service}/{endpoint}, answers the CORS
+ * preflight, finds the endpoint in the catalog, applies the rule, builds
+ * the upstream request and hands it to upstream.c, then turns the
+ * outcome into the contract's answer.
+ *
+ * Invariants:
+ * - Only this file includes event2/http.h.
+ * - All memory of a call hangs off one struct call, freed in call_end().
+ * - Every request ends in exactly one evhttp_send_reply (through
+ *   http_send) and is never touched after it; a request whose client went
+ *   away is freed in http_conn_closed instead.
+ * - The client's params bytes are forwarded as they are; JSON is only
+ *   parsed when the URL template or a GET query needs values from it.
+ */
+#include <sys/random.h>
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <json-c/json.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "endpoint.h"
+#include "http.h"
+#include "jscan.h"
+#include "log.h"
+#include "rule.h"
+#include "tmpl.h"
+#include "upstream.h"
+#include "util.h"
+
+#define HTTP_API_PREFIX		"/v1/api/"
+#define HTTP_NAME_MAX		128
+#define HTTP_REQID_MAX		128
+
+struct http {
+	struct event_base		*h_base;
+	struct evhttp			*h_http;
+	const struct sy_server		*h_srv;
+	struct catalog			*h_cat;
+	struct upstream			*h_up;
+	struct evhttp_bound_socket	**h_socks;
+	size_t				 h_nsocks;
+	size_t				 h_inflight;	/* calls */
+	size_t				 h_unflushed;	/* replies being sent */
+	int				 h_draining;
+	void				(*h_done)(void *);
+	void				*h_done_arg;
+	uint64_t			 h_idprefix;
+	uint64_t			 h_idcount;
+};
+
+struct call {
+	struct http			*c_h;
+	struct evhttp_request		*c_req;
+	struct evhttp_connection	*c_evcon;
+	struct sy_endpoint		*c_ep;
+	struct upstream_call		*c_uc;
+	char				 c_reqid[HTTP_REQID_MAX + 1];
+};
+
+struct route {
+	char	project[HTTP_NAME_MAX + 1];
+	char	service[HTTP_NAME_MAX + 1];
+	char	endpoint[HTTP_NAME_MAX + 1];
+};
+
+static const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 200: return ("OK");
+	case 201: return ("Created");
+	case 204: return ("No Content");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 403: return ("Forbidden");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 413: return ("Payload Too Large");
+	case 500: return ("Internal Server Error");
+	case 502: return ("Bad Gateway");
+	case 503: return ("Service Unavailable");
+	case 504: return ("Gateway Timeout");
+	default:
+		return (status < 300 ? "OK" : status < 500 ? "Client Error" :
+		    "Server Error");
+	}
+}
+
+/* The Access-Control-Allow-Origin value for this request, or NULL. */
+static const char *
+http_cors_origin(struct http *h, struct evhttp_request *req, int *vary)
+{
+	const char	*origin;
+	size_t		 i;
+
+	*vary = 0;
+	for (i = 0; i < h->h_srv->ncors_origins; i++)
+		if (strcmp(h->h_srv->cors_origins[i], "*") == 0)
+			return ("*");
+	origin = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Origin");
+	if (origin == NULL)
+		return (NULL);
+	*vary = 1;
+	for (i = 0; i < h->h_srv->ncors_origins; i++)
+		if (strcmp(h->h_srv->cors_origins[i], origin) == 0)
+			return (origin);
+	return (NULL);
+}
+
+static void
+http_common_headers(struct http *h, struct evhttp_request *req,
+    const char *reqid, int json)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	const char		*origin;
+	int			 vary;
+
+	if (json)
+		evhttp_add_header(out, "Content-Type", "application/json");
+	if (reqid != NULL && reqid[0] != '\0')
+		evhttp_add_header(out, "X-Request-Id", reqid);
+	if ((origin = http_cors_origin(h, req, &vary)) != NULL)
+		evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
+	if (vary)
+		evhttp_add_header(out, "Vary", "Origin");
+	if (h->h_draining)
+		evhttp_add_header(out, "Connection", "close");
+}
+
+/* Append s as a JSON string literal. */
+static void
+http_json_str(struct evbuffer *b, const char *s)
+{
+	const unsigned char	*p;
+
+	evbuffer_add(b, "\"", 1);
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\')
+			evbuffer_add_printf(b, "\\%c", *p);
+		else if (*p < 0x20)
+			evbuffer_add_printf(b, "\\u%04x", *p);
+		else
+			evbuffer_add(b, p, 1);
+	}
+	evbuffer_add(b, "\"", 1);
+}
+
+static void
+http_check_drained(struct http *h)
+{
+	if (h->h_draining && h->h_inflight == 0 && h->h_unflushed == 0 &&
+	    h->h_done != NULL)
+		h->h_done(h->h_done_arg);
+}
+
+/* evhttp wrote the whole reply: a drain may end only after that. */
+static void
+http_sent(struct evhttp_request *req, void *arg)
+{
+	struct http	*h = arg;
+
+	h->h_unflushed--;
+	http_check_drained(h);
+}
+
+/* The one place that answers a request. */
+static void
+http_send(struct http *h, struct evhttp_request *req, int status,
+    struct evbuffer *body)
+{
+	if (evhttp_request_get_connection(req) != NULL) {
+		h->h_unflushed++;
+		evhttp_request_set_on_complete_cb(req, http_sent, h);
+	}
+	evhttp_send_reply(req, status, http_reason(status), body);
+}
+
+static void
+http_error(struct http *h, struct evhttp_request *req, const char *reqid,
+    int status, const char *msg, const char *raw)
+{
+	struct evbuffer	*b;
+
+	if ((b = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	evbuffer_add(b, "{\"error\":", 9);
+	http_json_str(b, msg);
+	evbuffer_add(b, ",\"rawError\":", 12);
+	http_json_str(b, raw != NULL ? raw : "");
+	evbuffer_add(b, "}", 1);
+	http_common_headers(h, req, reqid, 1);
+	if (status == 405)
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "POST, OPTIONS");
+	http_send(h, req, status, b);
+	evbuffer_free(b);
+}
+
+static int
+http_name_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > HTTP_NAME_MAX)
+		return (0);
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
+			return (0);
+	return (1);
+}
+
+/* Copy the next path segment of p into dst; advance p. */
+static int
+http_segment(const char **p, char *dst)
+{
+	const char	*s = *p, *e;
+
+	e = strchr(s, '/');
+	if (e == NULL)
+		e = s + strlen(s);
+	if (!http_name_ok(s, e - s))
+		return (-1);
+	memcpy(dst, s, e - s);
+	dst[e - s] = '\0';
+	*p = *e == '/' ? e + 1 : e;
+	return (0);
+}
+
+/* /v1/api/{project}/services/{service}/{endpoint}: 0 or -1. */
+static int
+http_route(const char *path, struct route *r)
+{
+	const char	*p;
+
+	if (path == NULL || strncmp(path, HTTP_API_PREFIX,
+	    sizeof(HTTP_API_PREFIX) - 1) != 0)
+		return (-1);
+	p = path + sizeof(HTTP_API_PREFIX) - 1;
+	if (http_segment(&p, r->project) == -1 ||
+	    strncmp(p, "services/", 9) != 0)
+		return (-1);
+	p += 9;
+	if (http_segment(&p, r->service) == -1 || p[-1] != '/' ||
+	    http_segment(&p, r->endpoint) == -1 || *p != '\0')
+		return (-1);
+	return (0);
+}
+
+static void
+http_request_id(struct http *h, struct evhttp_request *req, char *dst)
+{
+	const char	*in;
+	size_t		 i, n;
+
+	in = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "X-Request-Id");
+	if (in != NULL && (n = strlen(in)) > 0 && n <= HTTP_REQID_MAX) {
+		for (i = 0; i < n; i++)
+			if (in[i] < 0x21 || in[i] > 0x7e)
+				break;
+		if (i == n) {
+			memcpy(dst, in, n + 1);
+			return;
+		}
+	}
+	snprintf(dst, HTTP_REQID_MAX + 1, "%016llx%016llx",
+	    (unsigned long long)h->h_idprefix,
+	    (unsigned long long)++h->h_idcount);
+}
+
+static void
+http_preflight(struct http *h, struct evhttp_request *req)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+
+	http_common_headers(h, req, NULL, 0);
+	evhttp_add_header(out, "Access-Control-Allow-Methods", "POST, OPTIONS");
+	evhttp_add_header(out, "Access-Control-Allow-Headers",
+	    "Authorization, Content-Type");
+	evhttp_add_header(out, "Access-Control-Max-Age", "86400");
+	http_send(h, req, 204, NULL);
+}
+
+static void
+call_end(struct call *c)
+{
+	struct http	*h = c->c_h;
+
+	if (c->c_evcon != NULL)
+		evhttp_connection_set_closecb(c->c_evcon, NULL, NULL);
+	if (c->c_ep != NULL)
+		endpoint_unref(c->c_ep);
+	free(c);
+	h->h_inflight--;
+	http_check_drained(h);
+}
+
+/* The client went away while the upstream call was running. */
+static void
+http_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct call	*c = arg;
+
+	if (c->c_uc != NULL)
+		upstream_cancel(c->c_uc);
+	log_debug("request %s: client closed the connection", c->c_reqid);
+	/* evhttp detached the request from the dead connection: ours now */
+	if (evhttp_request_get_connection(c->c_req) == NULL)
+		evhttp_request_free(c->c_req);
+	c->c_evcon = NULL;
+	call_end(c);
+}
+
+static void
+http_reply_upstream(struct call *c, const struct upstream_response *res)
+{
+	struct evhttp_request	*req = c->c_req;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct evbuffer		*b;
+	const char		*colon, *v;
+	size_t			 i;
+	char			 name[256];
+
+	for (i = 0; i < res->nheaders; i++) {
+		colon = strchr(res->headers[i], ':');
+		if (colon == NULL || (size_t)(colon - res->headers[i]) >=
+		    sizeof(name))
+			continue;
+		memcpy(name, res->headers[i], colon - res->headers[i]);
+		name[colon - res->headers[i]] = '\0';
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		evhttp_add_header(out, name, v);
+	}
+	if (res->status == 204 || res->status == 304 || res->body_len == 0) {
+		http_common_headers(c->c_h, req, c->c_reqid, 0);
+		http_send(c->c_h, req, (int)res->status, NULL);
+		return;
+	}
+	http_common_headers(c->c_h, req, c->c_reqid, 1);
+	if ((b = evbuffer_new()) == NULL ||
+	    evbuffer_add(b, res->body, res->body_len) == -1) {
+		evhttp_send_error(req, 500, NULL);
+	} else
+		http_send(c->c_h, req, (int)res->status, b);
+	if (b != NULL)
+		evbuffer_free(b);
+}
+
+static void
+http_upstream_done(const struct upstream_response *res, void *arg)
+{
+	struct call	*c = arg;
+	const char	*msg = NULL;
+	int		 status = 502;
+	int		 empty_ok;
+
+	c->c_uc = NULL;
+	empty_ok = res->status == 204 || res->status == 304 ||
+	    strcmp(c->c_ep->method, "HEAD") == 0;
+	switch (res->result) {
+	case UPSTREAM_OK:
+		if (res->status < 200 || res->status > 599)
+			msg = "upstream answered with an unusable status";
+		else if (!(empty_ok && res->body_len == 0) &&
+		    jscan_validate(res->body, res->body_len) == -1)
+			msg = "upstream answered with a body that is not JSON";
+		break;
+	case UPSTREAM_REFUSED:
+		msg = "upstream refused the connection";
+		break;
+	case UPSTREAM_TIMEOUT:
+		msg = "upstream deadline passed";
+		status = 504;
+		break;
+	case UPSTREAM_TOOBIG:
+		msg = "upstream response is larger than maxResponseBytes";
+		break;
+	case UPSTREAM_FAILED:
+		msg = "upstream call failed";
+		break;
+	}
+	if (msg != NULL) {
+		log_warnx("request %s: %s/%s/%s: %s (%s)", c->c_reqid,
+		    c->c_ep->project, c->c_ep->service, c->c_ep->name, msg,
+		    res->error);
+		http_error(c->c_h, c->c_req, c->c_reqid, status, msg,
+		    res->error);
+	} else
+		http_reply_upstream(c, res);
+	call_end(c);
+}
+
+/* Parse the params value (already validated by jscan) with json-c. */
+static struct json_object *
+http_parse_params(const struct jscan_body *body)
+{
+	struct json_object	*v;
+	char			*tmp;
+
+	if ((tmp = strndup(body->params, body->params_len)) == NULL)
+		return (NULL);
+	v = json_tokener_parse(tmp);
+	free(tmp);
+	return (v);
+}
+
+/* The upstream URL: template expanded, plus the query for GET/HEAD. */
+static int
+http_build_url(struct call *c, struct json_object *params, struct sybuf *url,
+    char **err)
+{
+	struct sy_endpoint	*ep = c->c_ep;
+	int			 rc = 0;
+
+	if (ep->url_vars)
+		rc = tmpl_expand(url, ep->url, params, NULL, err);
+	else if (sybuf_addstr(url, ep->url) == -1)
+		rc = -1;
+	if (rc == 0 && !ep->has_body && tmpl_query(url, params) == -1)
+		rc = -1;
+	if (rc == -1 && *err == NULL)
+		*err = strdup("out of memory");
+	return (rc);
+}
+
+/* Whether the call needs the params as JSON values, not just bytes. */
+static int
+http_needs_params(const struct sy_endpoint *ep)
+{
+	size_t	i;
+
+	if (ep->url_vars || !ep->has_body)
+		return (1);
+	for (i = 0; i < ep->nheaders; i++)
+		if (ep->headers[i].is_var &&
+		    strncmp(ep->headers[i].value, "args.", 5) == 0)
+			return (1);
+	return (0);
+}
+
+/*
+ * The upstream request headers, in the contract's order, kept as
+ * "Name: value" strings in one buffer; a deleted entry is skipped.
+ */
+struct hdrs {
+	struct sybuf	 store;
+	size_t		*off;
+	size_t		 n;
+	size_t		 cap;
+};
+
+#define HDR_GONE	((size_t)-1)
+
+static int
+hdrs_is(const struct hdrs *hl, size_t i, const char *name)
+{
+	size_t	n = strlen(name);
+	char	*e;
+
+	if (hl->off[i] == HDR_GONE)
+		return (0);
+	e = hl->store.data + hl->off[i];
+	return (strncasecmp(e, name, n) == 0 && e[n] == ':');
+}
+
+static void
+hdrs_del(struct hdrs *hl, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < hl->n; i++)
+		if (hdrs_is(hl, i, name))
+			hl->off[i] = HDR_GONE;
+}
+
+static int
+hdrs_add(struct hdrs *hl, const char *name, const char *value)
+{
+	if (hl->n == hl->cap)
+		return (-1);
+	hl->off[hl->n++] = hl->store.len;
+	if (sybuf_printf(&hl->store, "%s: %s", name, value) == -1 ||
+	    sybuf_addc(&hl->store, '\0') == -1)
+		return (-1);
+	return (0);
+}
+
+/* The value of a header operation; NULL with *err on a bad variable. */
+static const char *
+http_header_value(const struct ep_header *eh, struct json_object *params,
+    struct sybuf *tmp, char **err)
+{
+	struct json_object	*v = NULL;
+	const char		*p;
+
+	if (!eh->is_var)
+		return (eh->value);
+	/* auth.X: caller claims are not verified in this version: missing */
+	if (strncmp(eh->value, "args.", 5) == 0) {
+		p = eh->value + 5;
+		v = tmpl_lookup(params, p, strlen(p));
+	}
+	sybuf_reset(tmp);
+	if (v == NULL || tmpl_scalar_text(tmp, v) == -1 ||
+	    strpbrk(tmp->data, "\r\n") != NULL) {
+		if (asprintf(err, "header variable %s is missing, not a "
+		    "scalar, or holds CR or LF", eh->value) == -1)
+			*err = NULL;
+		return (NULL);
+	}
+	return (tmp->data);
+}
+
+static int
+http_build_headers(struct call *c, struct json_object *params,
+    struct hdrs *hl, char **err)
+{
+	struct sy_endpoint	*ep = c->c_ep;
+	struct evkeyvalq	*in;
+	struct sybuf		 tmp;
+	const char		*auth, *v;
+	size_t			 i;
+	int			 rc = -1;
+
+	in = evhttp_request_get_input_headers(c->c_req);
+	sybuf_init(&tmp);
+	if (ep->token != NULL) {
+		if (sybuf_printf(&tmp, "%s%s", strncasecmp(ep->token,
+		    "Bearer ", 7) == 0 ? "" : "Bearer ", ep->token) == -1 ||
+		    hdrs_add(hl, "Authorization", tmp.data) == -1)
+			goto out;
+	} else if ((auth = evhttp_find_header(in, "Authorization")) != NULL &&
+	    hdrs_add(hl, "Authorization", auth) == -1)
+		goto out;
+	if (hdrs_add(hl, "X-Request-Id", c->c_reqid) == -1 ||
+	    (ep->has_body &&
+	    hdrs_add(hl, "Content-Type", "application/json") == -1))
+		goto out;
+	for (i = 0; i < ep->nheaders; i++) {
+		if (ep->headers[i].op != EP_HDR_ADD)
+			hdrs_del(hl, ep->headers[i].key);
+		if (ep->headers[i].op == EP_HDR_DEL)
+			continue;
+		if ((v = http_header_value(&ep->headers[i], params, &tmp,
+		    err)) == NULL || hdrs_add(hl, ep->headers[i].key, v) == -1)
+			goto out;
+	}
+	for (i = 0; i < ep->nfwd_headers; i++) {
+		/* the gateway's own identity header is never the caller's */
+		if (strcasecmp(ep->fwd_headers[i], "X-SC-Token") == 0 ||
+		    (v = evhttp_find_header(in, ep->fwd_headers[i])) == NULL)
+			continue;
+		if (hdrs_add(hl, ep->fwd_headers[i], v) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	sybuf_free(&tmp);
+	if (rc == -1 && *err == NULL)
+		*err = strdup("cannot build the upstream headers");
+	return (rc);
+}
+
+/* Pointers to the live entries, for upstream_start. */
+static size_t
+hdrs_lines(struct hdrs *hl, const char **lines)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < hl->n; i++)
+		if (hl->off[i] != HDR_GONE)
+			lines[n++] = hl->store.data + hl->off[i];
+	return (n);
+}
+
+/* Any rule but allow needs a token; deny refuses.  0 = go on. */
+static int
+http_check_rule(struct call *c)
+{
+	const struct rule	*r = c->c_ep->rule;
+	const char		*auth;
+
+	if (!rule_needs_token(r))
+		return (0);
+	auth = evhttp_find_header(evhttp_request_get_input_headers(c->c_req),
+	    "Authorization");
+	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 ||
+	    auth[7] == '\0') {
+		http_error(c->c_h, c->c_req, c->c_reqid, 401,
+		    "this endpoint needs a bearer token", "");
+		return (-1);
+	}
+	if (r->type == RULE_DENY) {
+		http_error(c->c_h, c->c_req, c->c_reqid, 403,
+		    r->error != NULL ? r->error :
+		    "the endpoint's rule denies this call", "");
+		return (-1);
+	}
+	return (0);
+}
+
+static long
+http_timeout_ms(const struct sy_endpoint *ep, const struct jscan_body *b)
+{
+	double	ms = ep->timeout * 1000.0;
+
+	if (b->has_timeout && b->timeout_ms > 0 && b->timeout_ms < ms)
+		ms = b->timeout_ms;
+	if (ms < 1)
+		ms = 1;
+	if (ms > 86400000.0)
+		ms = 86400000.0;
+	return ((long)ms);
+}
+
+/* Parse the body, build the upstream request, start it.  0 = started. */
+static int
+http_forward(struct call *c)
+{
+	struct sy_endpoint	*ep = c->c_ep;
+	struct evbuffer		*in;
+	struct jscan_body	 jb;
+	struct upstream_request	 rq;
+	struct json_object	*params = NULL;
+	struct sybuf		 url;
+	struct hdrs		 hl;
+	const char		**lines = NULL, *err = NULL;
+	char			*terr = NULL;
+	int			 rc = -1;
+
+	in = evhttp_request_get_input_buffer(c->c_req);
+	if (jscan_body((const char *)evbuffer_pullup(in, -1),
+	    evbuffer_get_length(in), &jb, &err) == -1) {
+		http_error(c->c_h, c->c_req, c->c_reqid, 400, err, "");
+		return (-1);
+	}
+	if (jb.params != NULL && http_needs_params(ep))
+		params = http_parse_params(&jb);
+	sybuf_init(&url);
+	memset(&hl, 0, sizeof(hl));
+	sybuf_init(&hl.store);
+	hl.cap = 3 + ep->nheaders + ep->nfwd_headers;
+	if ((hl.off = calloc(hl.cap, sizeof(*hl.off))) == NULL ||
+	    (lines = calloc(hl.cap, sizeof(*lines))) == NULL ||
+	    http_build_url(c, params, &url, &terr) == -1 ||
+	    http_build_headers(c, params, &hl, &terr) == -1) {
+		http_error(c->c_h, c->c_req, c->c_reqid, 400, terr != NULL ?
+		    terr : "out of memory", "");
+		goto out;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.url = url.data;
+	rq.method = ep->method;
+	rq.has_body = ep->has_body;
+	rq.body = jb.params != NULL ? jb.params : "{}";
+	rq.body_len = jb.params != NULL ? jb.params_len : 2;
+	rq.nheaders = hdrs_lines(&hl, lines);
+	rq.headers = lines;
+	rq.timeout_ms = http_timeout_ms(ep, &jb);
+	rq.max_response = c->c_h->h_srv->max_response_bytes;
+	rq.resp_headers = (const char *const *)ep->resp_headers;
+	rq.nresp_headers = ep->nresp_headers;
+	if ((c->c_uc = upstream_start(c->c_h->h_up, &rq, http_upstream_done,
+	    c)) == NULL) {
+		http_error(c->c_h, c->c_req, c->c_reqid, 502,
+		    "cannot start the upstream call", "");
+		goto out;
+	}
+	c->c_evcon = evhttp_request_get_connection(c->c_req);
+	evhttp_connection_set_closecb(c->c_evcon, http_conn_closed, c);
+	rc = 0;
+out:
+	json_object_put(params);
+	free(terr);
+	free(lines);
+	free(hl.off);
+	sybuf_free(&hl.store);
+	sybuf_free(&url);
+	return (rc);
+}
+
+static int
+http_lookup(struct http *h, struct evhttp_request *req, const char *reqid,
+    const struct route *r, struct sy_endpoint **ep)
+{
+	char	msg[HTTP_NAME_MAX + 64];
+
+	switch (catalog_lookup(h->h_cat, r->project, r->service, r->endpoint,
+	    ep)) {
+	case CATALOG_OK:
+		return (0);
+	case CATALOG_NO_PROJECT:
+		snprintf(msg, sizeof(msg), "project %s not found", r->project);
+		break;
+	case CATALOG_NO_SERVICE:
+		snprintf(msg, sizeof(msg), "service %s not found", r->service);
+		break;
+	case CATALOG_NO_ENDPOINT:
+		snprintf(msg, sizeof(msg), "endpoint %s not found",
+		    r->endpoint);
+		break;
+	default:
+		http_error(h, req, reqid, 500, "registry lookup failed", "");
+		return (-1);
+	}
+	http_error(h, req, reqid, 404, msg, "");
+	return (-1);
+}
+
+static void
+http_api_cb(struct evhttp_request *req, void *arg)
+{
+	struct http		*h = arg;
+	struct route		 r;
+	struct sy_endpoint	*ep;
+	struct call		*c;
+	char			 reqid[HTTP_REQID_MAX + 1];
+
+	http_request_id(h, req, reqid);
+	if (http_route(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)),
+	    &r) == -1) {
+		http_error(h, req, reqid, 404, "not found", "");
+		return;
+	}
+	switch (evhttp_request_get_command(req)) {
+	case EVHTTP_REQ_OPTIONS:
+		http_preflight(h, req);
+		return;
+	case EVHTTP_REQ_POST:
+		break;
+	default:
+		http_error(h, req, reqid, 405, "method not allowed", "");
+		return;
+	}
+	if (h->h_draining) {
+		http_error(h, req, reqid, 503, "shutting down", "");
+		return;
+	}
+	if (http_lookup(h, req, reqid, &r, &ep) == -1)
+		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		endpoint_unref(ep);
+		http_error(h, req, reqid, 503, "out of memory", "");
+		return;
+	}
+	c->c_h = h;
+	c->c_req = req;
+	c->c_ep = ep;
+	memcpy(c->c_reqid, reqid, sizeof(reqid));
+	h->h_inflight++;
+	if (http_check_rule(c) == -1 || http_forward(c) == -1)
+		call_end(c);
+}
+
+struct http *
+http_new(struct event_base *base, const struct sy_server *srv,
+    const int *fds, size_t nfds, struct catalog *cat, struct upstream *up)
+{
+	struct http	*h;
+	size_t		 i;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->h_socks = calloc(nfds, sizeof(*h->h_socks))) == NULL ||
+	    (h->h_http = evhttp_new(base)) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		http_free(h);
+		return (NULL);
+	}
+	h->h_base = base;
+	h->h_srv = srv;
+	h->h_cat = cat;
+	h->h_up = up;
+	/* request ids: a random per-worker prefix and a counter */
+	if (getrandom(&h->h_idprefix, sizeof(h->h_idprefix), 0) !=
+	    sizeof(h->h_idprefix))
+		h->h_idprefix = ((uint64_t)getpid() << 32) ^ (uint64_t)random();
+	evhttp_set_allowed_methods(h->h_http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_max_body_size(h->h_http, srv->max_body_bytes);
+	evhttp_set_max_headers_size(h->h_http, srv->max_header_bytes);
+	evhttp_set_timeout(h->h_http, (int)(srv->client_timeout + 0.999));
+	evhttp_set_gencb(h->h_http, http_api_cb, h);
+	for (i = 0; i < nfds; i++) {
+		h->h_socks[i] = evhttp_accept_socket_with_handle(h->h_http,
+		    fds[i]);
+		if (h->h_socks[i] == NULL) {
+			log_warnx("%s: evhttp_accept_socket failed", __func__);
+			http_free(h);
+			return (NULL);
+		}
+		h->h_nsocks++;
+	}
+	return (h);
+}
+
+void
+http_drain(struct http *h, void (*done)(void *), void *arg)
+{
+	size_t	i;
+
+	/* closes this worker's copies of the listening sockets */
+	for (i = 0; i < h->h_nsocks; i++)
+		evhttp_del_accept_socket(h->h_http, h->h_socks[i]);
+	h->h_nsocks = 0;
+	h->h_draining = 1;
+	h->h_done = done;
+	h->h_done_arg = arg;
+	http_check_drained(h);
+}
+
+size_t
+http_inflight(const struct http *h)
+{
+	return (h->h_inflight);
+}
+
+void
+http_free(struct http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->h_http != NULL)
+		evhttp_free(h->h_http);
+	free(h->h_socks);
+	free(h);
+}

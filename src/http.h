@@ -1,0 +1,37 @@
+/*
+ * http.h: the worker's HTTP front end: the unified API
+ * POST /v1/api/{project}/services/{service}/{endpoint}, its CORS
+ * preflight, and the mapping of upstream outcomes to the contract's
+ * status codes.
+ */
+#ifndef SY_HTTP_H
+#define SY_HTTP_H
+
+#include <stddef.h>
+
+struct catalog;
+struct event_base;
+struct sy_server;
+struct upstream;
+
+struct http;
+
+/*
+ * Serve on the inherited, bound, listening sockets fds.  Everything
+ * passed is borrowed and must outlive the http.  NULL on failure
+ * (logged).
+ */
+struct http	*http_new(struct event_base *, const struct sy_server *,
+		    const int *fds, size_t nfds, struct catalog *,
+		    struct upstream *);
+
+/*
+ * Graceful stop: stop accepting, answer new requests on open connections
+ * with 503 and "Connection: close", and call done(arg) once no request is
+ * in flight (at once when there is none).
+ */
+void		 http_drain(struct http *, void (*done)(void *), void *arg);
+size_t		 http_inflight(const struct http *);
+void		 http_free(struct http *);
+
+#endif

@@ -1,0 +1,686 @@
+/*
+ * master.c: the master process, after nginx's master cycle.  It parses
+ * the config, binds the listening sockets, writes the compiled registry
+ * into LMDB, forks the workers, reaps them and restarts the ones that
+ * die (backoff.c decides how soon), reloads on HUP and stops on TERM,
+ * QUIT and INT.
+ *
+ * Invariants:
+ * - It holds no event_base, curl, OpenSSL or LMDB state: registry.c
+ *   opens the LMDB environment only inside registry_commit.
+ * - Signals are blocked except inside sigsuspend(); handlers only set
+ *   flags, and all work happens in the loop.
+ * - fflush(NULL) before every fork; no atexit(); only the master
+ *   removes the pidfile.
+ * - Workers share the read end of a pipe whose write end only the
+ *   master holds: when the master dies, they see EOF and exit.
+ * - A reload builds the new state completely (parse, bind, commit)
+ *   before it touches the old; any failure keeps the old running.
+ */
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "config.h"
+#include "log.h"
+#include "master.h"
+#include "proc.h"
+#include "registry.h"
+#include "sock.h"
+#include "util.h"
+#include "worker.h"
+
+#define MASTER_INT_GRACE	1.0	/* seconds INT waits before KILL */
+
+struct wslot {
+	pid_t		 pid;		/* 0: none */
+	double		 respawn_at;	/* > 0: start a worker then */
+	struct backoff	 bo;
+};
+
+struct listener {
+	char	*addr;
+	int	 fd;
+};
+
+static volatile sig_atomic_t	sig_hup, sig_term, sig_int, sig_usr1,
+				sig_chld, sig_alrm;
+
+static struct {
+	char			*cfgpath;
+	struct sy_config	*cfg;
+	int			 foreground;
+	struct listener		*ls;
+	size_t			 nls;
+	int			*fds;		/* the ls[] fds, for workers */
+	int			 live[2];
+	struct wslot		*slots;
+	size_t			 nslots;
+	pid_t			*retiring;	/* old workers draining */
+	size_t			 nretiring;
+	volatile pid_t		*ready;		/* shared with workers */
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 stopping;
+	double			 stop_deadline;
+	uint64_t		 gen;
+} m;
+
+static void
+master_sighandler(int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		sig_hup = 1;
+		break;
+	case SIGTERM:
+	case SIGQUIT:
+		sig_term = 1;
+		break;
+	case SIGINT:
+		sig_int = 1;
+		break;
+	case SIGUSR1:
+		sig_usr1 = 1;
+		break;
+	case SIGCHLD:
+		sig_chld = 1;
+		break;
+	case SIGALRM:
+		sig_alrm = 1;
+		break;
+	}
+}
+
+static void
+master_signals(sigset_t *old)
+{
+	static const int	 sigs[] = { SIGHUP, SIGTERM, SIGQUIT, SIGINT,
+				    SIGUSR1, SIGCHLD, SIGALRM };
+	struct sigaction	 sa;
+	sigset_t		 set;
+	size_t			 i;
+
+	sigemptyset(&set);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = master_sighandler;
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		sigaddset(&set, sigs[i]);
+		sigaction(sigs[i], &sa, NULL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void
+master_print_errors(struct syerrs *errs)
+{
+	size_t	i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(stderr, "switchyard: %s\n", errs->msg[i]);
+}
+
+static void
+master_close_listeners(struct listener *ls, size_t n, struct listener *keep,
+    size_t nkeep)
+{
+	size_t	i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nkeep; j++)
+			if (keep[j].fd == ls[i].fd)
+				break;
+		if (j == nkeep)
+			close(ls[i].fd);
+		free(ls[i].addr);
+	}
+	free(ls);
+}
+
+/*
+ * Bind every address of cfg, reusing an already bound socket with the
+ * same address from old.  NULL with *err set on failure.
+ */
+static struct listener *
+master_bind(const struct sy_config *cfg, struct listener *old, size_t nold,
+    char **err)
+{
+	struct listener	*ls;
+	size_t		 i, j;
+
+	ls = xcalloc(cfg->srv.nlisten, sizeof(*ls));
+	for (i = 0; i < cfg->srv.nlisten; i++) {
+		ls[i].addr = xstrdup(cfg->srv.listen[i]);
+		ls[i].fd = -1;
+		for (j = 0; j < nold; j++)
+			if (strcmp(old[j].addr, ls[i].addr) == 0)
+				ls[i].fd = old[j].fd;
+		if (ls[i].fd == -1 &&
+		    (ls[i].fd = sock_listen(ls[i].addr, err)) == -1) {
+			master_close_listeners(ls, i + 1, old, nold);
+			return (NULL);
+		}
+	}
+	return (ls);
+}
+
+static size_t
+master_nworkers(const struct sy_config *cfg)
+{
+	long	n;
+
+	if (cfg->srv.workers > 0)
+		return ((size_t)cfg->srv.workers);
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	if (n > CONFIG_MAX_WORKERS)
+		n = CONFIG_MAX_WORKERS;
+	return ((size_t)n);
+}
+
+static void
+master_use_listeners(struct listener *ls)
+{
+	size_t	i;
+
+	m.ls = ls;
+	m.nls = m.cfg->srv.nlisten;
+	free(m.fds);
+	m.fds = xcalloc(m.nls, sizeof(int));
+	for (i = 0; i < m.nls; i++)
+		m.fds[i] = ls[i].fd;
+}
+
+static void
+master_spawn(size_t i)
+{
+	struct worker_args	 wa;
+	struct wslot		*s = &m.slots[i];
+	pid_t			 pid;
+
+	s->respawn_at = 0;
+	m.ready[i] = 0;
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		log_warn("%s: fork", __func__);
+		s->respawn_at = sy_now() + 1;
+		return;
+	}
+	if (pid == 0) {
+		close(m.live[1]);
+		memset(&wa, 0, sizeof(wa));
+		wa.cfg = m.cfg;
+		wa.fds = m.fds;
+		wa.nfds = m.nls;
+		wa.live_fd = m.live[0];
+		wa.ready = &m.ready[i];
+		wa.slot = (int)i;
+		wa.uid = m.uid;
+		wa.gid = m.gid;
+		worker_main(&wa);
+	}
+	s->pid = pid;
+	log_debug("worker %zu started, pid %ld", i, (long)pid);
+}
+
+static void
+master_signal_workers(int sig)
+{
+	size_t	i;
+
+	for (i = 0; i < m.nslots; i++)
+		if (m.slots[i].pid > 0)
+			kill(m.slots[i].pid, sig);
+	for (i = 0; i < m.nretiring; i++)
+		kill(m.retiring[i], sig);
+}
+
+static size_t
+master_live_workers(void)
+{
+	size_t	i, n = m.nretiring;
+
+	for (i = 0; i < m.nslots; i++)
+		if (m.slots[i].pid > 0)
+			n++;
+	return (n);
+}
+
+static int
+master_forget_retiring(pid_t pid)
+{
+	size_t	i;
+
+	for (i = 0; i < m.nretiring; i++) {
+		if (m.retiring[i] == pid) {
+			m.retiring[i] = m.retiring[--m.nretiring];
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+static void
+master_worker_died(size_t i, int status)
+{
+	struct wslot		*s = &m.slots[i];
+	enum backoff_exit	 why = BACKOFF_EXIT_CRASH;
+	int			 was_ready = m.ready[i] == s->pid;
+	int			 code = -1;
+	double			 delay;
+
+	if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+		if (code == WORKER_EXIT_RESOURCE)
+			why = BACKOFF_EXIT_RESOURCE;
+	}
+	if (m.stopping) {
+		log_debug("worker %zu (pid %ld) exited", i, (long)s->pid);
+		s->pid = 0;
+		return;
+	}
+	if (WIFSIGNALED(status))
+		log_warnx("worker %zu (pid %ld) killed by signal %d", i,
+		    (long)s->pid, WTERMSIG(status));
+	else
+		log_warnx("worker %zu (pid %ld) exited with status %d", i,
+		    (long)s->pid, code);
+	s->pid = 0;
+	if (code == WORKER_EXIT_FATAL) {
+		log_warnx("worker %zu hit a fatal error: not restarting it", i);
+		return;
+	}
+	delay = backoff_next(&s->bo, was_ready, why);
+	if (delay > 0)
+		log_warnx("worker %zu died before it was ready: restarting it "
+		    "in %.1f s", i, delay);
+	s->respawn_at = sy_now() + delay;
+}
+
+static void
+master_reap(void)
+{
+	pid_t	pid;
+	int	status;
+	size_t	i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (master_forget_retiring(pid) == 0)
+			continue;
+		for (i = 0; i < m.nslots; i++)
+			if (m.slots[i].pid == pid)
+				break;
+		if (i < m.nslots)
+			master_worker_died(i, status);
+	}
+}
+
+static void
+master_respawn_due(void)
+{
+	double	now = sy_now();
+	size_t	i;
+
+	if (m.stopping)
+		return;
+	for (i = 0; i < m.nslots; i++)
+		if (m.slots[i].pid == 0 && m.slots[i].respawn_at > 0 &&
+		    m.slots[i].respawn_at <= now)
+			master_spawn(i);
+}
+
+/* Arm SIGALRM for the nearest pending respawn or the stop deadline. */
+static void
+master_arm_timer(void)
+{
+	struct itimerval	 it;
+	double			 next = 0, now = sy_now(), d;
+	size_t			 i;
+
+	for (i = 0; i < m.nslots; i++)
+		if (m.slots[i].pid == 0 && m.slots[i].respawn_at > 0 &&
+		    (next == 0 || m.slots[i].respawn_at < next))
+			next = m.slots[i].respawn_at;
+	if (m.stopping && (next == 0 || m.stop_deadline < next))
+		next = m.stop_deadline;
+	memset(&it, 0, sizeof(it));
+	if (next > 0) {
+		d = next - now;
+		if (d < 0.001)
+			d = 0.001;
+		it.it_value.tv_sec = (time_t)d;
+		it.it_value.tv_usec = (suseconds_t)((d - (double)(time_t)d) *
+		    1e6);
+		if (it.it_value.tv_sec == 0 && it.it_value.tv_usec == 0)
+			it.it_value.tv_usec = 1000;
+	}
+	setitimer(ITIMER_REAL, &it, NULL);
+}
+
+/* A new worker set for process-level changes; the old one drains. */
+static void
+master_replace_workers(size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < m.nslots; i++) {
+		if (m.slots[i].pid <= 0)
+			continue;
+		kill(m.slots[i].pid, SIGQUIT);
+		m.retiring = realloc(m.retiring, (m.nretiring + 1) *
+		    sizeof(pid_t));
+		if (m.retiring == NULL)
+			fatal("%s: realloc", __func__);
+		m.retiring[m.nretiring++] = m.slots[i].pid;
+	}
+	free(m.slots);
+	m.slots = xcalloc(n, sizeof(*m.slots));
+	m.nslots = n;
+	for (i = 0; i < n; i++) {
+		backoff_init(&m.slots[i].bo);
+		master_spawn(i);
+	}
+}
+
+/* Everything that can fail, before anything of the old state changes. */
+static int
+master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
+    gid_t *gid, uint64_t *gen)
+{
+	char	*err = NULL;
+
+	*ls = NULL;
+	if (proc_resolve_user(cfg->srv.user, cfg->srv.group, uid, gid,
+	    &err) == -1 ||
+	    ((*ls = master_bind(cfg, m.ls, m.nls, &err)) == NULL) ||
+	    registry_prepare(cfg->srv.registry_path, *uid, *gid, &err) == -1) {
+		log_warnx("%s", err != NULL ? err : "out of memory");
+		free(err);
+		goto fail;
+	}
+	if (registry_commit(cfg->srv.registry_path, cfg->ents, cfg->nents,
+	    gen) == -1) {
+		log_warnx("cannot write the registry in %s",
+		    cfg->srv.registry_path);
+		goto fail;
+	}
+	return (0);
+fail:
+	if (*ls != NULL)
+		master_close_listeners(*ls, cfg->srv.nlisten, m.ls, m.nls);
+	*ls = NULL;
+	return (-1);
+}
+
+static void
+master_reload(void)
+{
+	struct sy_config	*cfg;
+	struct syerrs		 errs;
+	struct listener		*ls;
+	uid_t			 uid;
+	gid_t			 gid;
+	uint64_t		 gen;
+	size_t			 i, oldnls;
+	int			 proc;
+
+	syerrs_init(&errs);
+	if ((cfg = config_load(m.cfgpath, &errs)) == NULL) {
+		for (i = 0; i < errs.n; i++)
+			log_warnx("reload: %s", errs.msg[i]);
+		log_warnx("reload failed: keeping the running configuration");
+		syerrs_free(&errs);
+		return;
+	}
+	syerrs_free(&errs);
+	if (master_prepare(cfg, &ls, &uid, &gid, &gen) == -1) {
+		log_warnx("reload failed: keeping the running configuration");
+		config_free(cfg);
+		return;
+	}
+	proc = config_process_changed(m.cfg, cfg) || uid != m.uid ||
+	    gid != m.gid;
+	oldnls = m.nls;
+	master_close_listeners(m.ls, oldnls, ls, cfg->srv.nlisten);
+	config_free(m.cfg);
+	m.cfg = cfg;
+	m.uid = uid;
+	m.gid = gid;
+	m.gen = gen;
+	master_use_listeners(ls);
+	if (!m.foreground && log_init(cfg->srv.log_error, cfg->srv.log_level,
+	    "switchyard") == -1)
+		log_warn("cannot open log %s", cfg->srv.log_error);
+	if (proc)
+		master_replace_workers(master_nworkers(cfg));
+	else {
+		/* a good reload also ends a crash loop's wait */
+		for (i = 0; i < m.nslots; i++) {
+			backoff_init(&m.slots[i].bo);
+			if (m.slots[i].pid == 0)
+				m.slots[i].respawn_at = sy_now();
+		}
+	}
+	log_info("reloaded: registry generation %llu, %zu endpoints%s",
+	    (unsigned long long)gen, cfg->nendpoints,
+	    proc ? ", new workers started" : "");
+}
+
+static void
+master_begin_stop(int sig, double grace)
+{
+	if (!m.stopping)
+		log_info("%s: stopping", sig == SIGINT ? "interrupt" :
+		    "graceful stop");
+	m.stopping = 1;
+	m.stop_deadline = sy_now() + grace;
+	master_signal_workers(sig);
+	/* once the workers close theirs too, new connections are refused */
+	master_close_listeners(m.ls, m.nls, NULL, 0);
+	m.ls = NULL;
+	m.nls = 0;
+}
+
+static void
+master_loop(const sigset_t *waitmask)
+{
+	for (;;) {
+		master_arm_timer();
+		if (!(sig_hup || sig_term || sig_int || sig_usr1 || sig_chld ||
+		    sig_alrm))
+			sigsuspend(waitmask);
+		sig_alrm = 0;
+		if (sig_chld) {
+			sig_chld = 0;
+			master_reap();
+		}
+		if (sig_int) {
+			sig_int = 0;
+			master_begin_stop(SIGINT, MASTER_INT_GRACE);
+		}
+		if (sig_term) {
+			sig_term = 0;
+			if (!m.stopping)
+				master_begin_stop(SIGQUIT,
+				    m.cfg->srv.shutdown_timeout);
+		}
+		if (m.stopping) {
+			if (master_live_workers() == 0)
+				return;
+			if (sy_now() >= m.stop_deadline) {
+				log_warnx("shutdownTimeout passed: killing "
+				    "%zu workers", master_live_workers());
+				master_signal_workers(SIGKILL);
+				m.stop_deadline = sy_now() + 5;
+			}
+			continue;
+		}
+		if (sig_hup) {
+			sig_hup = 0;
+			master_reload();
+		}
+		if (sig_usr1) {
+			sig_usr1 = 0;
+			if (log_reopen() == -1)
+				log_warn("cannot reopen the log file");
+			master_signal_workers(SIGUSR1);
+		}
+		master_respawn_due();
+	}
+}
+
+static struct sy_config *
+master_load(const char *cfgpath)
+{
+	struct sy_config	*cfg;
+	struct syerrs		 errs;
+
+	syerrs_init(&errs);
+	cfg = config_load(cfgpath, &errs);
+	if (cfg == NULL)
+		master_print_errors(&errs);
+	syerrs_free(&errs);
+	return (cfg);
+}
+
+static int
+master_setup(const char *cfgpath, int foreground)
+{
+	char		 path[PATH_MAX];
+	struct listener	*ls;
+
+	if (realpath(cfgpath, path) == NULL) {
+		fprintf(stderr, "switchyard: %s: %s\n", cfgpath,
+		    strerror(errno));
+		return (-1);
+	}
+	m.cfgpath = xstrdup(path);
+	m.foreground = foreground;
+	if ((m.cfg = master_load(m.cfgpath)) == NULL)
+		return (-1);
+	log_init("stderr", m.cfg->srv.log_level, "switchyard");
+	if (master_prepare(m.cfg, &ls, &m.uid, &m.gid, &m.gen) == -1)
+		return (-1);
+	master_use_listeners(ls);
+	m.ready = mmap(NULL, CONFIG_MAX_WORKERS * sizeof(pid_t),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m.ready == MAP_FAILED || pipe2(m.live, O_CLOEXEC) == -1) {
+		log_warn("%s: cannot set up worker state", __func__);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+master_daemonize(void)
+{
+	char	*err = NULL;
+	int	 fd = -1;
+
+	if (!m.foreground) {
+		if (proc_daemonize(&fd) == -1) {
+			log_warn("cannot daemonize");
+			return (-1);
+		}
+		if (log_init(m.cfg->srv.log_error, m.cfg->srv.log_level,
+		    "switchyard") == -1)
+			log_warn("cannot open log %s", m.cfg->srv.log_error);
+	}
+	if (proc_pidfile_write(m.cfg->srv.pid_file, &err) == -1) {
+		log_warnx("%s", err);
+		if (fd != -1)
+			proc_notify(fd, err);
+		free(err);
+		return (-1);
+	}
+	if (fd != -1)
+		proc_notify(fd, NULL);
+	return (0);
+}
+
+int
+master_run(const char *cfgpath, int foreground)
+{
+	sigset_t	waitmask;
+	size_t		i;
+
+	master_signals(&waitmask);
+	if (master_setup(cfgpath, foreground) == -1 ||
+	    master_daemonize() == -1)
+		return (1);
+	log_info("started: registry generation %llu, %zu endpoints",
+	    (unsigned long long)m.gen, m.cfg->nendpoints);
+	m.nslots = master_nworkers(m.cfg);
+	m.slots = xcalloc(m.nslots, sizeof(*m.slots));
+	for (i = 0; i < m.nslots; i++) {
+		backoff_init(&m.slots[i].bo);
+		master_spawn(i);
+	}
+	master_loop(&waitmask);
+	proc_pidfile_remove(m.cfg->srv.pid_file);
+	log_info("stopped");
+	master_close_listeners(m.ls, m.nls, NULL, 0);
+	free(m.fds);
+	free(m.slots);
+	free(m.retiring);
+	free(m.cfgpath);
+	config_free(m.cfg);
+	log_close();
+	return (0);
+}
+
+int
+master_check(const char *cfgpath)
+{
+	struct sy_config	*cfg;
+	char			*err = NULL;
+	uid_t			 uid;
+	gid_t			 gid;
+	int			 rc = 0;
+
+	if ((cfg = master_load(cfgpath)) == NULL)
+		return (1);
+	if (proc_resolve_user(cfg->srv.user, cfg->srv.group, &uid, &gid,
+	    &err) == -1 ||
+	    registry_prepare(cfg->srv.registry_path, uid, gid, &err) == -1) {
+		fprintf(stderr, "switchyard: %s\n", err);
+		rc = 1;
+	} else
+		printf("configuration ok\n");
+	free(err);
+	config_free(cfg);
+	return (rc);
+}
+
+int
+master_signal(const char *cfgpath, const char *name)
+{
+	struct sy_config	*cfg;
+	char			*err = NULL;
+	int			 rc = 0;
+
+	if ((cfg = master_load(cfgpath)) == NULL)
+		return (1);
+	if (proc_signal(cfg->srv.pid_file, name, &err) == -1) {
+		fprintf(stderr, "switchyard: %s\n", err);
+		rc = 1;
+	}
+	free(err);
+	config_free(cfg);
+	return (rc);
+}

@@ -1,0 +1,207 @@
+/*
+ * proc.c: daemonizing, the pidfile, signalling a running master, and
+ * dropping privileges.  The daemonized child reports success or the
+ * start-up error through a pipe, so that the command that started it
+ * exits non-zero with the reason on the terminal.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proc.h"
+
+static char *
+proc_err(const char *fmt, const char *a, const char *b)
+{
+	char	*s;
+
+	if (asprintf(&s, fmt, a, b) == -1)
+		return (NULL);
+	return (s);
+}
+
+int
+proc_daemonize(int *notify_fd)
+{
+	int	 p[2];
+	pid_t	 pid;
+	char	 buf[1024];
+	ssize_t	 n, len = 0;
+
+	if (pipe(p) == -1)
+		return (-1);
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		return (-1);
+	if (pid != 0) {
+		close(p[1]);
+		while (len < (ssize_t)sizeof(buf) - 1 && (n = read(p[0],
+		    buf + len, sizeof(buf) - 1 - len)) != 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1)
+				break;
+			len += n;
+		}
+		buf[len] = '\0';
+		if (len == 3 && strcmp(buf, "ok\n") == 0)
+			_exit(0);
+		fprintf(stderr, "switchyard: %s\n", len > 0 ? buf :
+		    "the daemon exited during start-up");
+		_exit(1);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") == -1)
+		return (-1);
+	*notify_fd = p[1];
+	return (0);
+}
+
+void
+proc_notify(int fd, const char *err)
+{
+	const char	*msg = err != NULL ? err : "ok\n";
+	int		 null;
+
+	if (write(fd, msg, strlen(msg)) == -1) {
+		/* the starter is gone: nothing to tell */
+	}
+	close(fd);
+	if (err == NULL && (null = open("/dev/null", O_RDWR)) != -1) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+}
+
+int
+proc_pidfile_write(const char *path, char **err)
+{
+	char	buf[32];
+	int	fd, n;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		*err = proc_err("cannot write pidfile %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, n) != n) {
+		*err = proc_err("cannot write pidfile %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+void
+proc_pidfile_remove(const char *path)
+{
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s: unlink %s", __func__, path);
+}
+
+static int
+proc_signo(const char *name)
+{
+	if (strcmp(name, "reload") == 0)
+		return (SIGHUP);
+	if (strcmp(name, "stop") == 0)
+		return (SIGTERM);
+	if (strcmp(name, "quit") == 0)
+		return (SIGQUIT);
+	if (strcmp(name, "reopen") == 0)
+		return (SIGUSR1);
+	return (-1);
+}
+
+int
+proc_signal(const char *pidfile, const char *name, char **err)
+{
+	FILE	*f;
+	long	 pid = 0;
+	int	 sig;
+
+	if ((sig = proc_signo(name)) == -1) {
+		*err = proc_err("unknown signal \"%s\"%s (use reload, stop, "
+		    "quit or reopen)", name, "");
+		return (-1);
+	}
+	if ((f = fopen(pidfile, "r")) == NULL) {
+		*err = proc_err("cannot read pidfile %s: %s", pidfile,
+		    strerror(errno));
+		return (-1);
+	}
+	if (fscanf(f, "%ld", &pid) != 1 || pid <= 1) {
+		fclose(f);
+		*err = proc_err("pidfile %s holds no pid%s", pidfile, "");
+		return (-1);
+	}
+	fclose(f);
+	if (kill((pid_t)pid, sig) == -1) {
+		*err = proc_err("cannot signal the master named in %s: %s",
+		    pidfile, strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+proc_resolve_user(const char *user, const char *group, uid_t *uid,
+    gid_t *gid, char **err)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (user != NULL) {
+		if ((pw = getpwnam(user)) == NULL) {
+			*err = proc_err("unknown user \"%s\"%s", user, "");
+			return (-1);
+		}
+		*uid = pw->pw_uid;
+		*gid = pw->pw_gid;
+	}
+	if (group != NULL) {
+		if ((gr = getgrnam(group)) == NULL) {
+			*err = proc_err("unknown group \"%s\"%s", group, "");
+			return (-1);
+		}
+		*gid = gr->gr_gid;
+	}
+	return (0);
+}
+
+int
+proc_drop_privileges(uid_t uid, gid_t gid)
+{
+	if (geteuid() != 0)
+		return (0);
+	if (gid != (gid_t)-1 && (setgroups(1, &gid) == -1 ||
+	    setresgid(gid, gid, gid) == -1)) {
+		log_warn("%s: setresgid %ld", __func__, (long)gid);
+		return (-1);
+	}
+	if (uid != (uid_t)-1 && setresuid(uid, uid, uid) == -1) {
+		log_warn("%s: setresuid %ld", __func__, (long)uid);
+		return (-1);
+	}
+	return (0);
+}

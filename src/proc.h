@@ -1,0 +1,39 @@
+/*
+ * proc.h: process plumbing of a Unix daemon: daemonizing with a report
+ * back to the terminal, the pidfile, -s signals, and privileges.
+ */
+#ifndef SY_PROC_H
+#define SY_PROC_H
+
+#include <sys/types.h>
+
+/*
+ * Detach from the terminal.  The original process waits until the
+ * daemon calls proc_notify() and exits 0 (ready) or 1 after printing the
+ * daemon's error to stderr.  Returns in the daemon with *notify_fd set,
+ * or -1 when fork fails.
+ */
+int	 proc_daemonize(int *notify_fd);
+/* From the daemon: err NULL = started.  Closes fd and detaches stdio. */
+void	 proc_notify(int fd, const char *err);
+
+/* Write our pid to path: 0, or -1 with *err set (caller frees). */
+int	 proc_pidfile_write(const char *path, char **err);
+void	 proc_pidfile_remove(const char *path);
+
+/*
+ * -s: send reload|stop|quit|reopen to the master named by pidfile.
+ * 0, or -1 with *err set (caller frees).
+ */
+int	 proc_signal(const char *pidfile, const char *name, char **err);
+
+/*
+ * Look up user and group (either may be NULL: keep ours; a NULL group
+ * with a user means the user's primary group).  0, or -1 with *err set.
+ */
+int	 proc_resolve_user(const char *user, const char *group, uid_t *uid,
+	    gid_t *gid, char **err);
+/* Switch to uid/gid when running as root; -1 on failure (logged). */
+int	 proc_drop_privileges(uid_t uid, gid_t gid);
+
+#endif

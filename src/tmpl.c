@@ -1,0 +1,376 @@
+/*
+ * tmpl.c: builds the upstream request line (see tmpl.h): expands
+ * {args.X} and {auth.X} in endpoint paths, percent-encodes per RFC 3986,
+ * appends GET/HEAD query strings and joins a service URL with a path.
+ *
+ * Everything here runs on the request path, so nothing aborts: out of
+ * memory is reported as -1 (or NULL), and a function that fails leaves
+ * the caller's buffer as it found it.  json-c objects passed in are only
+ * borrowed; nothing here takes or drops a reference.
+ *
+ * json-c stores JSON null as a NULL pointer, so tmpl_lookup cannot tell
+ * a null value from a missing one.  tmpl_expand uses tmpl_find, which
+ * can, so that {args.x} with "x": null renders "null" while a missing
+ * "x" is an error.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "tmpl.h"
+#include "util.h"
+
+#define TMPL_ARGS	"{args."
+#define TMPL_AUTH	"{auth."
+#define TMPL_PFXLEN	6
+
+static int	 tmpl_unreserved(unsigned char);
+static int	 tmpl_segment_index(const char *, size_t, size_t *);
+static int	 tmpl_step(struct json_object *, const char *, size_t,
+		    struct json_object **);
+static int	 tmpl_find(struct json_object *, const char *, size_t,
+		    struct json_object **);
+static int	 tmpl_double_text(struct sybuf *, struct json_object *);
+static int	 tmpl_var(struct sybuf *, const char **, struct json_object *,
+		    struct json_object *, char **);
+static int	 tmpl_pair(struct sybuf *, const char *,
+		    struct json_object *);
+
+int
+tmpl_has_vars(const char *s)
+{
+	if (s == NULL)
+		return (0);
+	return (strstr(s, TMPL_ARGS) != NULL || strstr(s, TMPL_AUTH) != NULL);
+}
+
+/* RFC 3986 section 2.3; not isalnum(3), which depends on the locale. */
+static int
+tmpl_unreserved(unsigned char c)
+{
+	return ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~');
+}
+
+int
+tmpl_pct_encode(struct sybuf *out, const char *s, size_t len)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 oldlen = out->len, i, run;
+	char			 esc[3];
+
+	for (i = 0; i < len; i += run) {
+		for (run = 0; i + run < len && tmpl_unreserved(p[i + run]);
+		    run++)
+			;
+		if (run > 0) {
+			if (sybuf_add(out, p + i, run) == -1)
+				goto fail;
+			continue;
+		}
+		esc[0] = '%';
+		esc[1] = hex[p[i] >> 4];
+		esc[2] = hex[p[i] & 0x0f];
+		if (sybuf_add(out, esc, sizeof(esc)) == -1)
+			goto fail;
+		run = 1;
+	}
+	return (0);
+fail:
+	out->len = oldlen;
+	if (out->data != NULL)
+		out->data[oldlen] = '\0';
+	return (-1);
+}
+
+/* A segment of decimal digits as an array index; 0 / -1. */
+static int
+tmpl_segment_index(const char *seg, size_t len, size_t *idx)
+{
+	size_t	 i, v = 0;
+
+	if (len == 0)
+		return (-1);
+	for (i = 0; i < len; i++) {
+		if (seg[i] < '0' || seg[i] > '9')
+			return (-1);
+		if (v > (SIZE_MAX - 9) / 10)
+			return (-1);
+		v = v * 10 + (size_t)(seg[i] - '0');
+	}
+	*idx = v;
+	return (0);
+}
+
+/*
+ * One path segment: a member of an object or an element of an array.
+ * Returns 1 and sets *next (NULL for JSON null) when found, else 0.
+ */
+static int
+tmpl_step(struct json_object *cur, const char *seg, size_t len,
+    struct json_object **next)
+{
+	size_t	 idx;
+
+	if (len == 0 || cur == NULL)
+		return (0);
+	if (json_object_is_type(cur, json_type_object)) {
+		/* compare in place: seg is not NUL-terminated */
+		json_object_object_foreach(cur, key, val) {
+			if (strlen(key) == len && memcmp(key, seg, len) == 0) {
+				*next = val;
+				return (1);
+			}
+		}
+		return (0);
+	}
+	if (json_object_is_type(cur, json_type_array)) {
+		if (tmpl_segment_index(seg, len, &idx) == -1 ||
+		    idx >= json_object_array_length(cur))
+			return (0);
+		*next = json_object_array_get_idx(cur, idx);
+		return (1);
+	}
+	return (0);
+}
+
+/* Like tmpl_lookup, but 1 / 0 says whether the path exists at all. */
+static int
+tmpl_find(struct json_object *obj, const char *path, size_t pathlen,
+    struct json_object **found)
+{
+	struct json_object	*cur = obj;
+	const char		*seg, *dot, *end = path + pathlen;
+
+	*found = NULL;
+	if (obj == NULL || path == NULL)
+		return (0);
+	for (seg = path;; seg = dot + 1) {
+		dot = memchr(seg, '.', (size_t)(end - seg));
+		if (dot == NULL)
+			dot = end;
+		if (!tmpl_step(cur, seg, (size_t)(dot - seg), &cur))
+			return (0);
+		if (dot == end)
+			break;
+	}
+	*found = cur;
+	return (1);
+}
+
+struct json_object *
+tmpl_lookup(struct json_object *obj, const char *path, size_t pathlen)
+{
+	struct json_object	*v;
+
+	if (!tmpl_find(obj, path, pathlen, &v))
+		return (NULL);
+	return (v);
+}
+
+/*
+ * A double parsed by json-c keeps the client's text, which is what we
+ * want ("1.5" stays "1.5").  One built in memory does not, and json-c
+ * would print 0.1 as "0.10000000000000001" and 42 as "42.0": print the
+ * shortest text that reads back to the same value instead.
+ */
+static int
+tmpl_double_text(struct sybuf *out, struct json_object *v)
+{
+	char	 num[32];
+	double	 d;
+	int	 prec;
+
+	d = json_object_get_double(v);
+	if (json_object_get_userdata(v) != NULL || !isfinite(d))
+		return (sybuf_addstr(out, json_object_to_json_string_ext(v,
+		    JSON_C_TO_STRING_PLAIN)));
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(num, sizeof(num), "%.*g", prec, d);
+		if (strtod(num, NULL) == d)
+			break;
+	}
+	return (sybuf_addstr(out, num));
+}
+
+int
+tmpl_scalar_text(struct sybuf *out, struct json_object *v)
+{
+	const char	*s;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return (sybuf_addstr(out, "null"));
+	case json_type_boolean:
+		return (sybuf_addstr(out,
+		    json_object_get_boolean(v) ? "true" : "false"));
+	case json_type_string:
+		return (sybuf_add(out, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v)));
+	case json_type_double:
+		return (tmpl_double_text(out, v));
+	case json_type_int:
+		s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN);
+		return (s == NULL ? -1 : sybuf_addstr(out, s));
+	default:
+		return (-1);
+	}
+}
+
+/*
+ * Expand the variable at *tp ("{args." or "{auth."), moving *tp past its
+ * '}'.  Returns 0, or -1 with *err allocated (NULL when even that fails).
+ */
+static int
+tmpl_var(struct sybuf *out, const char **tp, struct json_object *args,
+    struct json_object *auth, char **err)
+{
+	struct json_object	*root, *v;
+	struct sybuf		 text, msg;
+	const char		*var = *tp, *path, *close;
+	int			 rc = -1;
+
+	root = var[1] == 'a' && var[2] == 'r' ? args : auth;
+	path = var + TMPL_PFXLEN;
+	sybuf_init(&text);
+	sybuf_init(&msg);
+	if ((close = strchr(path, '}')) == NULL)
+		sybuf_printf(&msg, "path variable %s is not terminated", var);
+	else if (!tmpl_find(root, path, (size_t)(close - path), &v))
+		sybuf_printf(&msg, "path variable %.*s is missing",
+		    (int)(close - var + 1), var);
+	else if (tmpl_scalar_text(&text, v) == -1) {
+		if (json_object_is_type(v, json_type_object) ||
+		    json_object_is_type(v, json_type_array))
+			sybuf_printf(&msg, "path variable %.*s is not a scalar",
+			    (int)(close - var + 1), var);
+		else
+			sybuf_addstr(&msg, "out of memory");
+	} else if (tmpl_pct_encode(out, text.data, text.len) == -1)
+		sybuf_addstr(&msg, "out of memory");
+	else {
+		*tp = close + 1;
+		rc = 0;
+	}
+	sybuf_free(&text);
+	if (rc == -1)
+		*err = msg.data;	/* NULL if even the message failed */
+	return (rc);
+}
+
+int
+tmpl_expand(struct sybuf *out, const char *tmpl, struct json_object *args,
+    struct json_object *auth, char **err)
+{
+	const char	*p = tmpl, *brace;
+	size_t		 oldlen = out->len;
+
+	*err = NULL;
+	while (*p != '\0') {
+		brace = strchr(p, '{');
+		if (brace == NULL)
+			brace = p + strlen(p);
+		if (brace > p && sybuf_add(out, p, (size_t)(brace - p)) == -1)
+			goto oom;
+		p = brace;
+		if (*p == '\0')
+			break;
+		if (strncmp(p, TMPL_ARGS, TMPL_PFXLEN) != 0 &&
+		    strncmp(p, TMPL_AUTH, TMPL_PFXLEN) != 0) {
+			/* "{foo}" and lone braces are plain text */
+			if (sybuf_addc(out, *p++) == -1)
+				goto oom;
+			continue;
+		}
+		if (tmpl_var(out, &p, args, auth, err) == -1)
+			goto fail;
+	}
+	/* an empty template still yields an allocated "" */
+	if (out->data == NULL && sybuf_add(out, "", 0) == -1)
+		goto oom;
+	return (0);
+oom:
+	*err = strdup("out of memory");
+fail:
+	out->len = oldlen;
+	if (out->data != NULL)
+		out->data[oldlen] = '\0';
+	return (-1);
+}
+
+/* Append "key=value", both encoded; v must be a scalar. */
+static int
+tmpl_pair(struct sybuf *out, const char *key, struct json_object *v)
+{
+	struct sybuf	 text;
+	int		 rc;
+
+	sybuf_init(&text);
+	rc = tmpl_scalar_text(&text, v);
+	if (rc == 0)
+		rc = tmpl_pct_encode(out, key, strlen(key));
+	if (rc == 0)
+		rc = sybuf_addc(out, '=');
+	if (rc == 0)
+		rc = tmpl_pct_encode(out, text.data, text.len);
+	sybuf_free(&text);
+	return (rc);
+}
+
+int
+tmpl_query(struct sybuf *out, struct json_object *params)
+{
+	size_t	 oldlen = out->len;
+	char	 sep, last;
+
+	if (params == NULL || !json_object_is_type(params, json_type_object))
+		return (0);
+	sep = out->data != NULL && strchr(out->data, '?') != NULL ? '&' : '?';
+	json_object_object_foreach(params, key, val) {
+		if (json_object_is_type(val, json_type_object) ||
+		    json_object_is_type(val, json_type_array))
+			continue;
+		/* "/x?" or "/x?a=1&" already end with a separator */
+		last = out->len > 0 ? out->data[out->len - 1] : '\0';
+		if (!(sep == '&' && (last == '?' || last == '&')) &&
+		    sybuf_addc(out, sep) == -1)
+			goto fail;
+		if (tmpl_pair(out, key, val) == -1)
+			goto fail;
+		sep = '&';
+	}
+	return (0);
+fail:
+	out->len = oldlen;
+	if (out->data != NULL)
+		out->data[oldlen] = '\0';
+	return (-1);
+}
+
+char *
+tmpl_join_url(const char *base, const char *path)
+{
+	struct sybuf	 b;
+	size_t		 blen;
+
+	if (base == NULL)
+		base = "";
+	if (path == NULL)
+		path = "";
+	blen = strlen(base);
+	while (blen > 0 && base[blen - 1] == '/')
+		blen--;
+	sybuf_init(&b);
+	if (sybuf_add(&b, base, blen) == -1 ||
+	    (path[0] != '/' && sybuf_addc(&b, '/') == -1) ||
+	    sybuf_addstr(&b, path) == -1) {
+		sybuf_free(&b);
+		return (NULL);
+	}
+	return (sybuf_detach(&b));
+}

@@ -1,0 +1,71 @@
+/*
+ * upstream.h: calls to upstream services over HTTP with libcurl's multi
+ * interface, driven by the worker's libevent loop (hiperfifo style).
+ * The multi handle keeps upstream connections alive and reuses them, and
+ * finished easy handles are kept for reuse, so that a steady call rate
+ * opens no new connections and allocates little.
+ */
+#ifndef SY_UPSTREAM_H
+#define SY_UPSTREAM_H
+
+#include <stddef.h>
+
+struct event_base;
+struct upstream;
+struct upstream_call;
+
+enum upstream_result {
+	UPSTREAM_OK = 0,
+	UPSTREAM_REFUSED,	/* could not connect or resolve */
+	UPSTREAM_TIMEOUT,	/* the deadline passed */
+	UPSTREAM_TOOBIG,	/* body over max_response */
+	UPSTREAM_FAILED		/* reset, bad response, anything else */
+};
+
+struct upstream_request {
+	const char		*url;
+	const char		*method;	/* "GET", "POST", ... */
+	const char		*body;		/* used when has_body */
+	size_t			 body_len;
+	int			 has_body;
+	const char *const	*headers;	/* "Name: value" lines */
+	size_t			 nheaders;
+	long			 timeout_ms;
+	size_t			 max_response;
+	const char *const	*resp_headers;	/* names to hand back */
+	size_t			 nresp_headers;
+};
+
+struct upstream_response {
+	enum upstream_result	 result;
+	long			 status;
+	const char		*body;		/* borrowed during the callback */
+	size_t			 body_len;
+	const char		*error;		/* detail for rawError, or "" */
+	const char *const	*headers;	/* "Name: value", borrowed */
+	size_t			 nheaders;
+};
+
+typedef void (*upstream_cb)(const struct upstream_response *, void *);
+
+/* base is borrowed and must outlive the upstream.  NULL on failure. */
+struct upstream		*upstream_new(struct event_base *base);
+/* Cancels every call in flight (no callbacks) and frees everything. */
+void			 upstream_free(struct upstream *);
+
+/*
+ * Start a call.  Everything in req is copied.  cb runs exactly once,
+ * from the event loop and never from inside upstream_start, unless the
+ * call is cancelled first.  NULL when the call cannot be started.
+ */
+struct upstream_call	*upstream_start(struct upstream *,
+			    const struct upstream_request *req, upstream_cb cb,
+			    void *arg);
+
+/* Abandon a call: no callback will run; the transfer is stopped. */
+void			 upstream_cancel(struct upstream_call *);
+
+/* Calls in flight. */
+size_t			 upstream_active(const struct upstream *);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * util.h: small helpers shared by every module: a growable byte buffer
+ * and a list of error messages.
+ */
+#ifndef SY_UTIL_H
+#define SY_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable, always NUL-terminated byte buffer. */
+struct sybuf {
+	char	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+
+void	 sybuf_init(struct sybuf *);
+int	 sybuf_add(struct sybuf *, const void *, size_t);	/* 0 / -1 */
+int	 sybuf_addstr(struct sybuf *, const char *);
+int	 sybuf_addc(struct sybuf *, char);
+int	 sybuf_printf(struct sybuf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 sybuf_reset(struct sybuf *);	/* len = 0, keeps memory */
+void	 sybuf_free(struct sybuf *);
+char	*sybuf_detach(struct sybuf *);	/* caller frees; buffer emptied */
+
+/* A list of "json.path: problem" messages collected during validation. */
+struct syerrs {
+	char	**msg;
+	size_t	 n;
+};
+
+void	 syerrs_init(struct syerrs *);
+void	 syerrs_add(struct syerrs *, const char *path, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 syerrs_free(struct syerrs *);
+
+/* Abort-on-failure allocation, used only at start-up and in config. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+
+/* Monotonic clock in seconds. */
+double	 sy_now(void);
+
+#endif

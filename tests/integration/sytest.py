@@ -1,0 +1,851 @@
+"""sytest: shared harness for switchyard's integration tests.
+
+Every tests/integration/*.t script imports this module.  It prints TAP,
+starts the daemon (in the foreground, with a temporary config and LMDB
+directory on a free loopback port) and the example upstream, talks HTTP to
+both, and makes sure that whatever happens -- a failed assertion, an
+exception, a signal, the global watchdog -- every process it started is
+killed and every temporary directory is removed before the script exits.
+
+Rules the tests follow (STYLE.md, "Tests"): only loopback addresses; ports
+chosen by binding port 0; every wait and loop bounded; a missing binary or
+environment variable is a failure ("Bail out!"), never a skip.
+
+Only the Python standard library is used.
+"""
+
+import atexit
+import base64
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+LOOPBACK = "127.0.0.1"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+_procs = []		# every Popen we started (each leads its own group)
+_pgroups = set()	# process groups to SIGKILL at exit
+_tmpdirs = []		# removed at exit
+_logs = []		# (label, path) printed as diagnostics on failure
+_tap = None
+_cleaned = False
+
+
+# --------------------------------------------------------------------------
+# TAP
+
+
+class Bail(Exception):
+	"""Raised to abandon the whole test file."""
+
+
+class TAP:
+	"""A minimal TAP producer with a fixed plan printed up front."""
+
+	def __init__(self, planned):
+		global _tap
+		self.planned = planned
+		self.n = 0
+		self.failed = 0
+		self.lock = threading.Lock()
+		_tap = self
+		print("1..%d" % planned, flush=True)
+
+	def ok(self, cond, desc, *diag, todo=None):
+		"""todo: the reason a known-missing feature fails; the line gets
+		"# TODO reason" (tap-driver: XFAIL, or XPASS -- a failure --
+		once it passes, so the marker must then be removed)."""
+		with self.lock:
+			self.n += 1
+			desc = desc.replace("#", "\\#").replace("\n", " ")
+			tail = " # TODO %s" % todo if todo else ""
+			if cond:
+				print("ok %d - %s%s" % (self.n, desc, tail),
+				    flush=True)
+			else:
+				if not todo:
+					self.failed += 1
+				print("not ok %d - %s%s" % (self.n, desc, tail),
+				    flush=True)
+				for d in diag:
+					self.diag(d)
+		return bool(cond)
+
+	def is_(self, got, expected, desc, *diag):
+		return self.ok(got == expected, desc,
+		    "expected: %r" % (expected,), "     got: %r" % (got,),
+		    *diag)
+
+	def like(self, got, regex, desc, *diag):
+		m = got is not None and re.search(regex, got) is not None
+		return self.ok(m, desc, "expected to match: %r" % regex,
+		    "got: %r" % (_clip(got),), *diag)
+
+	def cmp_ok(self, got, op, bound, desc, *diag):
+		ops = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+		    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
+		    "==": lambda a, b: a == b, "!=": lambda a, b: a != b}
+		try:
+			res = ops[op](got, bound)
+		except TypeError:
+			res = False
+		return self.ok(res, desc,
+		    "expected: %r %s %r" % (got, op, bound), *diag)
+
+	def diag(self, msg):
+		for line in str(msg).splitlines() or [""]:
+			print("# " + line, flush=True)
+
+	def bail(self, why):
+		print("Bail out! " + str(why).replace("\n", " "), flush=True)
+		dump_logs()
+		cleanup()
+		os._exit(1)
+
+	def done(self):
+		sanitizer_check(self)
+		if self.n != self.planned:
+			self.failed += 1
+			self.diag("planned %d tests but ran %d" % (self.planned,
+			    self.n))
+		if self.failed:
+			dump_logs()
+		cleanup()
+		sys.exit(1 if self.failed else 0)
+
+
+def _clip(s, n=600):
+	if s is None:
+		return None
+	if isinstance(s, bytes):
+		s = s.decode("utf-8", "replace")
+	s = str(s)
+	return s if len(s) <= n else s[:n] + "...(%d more)" % (len(s) - n)
+
+
+SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|"
+    r"runtime error:|SUMMARY: UndefinedBehaviorSanitizer")
+
+
+def sanitizer_check(tap):
+	"""The last assertion of every file: stop what still runs with
+	SIGTERM (a graceful exit, so that LeakSanitizer reports), then look
+	for sanitizer reports in every process's log."""
+	for pg in list(_pgroups):
+		try:
+			os.killpg(pg, signal.SIGTERM)
+		except OSError:
+			pass
+	for p in _procs:
+		try:
+			p.wait(timeout=15)
+		except Exception:
+			pass
+	bad = []
+	for label, path in _logs:
+		try:
+			with open(path, "r", errors="replace") as f:
+				text = f.read()
+		except OSError:
+			continue
+		if SANITIZER_RE.search(text):
+			bad.append(label)
+	tap.ok(not bad, "no sanitizer reports in the logs of the processes "
+	    "started", *["report in %s" % b for b in bad])
+
+
+def run_main(planned, body, watchdog=100):
+	"""Run body(tap) under a watchdog; any exception bails out loudly.
+	One assertion is added to the plan: sanitizer_check()."""
+	tap = TAP(planned + 1)
+
+	def on_alarm(signum, frame):
+		raise Bail("watchdog: test still running after %d s" %
+		    watchdog)
+
+	def on_term(signum, frame):
+		raise Bail("killed by signal %d" % signum)
+
+	signal.signal(signal.SIGALRM, on_alarm)
+	signal.signal(signal.SIGTERM, on_term)
+	signal.signal(signal.SIGHUP, on_term)
+	signal.signal(signal.SIGINT, on_term)
+	signal.alarm(watchdog)
+	try:
+		body(tap)
+	except Bail as e:
+		signal.alarm(0)
+		tap.bail(e)
+	except BaseException as e:
+		signal.alarm(0)
+		import traceback
+		tap.ok(False, "unexpected exception: %s: %s" %
+		    (type(e).__name__, e))
+		tap.diag(traceback.format_exc())
+		tap.bail("exception in test: %s" % type(e).__name__)
+	signal.alarm(0)
+	tap.done()
+
+
+# --------------------------------------------------------------------------
+# environment, temporary files, cleanup
+
+
+class Env:
+	def __init__(self, switchyard, upstream, srcdir, builddir):
+		self.switchyard = switchyard
+		self.upstream = upstream
+		self.srcdir = srcdir
+		self.builddir = builddir
+
+
+def require_env(need_upstream=True):
+	"""The four variables must be set and the binaries runnable."""
+	vals = {}
+	for var in ("SWITCHYARD", "SY_UPSTREAM", "SY_SRCDIR", "SY_BUILDDIR"):
+		v = os.environ.get(var)
+		if not v:
+			raise Bail("environment variable %s is not set" % var)
+		vals[var] = v
+	for var in ("SWITCHYARD", "SY_UPSTREAM"):
+		if var == "SY_UPSTREAM" and not need_upstream:
+			continue
+		p = vals[var]
+		if not os.path.isfile(p) or not os.access(p, os.X_OK):
+			raise Bail("%s=%s is not an executable file" % (var, p))
+	for var in ("SY_SRCDIR", "SY_BUILDDIR"):
+		if not os.path.isdir(vals[var]):
+			raise Bail("%s=%s is not a directory" %
+			    (var, vals[var]))
+	return Env(vals["SWITCHYARD"], vals["SY_UPSTREAM"], vals["SY_SRCDIR"],
+	    vals["SY_BUILDDIR"])
+
+
+def tmpdir():
+	d = tempfile.mkdtemp(prefix="sytest-", dir="/tmp")
+	_tmpdirs.append(d)
+	return d
+
+
+def add_log(label, path):
+	_logs.append((label, path))
+
+
+def dump_logs(maxlines=200):
+	for label, path in _logs:
+		try:
+			with open(path, "rb") as f:
+				lines = f.read().decode("utf-8",
+				    "replace").splitlines()
+		except OSError:
+			continue
+		print("# ---- %s (%s, last %d of %d lines) ----" % (label, path,
+		    min(maxlines, len(lines)), len(lines)), flush=True)
+		for line in lines[-maxlines:]:
+			print("#   " + line, flush=True)
+
+
+def cleanup():
+	"""Kill every process group we started, then remove temp dirs."""
+	global _cleaned
+	if _cleaned:
+		return
+	_cleaned = True
+	for pg in list(_pgroups):
+		try:
+			os.killpg(pg, signal.SIGKILL)
+		except OSError:
+			pass
+	for p in _procs:
+		try:
+			p.kill()
+		except OSError:
+			pass
+		try:
+			p.wait(timeout=5)
+		except Exception:
+			pass
+	for d in _tmpdirs:
+		shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(cleanup)
+
+
+def spawn(argv, stdout, stderr, **kw):
+	"""Start argv as the leader of a new process group, tracked for
+	cleanup.  stdout/stderr are file paths (or subprocess constants)."""
+	outf = open(stdout, "wb") if isinstance(stdout, str) else stdout
+	errf = open(stderr, "wb") if isinstance(stderr, str) else stderr
+	try:
+		p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+		    stdout=outf, stderr=errf, start_new_session=True,
+		    close_fds=True, **kw)
+	finally:
+		if isinstance(stdout, str):
+			outf.close()
+		if isinstance(stderr, str):
+			errf.close()
+	_procs.append(p)
+	_pgroups.add(p.pid)
+	return p
+
+
+def run(argv, timeout=10):
+	"""Run a short command to completion; returns (rc, stdout, stderr) as
+	text.  rc is None when it had to be killed after timeout."""
+	p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+	    stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+	    start_new_session=True)
+	_procs.append(p)
+	_pgroups.add(p.pid)
+	try:
+		out, err = p.communicate(timeout=timeout)
+		rc = p.returncode
+		_pgroups.discard(p.pid)
+	except subprocess.TimeoutExpired:
+		try:
+			os.killpg(p.pid, signal.SIGKILL)
+		except OSError:
+			pass
+		out, err = p.communicate()
+		rc = None
+	return rc, out.decode("utf-8", "replace"), err.decode("utf-8",
+	    "replace")
+
+
+def free_port():
+	s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+	try:
+		s.bind((LOOPBACK, 0))
+		return s.getsockname()[1]
+	finally:
+		s.close()
+
+
+def wait_until(pred, timeout, interval=0.05):
+	"""Poll pred() until it returns a true value or timeout passes.
+	Returns the last value."""
+	deadline = time.monotonic() + timeout
+	while True:
+		v = pred()
+		if v or time.monotonic() >= deadline:
+			return v
+		time.sleep(interval)
+
+
+# --------------------------------------------------------------------------
+# /proc
+
+
+def proc_stat(pid):
+	"""(state, ppid, pgrp, utime+stime in seconds) or None if gone."""
+	try:
+		with open("/proc/%d/stat" % pid, "rb") as f:
+			data = f.read().decode("ascii", "replace")
+	except OSError:
+		return None
+	rest = data[data.rindex(")") + 2:].split()
+	return (rest[0], int(rest[1]), int(rest[2]),
+	    (int(rest[11]) + int(rest[12])) / CLK_TCK)
+
+
+def alive(pid):
+	"""True if pid exists and is not a zombie."""
+	st = proc_stat(pid)
+	return st is not None and st[0] not in ("Z", "X")
+
+
+def children(pid, zombies=False):
+	"""Child pids of pid, sorted; zombies only when asked for."""
+	kids = set()
+	try:
+		tasks = os.listdir("/proc/%d/task" % pid)
+	except OSError:
+		return []
+	found = False
+	for t in tasks:
+		try:
+			with open("/proc/%d/task/%s/children" % (pid, t)) as f:
+				kids.update(int(x) for x in f.read().split())
+			found = True
+		except OSError:
+			pass
+	if not found:
+		for d in os.listdir("/proc"):
+			if d.isdigit():
+				st = proc_stat(int(d))
+				if st and st[1] == pid:
+					kids.add(int(d))
+	if zombies:
+		return sorted(k for k in kids if proc_stat(k) is not None)
+	return sorted(k for k in kids if alive(k))
+
+
+def cpu_seconds(pid):
+	st = proc_stat(pid)
+	return None if st is None else st[3]
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+
+class Response:
+	def __init__(self, status, headers, body, elapsed):
+		self.status = status
+		self.headers = headers		# list of (name, value)
+		self.body = body		# bytes
+		self.elapsed = elapsed
+
+	def header(self, name):
+		name = name.lower()
+		for k, v in self.headers:
+			if k.lower() == name:
+				return v
+		return None
+
+	def header_all(self, name):
+		name = name.lower()
+		return [v for k, v in self.headers if k.lower() == name]
+
+	def json(self):
+		try:
+			return json.loads(self.body.decode("utf-8"))
+		except (ValueError, UnicodeDecodeError):
+			return None
+
+	def media_type(self):
+		ct = self.header("Content-Type")
+		if ct is None:
+			return None
+		return ct.split(";")[0].strip().lower()
+
+	def describe(self):
+		lines = ["status %s in %.3f s" % (self.status, self.elapsed)]
+		lines += ["%s: %s" % (k, v) for k, v in self.headers]
+		lines.append("body: %r" % (_clip(self.body),))
+		return "\n".join(lines)
+
+	def __repr__(self):
+		return "<Response %s %r>" % (self.status, _clip(self.body, 200))
+
+
+def request(port, method, path, body=None, headers=None, timeout=5.0):
+	"""One request on a new connection; returns a Response.  Connection
+	errors and timeouts propagate as OSError."""
+	if isinstance(body, str):
+		body = body.encode("utf-8")
+	conn = http.client.HTTPConnection(LOOPBACK, port, timeout=timeout)
+	t0 = time.monotonic()
+	try:
+		conn.request(method, path, body=body, headers=headers or {})
+		r = conn.getresponse()
+		data = r.read()
+		return Response(r.status, r.getheaders(), data,
+		    time.monotonic() - t0)
+	finally:
+		conn.close()
+
+
+def try_request(*args, **kw):
+	"""request() that returns the exception instead of raising it."""
+	try:
+		return request(*args, **kw)
+	except (OSError, http.client.HTTPException) as e:
+		return e
+
+
+def raw_request(port, data, timeout=5.0):
+	"""Send raw bytes, read until the server closes or timeout; returns a
+	Response (status None if nothing parseable came back)."""
+	s = socket.create_connection((LOOPBACK, port), timeout=timeout)
+	t0 = time.monotonic()
+	chunks = []
+	try:
+		try:
+			s.sendall(data)
+		except OSError:
+			pass
+		deadline = time.monotonic() + timeout
+		while time.monotonic() < deadline:
+			try:
+				c = s.recv(65536)
+			except socket.timeout:
+				break
+			except OSError:
+				break
+			if not c:
+				break
+			chunks.append(c)
+			if _complete(b"".join(chunks)):
+				break
+	finally:
+		s.close()
+	raw = b"".join(chunks)
+	return _parse_raw(raw, time.monotonic() - t0)
+
+
+def _complete(raw):
+	head, sep, body = raw.partition(b"\r\n\r\n")
+	if not sep:
+		return False
+	m = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+	if m:
+		return len(body) >= int(m.group(1))
+	return False
+
+
+def _parse_raw(raw, elapsed):
+	head, sep, body = raw.partition(b"\r\n\r\n")
+	lines = head.decode("latin-1").split("\r\n")
+	m = re.match(r"HTTP/1\.[01] (\d{3})", lines[0]) if lines else None
+	if not m:
+		return Response(None, [], raw, elapsed)
+	hdrs = []
+	for line in lines[1:]:
+		k, _, v = line.partition(":")
+		hdrs.append((k.strip(), v.strip()))
+	return Response(int(m.group(1)), hdrs, body, elapsed)
+
+
+def api_path(project, service, endpoint):
+	return "/v1/api/%s/services/%s/%s" % (project, service, endpoint)
+
+
+def call(port, service, endpoint, params=None, timeout_ms=None, body=None,
+    headers=None, project="demo", timeout=8.0, method="POST"):
+	"""POST a call the way Space Cloud's clients do.  body (str/bytes)
+	overrides params/timeout_ms entirely."""
+	if body is None:
+		doc = {}
+		if params is not None:
+			doc["params"] = params
+		if timeout_ms is not None:
+			doc["timeout"] = timeout_ms
+		body = json.dumps(doc)
+	h = {"Content-Type": "application/json"}
+	h.update(headers or {})
+	return request(port, method, api_path(project, service, endpoint),
+	    body=body, headers=h, timeout=timeout)
+
+
+def try_call(*args, **kw):
+	try:
+		return call(*args, **kw)
+	except (OSError, http.client.HTTPException) as e:
+		return e
+
+
+def refuses(port, timeout=1.0):
+	"""True if a TCP connect to port is refused."""
+	try:
+		s = socket.create_connection((LOOPBACK, port), timeout=timeout)
+	except ConnectionRefusedError:
+		return True
+	except OSError:
+		return False
+	s.close()
+	return False
+
+
+# --------------------------------------------------------------------------
+# JWT (HS256 only, enough to make a valid caller token and to check the
+# gateway's X-SC-Token)
+
+
+def _b64u(b):
+	return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
+
+
+def _b64u_dec(s):
+	s += "=" * (-len(s) % 4)
+	return base64.urlsafe_b64decode(s.encode("ascii"))
+
+
+def jwt_hs256(claims, secret, kid=None):
+	hdr = {"alg": "HS256", "typ": "JWT"}
+	if kid is not None:
+		hdr["kid"] = kid
+	si = _b64u(json.dumps(hdr).encode()) + "." + \
+	    _b64u(json.dumps(claims).encode())
+	sig = hmac.new(secret.encode(), si.encode(), hashlib.sha256).digest()
+	return si + "." + _b64u(sig)
+
+
+def jwt_decode_hs256(token, secret):
+	"""(header, claims) if token is a JWT whose HS256 signature verifies
+	with secret, else raises ValueError."""
+	parts = token.split(".")
+	if len(parts) != 3:
+		raise ValueError("not three parts")
+	hdr = json.loads(_b64u_dec(parts[0]))
+	claims = json.loads(_b64u_dec(parts[1]))
+	want = hmac.new(secret.encode(), (parts[0] + "." + parts[1]).encode(),
+	    hashlib.sha256).digest()
+	if not hmac.compare_digest(want, _b64u_dec(parts[2])):
+		raise ValueError("bad signature")
+	return hdr, claims
+
+
+# --------------------------------------------------------------------------
+# the example upstream
+
+
+class Upstream:
+	def __init__(self, env, tmp, name="upstream"):
+		self.env = env
+		self.out = os.path.join(tmp, name + ".stdout")
+		self.err = os.path.join(tmp, name + ".stderr")
+		self.proc = None
+		self.port = None
+		add_log(name + " stdout", self.out)
+		add_log(name + " stderr", self.err)
+
+	def start(self, timeout=5.0):
+		self.proc = spawn([self.env.upstream, "-l", LOOPBACK,
+		    "-p", "0"], self.out, self.err)
+
+		def port():
+			try:
+				with open(self.out) as f:
+					m = re.search(r"listening on "
+					    r"127\.0\.0\.1:(\d+)", f.read())
+			except OSError:
+				return None
+			return int(m.group(1)) if m else None
+
+		self.port = wait_until(port, timeout)
+		if not self.port:
+			raise Bail("upstream did not print 'listening on "
+			    "127.0.0.1:PORT' within %.0f s (exit status %r)" %
+			    (timeout, self.proc.poll()))
+		return self
+
+	@property
+	def url(self):
+		return "http://%s:%d" % (LOOPBACK, self.port)
+
+	def stats(self):
+		r = request(self.port, "GET", "/stats", timeout=5)
+		return r.json()
+
+	def stop(self):
+		if self.proc and self.proc.poll() is None:
+			try:
+				os.killpg(self.proc.pid, signal.SIGKILL)
+			except OSError:
+				pass
+			self.proc.wait(timeout=5)
+
+
+# --------------------------------------------------------------------------
+# configs
+
+
+def endpoint(path, method="POST", rule=None, timeout=5, kind=None):
+	ep = {"method": method, "path": path,
+	    "rule": rule if rule is not None else {"rule": "allow"},
+	    "timeout": timeout}
+	if kind is not None:
+		ep["kind"] = kind
+	return ep
+
+
+def make_config(tmp, port, services, workers=2, limits=None, server=None,
+    projects=None):
+	"""The test config of the brief: one project "demo" with an HS256
+	primary secret "s3cret" and the given services
+	({name: {"url", "endpoints"}})."""
+	lim = {"maxBodyBytes": 4096, "maxResponseBytes": 65536}
+	lim.update(limits or {})
+	srv = {
+		"listen": ["%s:%d" % (LOOPBACK, port)],
+		"workers": workers,
+		"nodeId": "test-1",
+		"registryPath": os.path.join(tmp, "registry"),
+		"pidFile": os.path.join(tmp, "switchyard.pid"),
+		"shutdownTimeout": 5,
+		"log": {"error": "stderr", "level": "debug", "access": None},
+		"limits": lim,
+		"admin": {"listen": None},
+	}
+	srv.update(server or {})
+	cfg = {"server": srv, "projects": projects if projects is not None
+	    else {"demo": {
+		"secrets": [{"alg": "HS256", "secret": "s3cret",
+		    "isPrimary": True}],
+		"remoteServices": services}}}
+	return cfg
+
+
+# --------------------------------------------------------------------------
+# the daemon
+
+
+class Daemon:
+	def __init__(self, env, tmp, config, name="switchyard"):
+		self.env = env
+		self.tmp = tmp
+		self.name = name
+		self.cfgfile = os.path.join(tmp, name + ".json")
+		self.logfile = os.path.join(tmp, name + ".stderr")
+		self.outfile = os.path.join(tmp, name + ".stdout")
+		self.proc = None
+		self.seen_workers = set()
+		add_log(name + " stderr", self.logfile)
+		add_log(name + " stdout", self.outfile)
+		self.write_config(config)
+
+	def write_config(self, config):
+		"""Write the config atomically (rename), as an editor would."""
+		self.config = config
+		tmpf = self.cfgfile + ".new"
+		with open(tmpf, "w") as f:
+			if isinstance(config, str):
+				f.write(config)
+			else:
+				json.dump(config, f, indent=1)
+		os.rename(tmpf, self.cfgfile)
+
+	@property
+	def port(self):
+		return int(self.config["server"]["listen"][0].rsplit(":", 1)[1])
+
+	@property
+	def pidfile(self):
+		return self.config["server"]["pidFile"]
+
+	@property
+	def nworkers(self):
+		return self.config["server"]["workers"]
+
+	@property
+	def pid(self):
+		return self.proc.pid
+
+	def worker_counts(self):
+		"""Acceptable worker counts: "workers", or for 0 one per CPU
+		(online CPUs or those this process may run on)."""
+		n = self.config["server"].get("workers", 0)
+		if n > 0:
+			return {n}
+		return {os.cpu_count(), len(os.sched_getaffinity(0))}
+
+	def start(self, ready=True, timeout=10.0):
+		self.proc = spawn([self.env.switchyard, "-c", self.cfgfile,
+		    "-f"], self.outfile, self.logfile)
+		if ready:
+			self.wait_ready(timeout)
+		return self
+
+	def is_ready(self):
+		if self.proc.poll() is not None:
+			return False
+		if self.pidfile_pid() != self.proc.pid:
+			return False
+		if len(self.workers()) not in self.worker_counts():
+			return False
+		r = try_request(self.port, "GET", "/sytest-readiness-probe",
+		    timeout=1)
+		return isinstance(r, Response) and r.status == 404
+
+	def wait_ready(self, timeout=10.0):
+		if not wait_until(self.is_ready, timeout):
+			raise Bail("%s not ready within %.0f s (exit status "
+			    "%r, pidfile pid %r, workers %r)" % (self.name,
+			    timeout, self.proc.poll(), self.pidfile_pid(),
+			    self.workers()))
+
+	def pidfile_pid(self):
+		try:
+			with open(self.pidfile) as f:
+				return int(f.read().strip())
+		except (OSError, ValueError):
+			return None
+
+	def workers(self):
+		w = children(self.proc.pid)
+		self.seen_workers.update(w)
+		return w
+
+	def alive(self):
+		return self.proc.poll() is None
+
+	def kill(self, sig):
+		os.kill(self.proc.pid, sig)
+
+	def wait_exit(self, timeout):
+		"""Exit status, or None if still running after timeout."""
+		try:
+			return self.proc.wait(timeout=timeout)
+		except subprocess.TimeoutExpired:
+			return None
+
+	def log(self):
+		try:
+			with open(self.logfile, "rb") as f:
+				return f.read().decode("utf-8", "replace")
+		except OSError:
+			return ""
+
+	def log_size(self):
+		try:
+			return os.path.getsize(self.logfile)
+		except OSError:
+			return 0
+
+	def log_since(self, offset):
+		try:
+			with open(self.logfile, "rb") as f:
+				f.seek(offset)
+				return f.read().decode("utf-8", "replace")
+		except OSError:
+			return ""
+
+	def stop(self):
+		if self.proc and self.proc.poll() is None:
+			try:
+				os.killpg(self.proc.pid, signal.SIGKILL)
+			except OSError:
+				pass
+			self.proc.wait(timeout=5)
+		# workers are in the master's process group
+		try:
+			os.killpg(self.proc.pid, signal.SIGKILL)
+		except OSError:
+			pass
+
+
+class Caller(threading.Thread):
+	"""Run one call in the background; .result is a Response or the
+	exception.  Daemon thread with a bounded socket timeout."""
+
+	def __init__(self, *args, **kw):
+		super().__init__(daemon=True)
+		self.args = args
+		self.kw = kw
+		self.result = None
+		self.started_at = None
+
+	def run(self):
+		self.started_at = time.monotonic()
+		self.result = try_call(*self.args, **self.kw)
+
+
+def is_error_doc(r):
+	"""True if r's body is {"error": non-empty string, "rawError": str}."""
+	d = r.json()
+	return (isinstance(d, dict) and isinstance(d.get("error"), str) and
+	    d["error"] != "" and isinstance(d.get("rawError"), str))
