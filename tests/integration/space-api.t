@@ -21,7 +21,8 @@ PLAN = 2 + NODE_CHECKS
 
 def main(tap):
 	env = T.require_env()
-	nodedir = os.path.join(env.srcdir, "tests", "node")
+	nodedir = os.environ.get("SY_NODE_DIR") or os.path.join(env.srcdir,
+	    "tests", "node")
 	script = os.path.join(nodedir, "space-api.js")
 	mod = os.path.join(nodedir, "node_modules", "space-api", "package.json")
 	node = shutil.which("node")
