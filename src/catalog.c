@@ -24,6 +24,7 @@
 #include "catalog.h"
 #include "endpoint.h"
 #include "log.h"
+#include "project.h"
 #include "registry.h"
 
 #define CATALOG_MIN_SIZE	64
@@ -38,8 +39,15 @@ struct catalog_ent {
 	struct sy_endpoint	*ce_ep;		/* NULL: undecodable */
 };
 
+struct catalog_proj {
+	struct catalog_proj	*cp_next;
+	char			*cp_name;
+	struct sy_project	*cp_proj;	/* NULL: undecodable */
+};
+
 struct catalog {
 	struct registry		 *cat_reg;
+	struct catalog_proj	 *cat_projs;	/* few: a list */
 	struct catalog_ent	**cat_tab;
 	size_t			  cat_size;	/* a power of two */
 	size_t			  cat_count;
@@ -116,6 +124,7 @@ static void
 catalog_flush(struct catalog *c)
 {
 	struct catalog_ent	*ce, *next;
+	struct catalog_proj	*cp;
 	size_t			 i;
 
 	for (i = 0; i < c->cat_size; i++) {
@@ -129,6 +138,12 @@ catalog_flush(struct catalog *c)
 		c->cat_tab[i] = NULL;
 	}
 	c->cat_count = 0;
+	while ((cp = c->cat_projs) != NULL) {
+		c->cat_projs = cp->cp_next;
+		project_unref(cp->cp_proj);
+		free(cp->cp_name);
+		free(cp);
+	}
 }
 
 /* Double the table; when memory is short, keep the longer chains. */
@@ -324,9 +339,46 @@ catalog_load(struct catalog *c, const char *key, size_t len, uint32_t h,
 	return (ep != NULL ? CATALOG_OK : CATALOG_ERROR);
 }
 
+/* The compiled project, from the cache or its record; NULL if broken. */
+static struct sy_project *
+catalog_project(struct catalog *c, const char *project)
+{
+	struct catalog_proj	*cp;
+	char			 key[CATALOG_KEY_MAX], *rec, *err = NULL;
+	const char		*val;
+	size_t			 len, vallen;
+
+	for (cp = c->cat_projs; cp != NULL; cp = cp->cp_next)
+		if (strcmp(cp->cp_name, project) == 0)
+			return (cp->cp_proj);
+	if ((len = catalog_key(key, 'P', project, NULL, NULL)) == 0 ||
+	    registry_get(c->cat_reg, key, len, &val, &vallen) !=
+	    REGISTRY_FOUND)
+		return (NULL);
+	if ((cp = calloc(1, sizeof(*cp))) == NULL ||
+	    (cp->cp_name = strdup(project)) == NULL ||
+	    (rec = malloc(vallen + 1)) == NULL) {
+		if (cp != NULL)
+			free(cp->cp_name);
+		free(cp);
+		return (NULL);
+	}
+	memcpy(rec, val, vallen);
+	rec[vallen] = '\0';
+	if ((cp->cp_proj = project_decode(rec, vallen, &err)) == NULL) {
+		log_warnx("%s: %s: %s", __func__, key, err != NULL ? err :
+		    "cannot decode record");
+		free(err);
+	}
+	free(rec);
+	cp->cp_next = c->cat_projs;
+	c->cat_projs = cp;
+	return (cp->cp_proj);
+}
+
 enum catalog_status
 catalog_lookup(struct catalog *c, const char *project, const char *service,
-    const char *endpoint, struct sy_endpoint **out)
+    const char *endpoint, struct sy_endpoint **out, struct sy_project **proj)
 {
 	struct catalog_ent	*ce;
 	enum catalog_status	 st;
@@ -336,6 +388,8 @@ catalog_lookup(struct catalog *c, const char *project, const char *service,
 	uint32_t		 h;
 
 	*out = NULL;
+	if (proj != NULL)
+		*proj = NULL;
 	if (registry_read_begin(c->cat_reg, &gen) == -1)
 		return (CATALOG_ERROR);
 	if (gen != c->cat_gen) {
@@ -357,6 +411,15 @@ catalog_lookup(struct catalog *c, const char *project, const char *service,
 	}
 	if (st == CATALOG_NO_ENDPOINT)
 		st = catalog_missing(c, project, service);
+	if (st == CATALOG_OK && proj != NULL) {
+		if ((*proj = catalog_project(c, project)) != NULL)
+			project_ref(*proj);
+		else {
+			endpoint_unref(*out);
+			*out = NULL;
+			st = CATALOG_ERROR;
+		}
+	}
 	registry_read_end(c->cat_reg);
 	return (st);
 }

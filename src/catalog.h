@@ -12,6 +12,7 @@
 
 struct registry;
 struct sy_endpoint;
+struct sy_project;
 
 enum catalog_status {
 	CATALOG_OK = 0,
@@ -28,12 +29,14 @@ struct catalog		*catalog_new(struct registry *reg);
 void			 catalog_free(struct catalog *);
 
 /*
- * Find the endpoint.  On CATALOG_OK *out is a new reference (caller
- * releases it with endpoint_unref).  Names are NUL-terminated.
+ * Find the endpoint and, when proj is not NULL, its compiled project.
+ * On CATALOG_OK *out (and *proj) are new references (caller releases
+ * them with endpoint_unref and project_unref).  Names are NUL-terminated.
+ * A project record that does not decode is CATALOG_ERROR.
  */
 enum catalog_status	 catalog_lookup(struct catalog *, const char *project,
 			    const char *service, const char *endpoint,
-			    struct sy_endpoint **out);
+			    struct sy_endpoint **out, struct sy_project **proj);
 
 /* The generation of the last lookup (0 before any). */
 uint64_t		 catalog_generation(const struct catalog *);

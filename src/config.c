@@ -34,6 +34,7 @@
 
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "config.h"
 #include "endpoint.h"
 #include "log.h"
@@ -788,52 +789,25 @@ cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
 }
 
 /*
- * This version checks that each secret is an object with a known "alg";
- * keys are checked when tokens land.
+ * auth.c compiles the secrets to check them (known alg, keys that load,
+ * at most one primary, one that can sign) and the result is dropped at
+ * once: the master holds no OpenSSL object when it forks, and each worker
+ * compiles the secrets again from the project record, which carries them
+ * unchanged.
  */
-static void
-cf_secret(struct json_object *v, const char *epath, struct syerrs *errs)
-{
-	static const char *const	 algs[] = { "HS256", "RS256",
-					    "RS256_PUBLIC", "JWK_URL" };
-	struct json_object		*alg;
-	const char			*a;
-	size_t				 i;
-
-	if (!cf_is_object(v)) {
-		syerrs_add(errs, epath, "must be an object");
-		return;
-	}
-	if ((alg = cf_get(v, "alg")) == NULL ||
-	    !json_object_is_type(alg, json_type_string)) {
-		syerrs_add(errs, epath, "missing \"alg\" (one of HS256, "
-		    "RS256, RS256_PUBLIC, JWK_URL)");
-		return;
-	}
-	a = json_object_get_string(alg);
-	for (i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
-		if (strcmp(a, algs[i]) == 0)
-			return;
-	syerrs_add(errs, epath, "unknown alg \"%s\" (use HS256, RS256, "
-	    "RS256_PUBLIC or JWK_URL)", a);
-}
-
-static void
+static int
 cf_secrets(struct json_object *v, const char *path, struct syerrs *errs)
 {
-	char	*epath;
-	size_t	 i;
+	struct auth_keyset	*ks;
+	char			*spath;
+	int			 can_sign;
 
-	if (!json_object_is_type(v, json_type_array)) {
-		cf_err_member(errs, path, "secrets", "must be an array of "
-		    "objects");
-		return;
-	}
-	for (i = 0; i < json_object_array_length(v); i++) {
-		epath = cf_pathf("%s.secrets[%zu]", path, i);
-		cf_secret(json_object_array_get_idx(v, i), epath, errs);
-		free(epath);
-	}
+	spath = cf_pathf("%s.secrets", path);
+	ks = auth_keyset_new(v, spath, errs);
+	can_sign = ks != NULL && auth_keyset_can_sign(ks);
+	auth_keyset_free(ks);
+	free(spath);
+	return (can_sign);
 }
 
 static void
@@ -867,8 +841,14 @@ cf_project(struct cf_state *st, struct json_object *pv, const char *pid,
 		syerrs_add(st->errs, path, "must be an object");
 		return;
 	}
-	if ((secrets = cf_get(pv, "secrets")) != NULL)
-		cf_secrets(secrets, path, st->errs);
+	secrets = cf_get(pv, "secrets");
+	if (!cf_secrets(secrets, path, st->errs)) {
+		st->cf->nosign = realloc(st->cf->nosign,
+		    (st->cf->nnosign + 1) * sizeof(char *));
+		if (st->cf->nosign == NULL)
+			abort();
+		st->cf->nosign[st->cf->nnosign++] = xstrdup(pid);
+	}
 	if ((rs = cf_get(pv, "remoteServices")) != NULL) {
 		if (cf_is_object(rs))
 			cf_services(st, rs, pid, path);
@@ -1090,6 +1070,7 @@ config_free(struct sy_config *cf)
 		free(cf->ents[i].val);
 	}
 	free(cf->ents);
+	cf_strv_free(cf->nosign, cf->nnosign);
 	free(cf);
 }
 

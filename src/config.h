@@ -66,6 +66,9 @@ struct sy_config {
 	size_t			 nprojects;
 	size_t			 nservices;
 	size_t			 nendpoints;
+	char			**nosign;	/* projects without a secret
+						   that can sign X-SC-Tokens */
+	size_t			 nnosign;
 };
 
 /*

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -30,20 +31,25 @@
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "catalog.h"
 #include "config.h"
 #include "endpoint.h"
 #include "http.h"
 #include "jscan.h"
+#include "jwks.h"
 #include "log.h"
+#include "project.h"
 #include "rule.h"
 #include "tmpl.h"
+#include "tokcache.h"
 #include "upstream.h"
 #include "util.h"
 
 #define HTTP_API_PREFIX		"/v1/api/"
 #define HTTP_NAME_MAX		128
 #define HTTP_REQID_MAX		128
+#define HTTP_WEBHOOK_MAX	(1024 * 1024)
 
 struct http {
 	struct event_base		*h_base;
@@ -51,6 +57,8 @@ struct http {
 	const struct sy_server		*h_srv;
 	struct catalog			*h_cat;
 	struct upstream			*h_up;
+	struct tokcache			*h_tc;
+	struct jwks			*h_jwks;
 	struct evhttp_bound_socket	**h_socks;
 	size_t				 h_nsocks;
 	size_t				 h_inflight;	/* calls */
@@ -67,8 +75,25 @@ struct call {
 	struct evhttp_request		*c_req;
 	struct evhttp_connection	*c_evcon;
 	struct sy_endpoint		*c_ep;
+	struct sy_project		*c_proj;
 	struct upstream_call		*c_uc;
+	struct jscan_body		 c_jb;		/* into the request body */
+	const char			*c_token;	/* raw caller token */
+	size_t				 c_tokenlen;
+	struct json_object		*c_claims;	/* verified, or NULL */
+	struct json_object		*c_params;	/* parsed when needed */
+	char				*c_body;	/* params after force/remove */
+	struct upstream_call		**c_wh;		/* webhook calls */
+	int				*c_wh_ok;
+	size_t				 c_nwh;
+	struct wh_ctx			*c_whctx;
+	size_t				 c_pending;	/* webhooks in flight */
 	char				 c_reqid[HTTP_REQID_MAX + 1];
+};
+
+struct wh_ctx {
+	struct call	*w_call;
+	size_t		 w_i;
 };
 
 struct route {
@@ -304,11 +329,24 @@ static void
 call_end(struct call *c)
 {
 	struct http	*h = c->c_h;
+	size_t		 i;
 
 	if (c->c_evcon != NULL)
 		evhttp_connection_set_closecb(c->c_evcon, NULL, NULL);
+	if (c->c_uc != NULL)
+		upstream_cancel(c->c_uc);
+	for (i = 0; i < c->c_nwh; i++)
+		if (c->c_wh[i] != NULL)
+			upstream_cancel(c->c_wh[i]);
 	if (c->c_ep != NULL)
 		endpoint_unref(c->c_ep);
+	project_unref(c->c_proj);
+	json_object_put(c->c_claims);
+	json_object_put(c->c_params);
+	free(c->c_body);
+	free(c->c_wh);
+	free(c->c_wh_ok);
+	free(c->c_whctx);
 	free(c);
 	h->h_inflight--;
 	http_check_drained(h);
@@ -320,8 +358,6 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct call	*c = arg;
 
-	if (c->c_uc != NULL)
-		upstream_cancel(c->c_uc);
 	log_debug("request %s: client closed the connection", c->c_reqid);
 	/* evhttp detached the request from the dead connection: ours now */
 	if (evhttp_request_get_connection(c->c_req) == NULL)
@@ -433,7 +469,7 @@ http_build_url(struct call *c, struct json_object *params, struct sybuf *url,
 	int			 rc = 0;
 
 	if (ep->url_vars)
-		rc = tmpl_expand(url, ep->url, params, NULL, err);
+		rc = tmpl_expand(url, ep->url, params, c->c_claims, err);
 	else if (sybuf_addstr(url, ep->url) == -1)
 		rc = -1;
 	if (rc == 0 && !ep->has_body && tmpl_query(url, params) == -1)
@@ -449,7 +485,7 @@ http_needs_params(const struct sy_endpoint *ep)
 {
 	size_t	i;
 
-	if (ep->url_vars || !ep->has_body)
+	if (ep->url_vars || !ep->has_body || rule_needs_params(ep->rule))
 		return (1);
 	for (i = 0; i < ep->nheaders; i++)
 		if (ep->headers[i].is_var &&
@@ -507,19 +543,17 @@ hdrs_add(struct hdrs *hl, const char *name, const char *value)
 
 /* The value of a header operation; NULL with *err on a bad variable. */
 static const char *
-http_header_value(const struct ep_header *eh, struct json_object *params,
+http_header_value(const struct ep_header *eh, struct call *c,
     struct sybuf *tmp, char **err)
 {
-	struct json_object	*v = NULL;
-	const char		*p;
+	struct json_object	*v;
+	const char		*p = eh->value + 5;
 
 	if (!eh->is_var)
 		return (eh->value);
-	/* auth.X: caller claims are not verified in this version: missing */
-	if (strncmp(eh->value, "args.", 5) == 0) {
-		p = eh->value + 5;
-		v = tmpl_lookup(params, p, strlen(p));
-	}
+	/* args.X reads the params, auth.X the verified claims */
+	v = tmpl_lookup(strncmp(eh->value, "args.", 5) == 0 ? c->c_params :
+	    c->c_claims, p, strlen(p));
 	sybuf_reset(tmp);
 	if (v == NULL || tmpl_scalar_text(tmp, v) == -1 ||
 	    strpbrk(tmp->data, "\r\n") != NULL) {
@@ -532,8 +566,8 @@ http_header_value(const struct ep_header *eh, struct json_object *params,
 }
 
 static int
-http_build_headers(struct call *c, struct json_object *params,
-    struct hdrs *hl, char **err)
+http_build_headers(struct call *c, const char *sc, struct hdrs *hl,
+    char **err)
 {
 	struct sy_endpoint	*ep = c->c_ep;
 	struct evkeyvalq	*in;
@@ -552,6 +586,8 @@ http_build_headers(struct call *c, struct json_object *params,
 	} else if ((auth = evhttp_find_header(in, "Authorization")) != NULL &&
 	    hdrs_add(hl, "Authorization", auth) == -1)
 		goto out;
+	if (sc != NULL && hdrs_add(hl, "X-SC-Token", sc) == -1)
+		goto out;
 	if (hdrs_add(hl, "X-Request-Id", c->c_reqid) == -1 ||
 	    (ep->has_body &&
 	    hdrs_add(hl, "Content-Type", "application/json") == -1))
@@ -561,7 +597,7 @@ http_build_headers(struct call *c, struct json_object *params,
 			hdrs_del(hl, ep->headers[i].key);
 		if (ep->headers[i].op == EP_HDR_DEL)
 			continue;
-		if ((v = http_header_value(&ep->headers[i], params, &tmp,
+		if ((v = http_header_value(&ep->headers[i], c, &tmp,
 		    err)) == NULL || hdrs_add(hl, ep->headers[i].key, v) == -1)
 			goto out;
 	}
@@ -593,30 +629,238 @@ hdrs_lines(struct hdrs *hl, const char **lines)
 	return (n);
 }
 
-/* Any rule but allow needs a token; deny refuses.  0 = go on. */
-static int
-http_check_rule(struct call *c)
+static double
+http_wall_now(void)
 {
-	const struct rule	*r = c->c_ep->rule;
-	const char		*auth;
+	struct timespec	ts;
 
-	if (!rule_needs_token(r))
-		return (0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+/* Ask for the JWK_URL keys of the project once per compiled project. */
+static void
+http_want_jwks(struct http *h, struct sy_project *p)
+{
+	size_t	i, n;
+
+	if (p->jwks_wanted)
+		return;
+	p->jwks_wanted = 1;
+	n = auth_keyset_njwks(p->keys);
+	for (i = 0; i < n; i++)
+		jwks_want(h->h_jwks, auth_keyset_jwks_url(p->keys, i));
+}
+
+/*
+ * Verify the caller's bearer token (from the cache when it was verified
+ * before).  0 = c_claims set; -1 = answered 401 or 503.
+ */
+static int
+http_authenticate(struct call *c)
+{
+	struct http		*h = c->c_h;
+	struct json_object	*claims;
+	enum auth_result	 r;
+	const char		*auth, *url = NULL;
+	double			 now = http_wall_now(), exp = 0;
+	uint64_t		 gen;
+
+	/* cached verdicts stand only for the keys that gave them */
+	gen = (catalog_generation(h->h_cat) << 32) ^ jwks_epoch(h->h_jwks);
+
 	auth = evhttp_find_header(evhttp_request_get_input_headers(c->c_req),
 	    "Authorization");
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 ||
 	    auth[7] == '\0') {
-		http_error(c->c_h, c->c_req, c->c_reqid, 401,
+		http_error(h, c->c_req, c->c_reqid, 401,
 		    "this endpoint needs a bearer token", "");
 		return (-1);
 	}
-	if (r->type == RULE_DENY) {
-		http_error(c->c_h, c->c_req, c->c_reqid, 403,
-		    r->error != NULL ? r->error :
+	c->c_token = auth + 7;
+	c->c_tokenlen = strlen(c->c_token);
+	claims = tokcache_get(h->h_tc, gen, c->c_proj->name, c->c_token,
+	    c->c_tokenlen, now);
+	if (claims != NULL) {
+		c->c_claims = json_object_get(claims);
+		return (0);
+	}
+	r = auth_verify(c->c_proj->keys, c->c_token, c->c_tokenlen, now,
+	    jwks_lookup, h->h_jwks, &claims, &exp, &url);
+	if (url != NULL)
+		jwks_refresh(h->h_jwks, url);
+	if (r == AUTH_NO_KEYS) {
+		http_error(h, c->c_req, c->c_reqid, 503,
+		    "the project's signing keys are not loaded yet", "");
+		return (-1);
+	}
+	if (r != AUTH_OK) {
+		log_debug("request %s: token refused: %s", c->c_reqid,
+		    auth_result_str(r));
+		http_error(h, c->c_req, c->c_reqid, 401, auth_result_str(r), "");
+		return (-1);
+	}
+	tokcache_put(h->h_tc, gen, c->c_proj->name, c->c_token, c->c_tokenlen,
+	    claims, exp, now, AUTH_LEEWAY);
+	c->c_claims = claims;
+	return (0);
+}
+
+/*
+ * Evaluate the rule (its webhooks have answered) and, when it changed
+ * the params, serialize them as the new upstream body.  0 = go on.
+ */
+static int
+http_apply_rule(struct call *c)
+{
+	struct rule_env		 env;
+	const char		*err = NULL, *text;
+
+	memset(&env, 0, sizeof(env));
+	env.auth = c->c_claims;
+	env.params = c->c_params;
+	env.token = c->c_token;
+	env.now = http_wall_now();
+	env.webhook_ok = c->c_wh_ok;
+	env.nwebhooks = c->c_nwh;
+	if (rule_eval(c->c_ep->rule, &env, &err) != RULE_PASS) {
+		c->c_params = env.params;
+		http_error(c->c_h, c->c_req, c->c_reqid, 403, err != NULL ? err :
 		    "the endpoint's rule denies this call", "");
 		return (-1);
 	}
+	c->c_params = env.params;
+	if (rule_changes_params(c->c_ep->rule)) {
+		text = c->c_params != NULL ? json_object_to_json_string_ext(
+		    c->c_params, JSON_C_TO_STRING_PLAIN) : "{}";
+		if ((c->c_body = strdup(text)) == NULL) {
+			http_error(c->c_h, c->c_req, c->c_reqid, 503,
+			    "out of memory", "");
+			return (-1);
+		}
+	}
 	return (0);
+}
+
+static int	http_forward(struct call *);
+
+static void
+http_webhook_done(const struct upstream_response *res, void *arg)
+{
+	struct wh_ctx	*w = arg;
+	struct call	*c = w->w_call;
+
+	c->c_wh[w->w_i] = NULL;
+	c->c_wh_ok[w->w_i] = res->result == UPSTREAM_OK &&
+	    res->status >= 200 && res->status < 300 &&
+	    jscan_validate(res->body, res->body_len) == 0;
+	if (!c->c_wh_ok[w->w_i])
+		log_info("request %s: webhook %zu refused the call (%s, status "
+		    "%ld)", c->c_reqid, w->w_i, res->error, res->status);
+	if (--c->c_pending > 0)
+		return;
+	if (http_apply_rule(c) == -1 || http_forward(c) == -1)
+		call_end(c);
+}
+
+/* The webhook body: {"auth","params","token"}.  Caller frees. */
+static char *
+http_webhook_body(struct call *c)
+{
+	struct json_object	*o;
+	char			*s;
+
+	if ((o = json_object_new_object()) == NULL)
+		return (NULL);
+	json_object_object_add(o, "auth", c->c_claims != NULL ?
+	    json_object_get(c->c_claims) : json_object_new_object());
+	json_object_object_add(o, "params", c->c_params != NULL ?
+	    json_object_get(c->c_params) : json_object_new_object());
+	json_object_object_add(o, "token", json_object_new_string_len(
+	    c->c_token != NULL ? c->c_token : "", (int)c->c_tokenlen));
+	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return (s);
+}
+
+/* Start every webhook of the rule in parallel.  0, or -1 (answered). */
+static int
+http_start_webhooks(struct call *c, const struct rule_webhook *wh, size_t n)
+{
+	struct upstream_request	 rq;
+	const char		*hdrs[2];
+	char			 rid[HTTP_REQID_MAX + 16], *body;
+	size_t			 i;
+
+	c->c_wh = calloc(n, sizeof(*c->c_wh));
+	c->c_wh_ok = calloc(n, sizeof(*c->c_wh_ok));
+	c->c_whctx = calloc(n, sizeof(*c->c_whctx));
+	if (c->c_wh == NULL || c->c_wh_ok == NULL || c->c_whctx == NULL ||
+	    (body = http_webhook_body(c)) == NULL) {
+		http_error(c->c_h, c->c_req, c->c_reqid, 503, "out of memory",
+		    "");
+		return (-1);
+	}
+	c->c_nwh = n;
+	snprintf(rid, sizeof(rid), "X-Request-Id: %s", c->c_reqid);
+	hdrs[0] = "Content-Type: application/json";
+	hdrs[1] = rid;
+	memset(&rq, 0, sizeof(rq));
+	rq.method = "POST";
+	rq.has_body = 1;
+	rq.body = body;
+	rq.body_len = strlen(body);
+	rq.headers = hdrs;
+	rq.nheaders = 2;
+	rq.max_response = HTTP_WEBHOOK_MAX;
+	for (i = 0; i < n; i++) {
+		rq.url = wh[i].url;
+		rq.timeout_ms = (long)(wh[i].timeout * 1000.0);
+		c->c_whctx[i].w_call = c;
+		c->c_whctx[i].w_i = i;
+		c->c_wh[i] = upstream_start(c->c_h->h_up, &rq,
+		    http_webhook_done, &c->c_whctx[i]);
+		if (c->c_wh[i] != NULL)
+			c->c_pending++;
+	}
+	free(body);
+	if (c->c_pending < n) {
+		http_error(c->c_h, c->c_req, c->c_reqid, 502,
+		    "cannot start a webhook call", "");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * After the lookup: body, token, params, webhooks, rule, then the
+ * upstream call.  0 = the call goes on (asynchronously); -1 = answered.
+ */
+static int
+http_start(struct call *c)
+{
+	struct evbuffer			*in;
+	const struct rule_webhook	*wh;
+	const char			*err = NULL;
+	size_t				 n;
+
+	in = evhttp_request_get_input_buffer(c->c_req);
+	if (jscan_body((const char *)evbuffer_pullup(in, -1),
+	    evbuffer_get_length(in), &c->c_jb, &err) == -1) {
+		http_error(c->c_h, c->c_req, c->c_reqid, 400, err, "");
+		return (-1);
+	}
+	http_want_jwks(c->c_h, c->c_proj);
+	if (rule_needs_token(c->c_ep->rule) && http_authenticate(c) == -1)
+		return (-1);
+	if (c->c_jb.params != NULL && (http_needs_params(c->c_ep) ||
+	    rule_changes_params(c->c_ep->rule)))
+		c->c_params = http_parse_params(&c->c_jb);
+	if ((n = rule_webhooks(c->c_ep->rule, &wh)) > 0)
+		return (http_start_webhooks(c, wh, n));
+	if (http_apply_rule(c) == -1)
+		return (-1);
+	return (http_forward(c));
 }
 
 static long
@@ -633,50 +877,81 @@ http_timeout_ms(const struct sy_endpoint *ep, const struct jscan_body *b)
 	return ((long)ms);
 }
 
-/* Parse the body, build the upstream request, start it.  0 = started. */
+/* The path of url (after the authority, before any query). */
+static const char *
+http_url_path(const char *url, size_t *len)
+{
+	const char	*p, *q;
+
+	p = strstr(url, "://");
+	p = p != NULL ? p + 3 : url;
+	if ((p = strchr(p, '/')) == NULL) {
+		*len = 1;
+		return ("/");
+	}
+	q = strchr(p, '?');
+	*len = q != NULL ? (size_t)(q - p) : strlen(p);
+	return (p);
+}
+
+/* The X-SC-Token value for this call, or NULL (none, or no memory). */
+static const char *
+http_sc_token(struct call *c, const struct upstream_request *rq,
+    char **owned)
+{
+	struct sy_endpoint	*ep = c->c_ep;
+	const char		*path;
+	size_t			 plen;
+	double			 now = http_wall_now();
+
+	*owned = NULL;
+	if (!ep->bind_token)
+		return (project_sc_token(c->c_proj, c->c_h->h_srv->node_id,
+		    now));
+	path = http_url_path(rq->url, &plen);
+	*owned = project_bound_token(c->c_proj, c->c_h->h_srv->node_id,
+	    ep->service, ep->method, path, plen, rq->has_body ? rq->body : "",
+	    rq->has_body ? rq->body_len : 0, now);
+	return (*owned);
+}
+
+/* Build the upstream request and start it.  0 = started. */
 static int
 http_forward(struct call *c)
 {
 	struct sy_endpoint	*ep = c->c_ep;
-	struct evbuffer		*in;
-	struct jscan_body	 jb;
 	struct upstream_request	 rq;
-	struct json_object	*params = NULL;
 	struct sybuf		 url;
 	struct hdrs		 hl;
-	const char		**lines = NULL, *err = NULL;
-	char			*terr = NULL;
+	const char		**lines = NULL, *sc;
+	char			*terr = NULL, *scown = NULL;
 	int			 rc = -1;
 
-	in = evhttp_request_get_input_buffer(c->c_req);
-	if (jscan_body((const char *)evbuffer_pullup(in, -1),
-	    evbuffer_get_length(in), &jb, &err) == -1) {
-		http_error(c->c_h, c->c_req, c->c_reqid, 400, err, "");
-		return (-1);
-	}
-	if (jb.params != NULL && http_needs_params(ep))
-		params = http_parse_params(&jb);
 	sybuf_init(&url);
 	memset(&hl, 0, sizeof(hl));
-	sybuf_init(&hl.store);
-	hl.cap = 3 + ep->nheaders + ep->nfwd_headers;
-	if ((hl.off = calloc(hl.cap, sizeof(*hl.off))) == NULL ||
-	    (lines = calloc(hl.cap, sizeof(*lines))) == NULL ||
-	    http_build_url(c, params, &url, &terr) == -1 ||
-	    http_build_headers(c, params, &hl, &terr) == -1) {
-		http_error(c->c_h, c->c_req, c->c_reqid, 400, terr != NULL ?
-		    terr : "out of memory", "");
-		goto out;
-	}
 	memset(&rq, 0, sizeof(rq));
-	rq.url = url.data;
+	sybuf_init(&hl.store);
+	hl.cap = 4 + ep->nheaders + ep->nfwd_headers;
 	rq.method = ep->method;
 	rq.has_body = ep->has_body;
-	rq.body = jb.params != NULL ? jb.params : "{}";
-	rq.body_len = jb.params != NULL ? jb.params_len : 2;
+	if (c->c_body != NULL) {
+		rq.body = c->c_body;
+		rq.body_len = strlen(c->c_body);
+	} else {
+		rq.body = c->c_jb.params != NULL ? c->c_jb.params : "{}";
+		rq.body_len = c->c_jb.params != NULL ? c->c_jb.params_len : 2;
+	}
+	if ((hl.off = calloc(hl.cap, sizeof(*hl.off))) == NULL ||
+	    (lines = calloc(hl.cap, sizeof(*lines))) == NULL ||
+	    http_build_url(c, c->c_params, &url, &terr) == -1)
+		goto bad;
+	rq.url = url.data;
+	sc = http_sc_token(c, &rq, &scown);
+	if (http_build_headers(c, sc, &hl, &terr) == -1)
+		goto bad;
 	rq.nheaders = hdrs_lines(&hl, lines);
 	rq.headers = lines;
-	rq.timeout_ms = http_timeout_ms(ep, &jb);
+	rq.timeout_ms = http_timeout_ms(ep, &c->c_jb);
 	rq.max_response = c->c_h->h_srv->max_response_bytes;
 	rq.resp_headers = (const char *const *)ep->resp_headers;
 	rq.nresp_headers = ep->nresp_headers;
@@ -686,11 +961,13 @@ http_forward(struct call *c)
 		    "cannot start the upstream call", "");
 		goto out;
 	}
-	c->c_evcon = evhttp_request_get_connection(c->c_req);
-	evhttp_connection_set_closecb(c->c_evcon, http_conn_closed, c);
 	rc = 0;
+	goto out;
+bad:
+	http_error(c->c_h, c->c_req, c->c_reqid, 400, terr != NULL ? terr :
+	    "out of memory", "");
 out:
-	json_object_put(params);
+	free(scown);
 	free(terr);
 	free(lines);
 	free(hl.off);
@@ -701,12 +978,12 @@ out:
 
 static int
 http_lookup(struct http *h, struct evhttp_request *req, const char *reqid,
-    const struct route *r, struct sy_endpoint **ep)
+    const struct route *r, struct sy_endpoint **ep, struct sy_project **proj)
 {
 	char	msg[HTTP_NAME_MAX + 64];
 
 	switch (catalog_lookup(h->h_cat, r->project, r->service, r->endpoint,
-	    ep)) {
+	    ep, proj)) {
 	case CATALOG_OK:
 		return (0);
 	case CATALOG_NO_PROJECT:
@@ -733,6 +1010,7 @@ http_api_cb(struct evhttp_request *req, void *arg)
 	struct http		*h = arg;
 	struct route		 r;
 	struct sy_endpoint	*ep;
+	struct sy_project	*proj;
 	struct call		*c;
 	char			 reqid[HTTP_REQID_MAX + 1];
 
@@ -756,19 +1034,23 @@ http_api_cb(struct evhttp_request *req, void *arg)
 		http_error(h, req, reqid, 503, "shutting down", "");
 		return;
 	}
-	if (http_lookup(h, req, reqid, &r, &ep) == -1)
+	if (http_lookup(h, req, reqid, &r, &ep, &proj) == -1)
 		return;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		endpoint_unref(ep);
+		project_unref(proj);
 		http_error(h, req, reqid, 503, "out of memory", "");
 		return;
 	}
 	c->c_h = h;
 	c->c_req = req;
 	c->c_ep = ep;
+	c->c_proj = proj;
 	memcpy(c->c_reqid, reqid, sizeof(reqid));
 	h->h_inflight++;
-	if (http_check_rule(c) == -1 || http_forward(c) == -1)
+	c->c_evcon = evhttp_request_get_connection(req);
+	evhttp_connection_set_closecb(c->c_evcon, http_conn_closed, c);
+	if (http_start(c) == -1)
 		call_end(c);
 }
 
@@ -782,6 +1064,12 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
 	    (h->h_socks = calloc(nfds, sizeof(*h->h_socks))) == NULL ||
 	    (h->h_http = evhttp_new(base)) == NULL) {
+		log_warnx("%s: out of memory", __func__);
+		http_free(h);
+		return (NULL);
+	}
+	if ((h->h_tc = tokcache_new(TOKCACHE_SLOTS)) == NULL ||
+	    (h->h_jwks = jwks_new(base, up)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
 		http_free(h);
 		return (NULL);
@@ -842,6 +1130,8 @@ http_free(struct http *h)
 		return;
 	if (h->h_http != NULL)
 		evhttp_free(h->h_http);
+	tokcache_free(h->h_tc);
+	jwks_free(h->h_jwks);
 	free(h->h_socks);
 	free(h);
 }

@@ -428,6 +428,16 @@ fail:
 }
 
 static void
+master_log_config(const struct sy_config *cfg)
+{
+	size_t	i;
+
+	for (i = 0; i < cfg->nnosign; i++)
+		log_info("project %s has no primary secret that can sign: its "
+		    "calls carry no X-SC-Token", cfg->nosign[i]);
+}
+
+static void
 master_reload(void)
 {
 	struct sy_config	*cfg;
@@ -479,6 +489,7 @@ master_reload(void)
 	log_info("reloaded: registry generation %llu, %zu endpoints%s",
 	    (unsigned long long)gen, cfg->nendpoints,
 	    proc ? ", new workers started" : "");
+	master_log_config(cfg);
 }
 
 static void
@@ -625,6 +636,7 @@ master_run(const char *cfgpath, int foreground)
 		return (1);
 	log_info("started: registry generation %llu, %zu endpoints",
 	    (unsigned long long)m.gen, m.cfg->nendpoints);
+	master_log_config(m.cfg);
 	m.nslots = master_nworkers(m.cfg);
 	m.slots = xcalloc(m.nslots, sizeof(*m.slots));
 	for (i = 0; i < m.nslots; i++) {

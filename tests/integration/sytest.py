@@ -19,6 +19,7 @@ import base64
 import hashlib
 import hmac
 import http.client
+import http.server
 import json
 import os
 import re
@@ -37,6 +38,7 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 _procs = []		# every Popen we started (each leads its own group)
 _pgroups = set()	# process groups to SIGKILL at exit
 _tmpdirs = []		# removed at exit
+_servers = []		# LoopbackServers, stopped at exit
 _logs = []		# (label, path) printed as diagnostics on failure
 _tap = None
 _cleaned = False
@@ -276,6 +278,8 @@ def cleanup():
 			p.wait(timeout=5)
 		except Exception:
 			pass
+	for srv in list(_servers):
+		srv.stop()
 	for d in _tmpdirs:
 		shutil.rmtree(d, ignore_errors=True)
 
@@ -558,6 +562,111 @@ def refuses(port, timeout=1.0):
 		return False
 	s.close()
 	return False
+
+
+# --------------------------------------------------------------------------
+# a loopback HTTP server in this process (webhooks, JWKS, ...)
+
+
+class ServedRequest:
+	def __init__(self, method, path, headers, body):
+		self.method = method
+		self.path = path	# as sent, query included
+		self.headers = headers	# {lower-case name: value}
+		self.body = body	# bytes
+		self.at = time.monotonic()
+
+	def json(self):
+		try:
+			return json.loads(self.body.decode("utf-8"))
+		except (ValueError, UnicodeDecodeError):
+			return None
+
+	def __repr__(self):
+		return "<%s %s %r>" % (self.method, self.path, _clip(self.body,
+		    200))
+
+
+class LoopbackServer:
+	"""An HTTP/1.0 server on 127.0.0.1 and a free port, serving from a
+	daemon thread (one more thread per request) until stop().  handler
+	(replaceable at any time) is called as handler(ServedRequest) and
+	returns (status, {header: value}, body bytes or str), or None to
+	close the connection without an answer.  Every request is appended
+	to .requests.  A handler that sleeps must sleep for a bounded
+	time.  Stopped by cleanup() at the latest."""
+
+	def __init__(self, handler=None):
+		self.handler = handler or (lambda req: (404, {}, b""))
+		self.requests = []
+		self.lock = threading.Lock()
+		outer = self
+
+		class H(http.server.BaseHTTPRequestHandler):
+			def _serve(self):
+				n = int(self.headers.get("Content-Length") or 0)
+				body = self.rfile.read(n) if n > 0 else b""
+				req = ServedRequest(self.command, self.path,
+				    {k.lower(): v for k, v in
+				    self.headers.items()}, body)
+				with outer.lock:
+					outer.requests.append(req)
+				ans = outer.handler(req)
+				if ans is None:
+					return
+				status, hdrs, data = ans
+				if isinstance(data, str):
+					data = data.encode("utf-8")
+				try:
+					self.send_response(status)
+					for k, v in (hdrs or {}).items():
+						self.send_header(k, v)
+					self.send_header("Content-Length",
+					    str(len(data)))
+					self.end_headers()
+					self.wfile.write(data)
+				except OSError:
+					pass	# the client gave up
+
+			do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+			def log_message(self, *args):
+				pass
+
+		class S(http.server.ThreadingHTTPServer):
+			daemon_threads = True
+			block_on_close = False
+
+			def handle_error(self, request, client_address):
+				pass
+
+		self.httpd = S((LOOPBACK, 0), H)
+		self.port = self.httpd.server_address[1]
+		self.thread = threading.Thread(target=self.httpd.serve_forever,
+		    kwargs={"poll_interval": 0.05}, daemon=True)
+		self.thread.start()
+		self.stopped = False
+		_servers.append(self)
+
+	def url(self, path="/"):
+		return "http://%s:%d%s" % (LOOPBACK, self.port, path)
+
+	def received(self, path_prefix=None):
+		"""A copy of the requests so far, optionally only those whose
+		path starts with path_prefix."""
+		with self.lock:
+			return [r for r in self.requests if path_prefix is None or
+			    r.path.startswith(path_prefix)]
+
+	def stop(self):
+		"""Stop serving and close the listening socket (the port then
+		refuses connections)."""
+		if self.stopped:
+			return
+		self.stopped = True
+		self.httpd.shutdown()
+		self.httpd.server_close()
+		self.thread.join(timeout=5)
 
 
 # --------------------------------------------------------------------------

@@ -226,7 +226,7 @@ test_found(void **state)
 	struct sy_endpoint	*ep = NULL;
 
 	assert_int_equal(catalog_generation(f->cat), 0);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &ep, NULL),
 	    CATALOG_OK);
 	assert_non_null(ep);
 	assert_string_equal(ep->project, "p");
@@ -238,7 +238,7 @@ test_found(void **state)
 	expect_txn_ended(f);
 	endpoint_unref(ep);
 	/* and from the cache */
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &ep, NULL),
 	    CATALOG_OK);
 	expect_txn_ended(f);
 	endpoint_unref(ep);
@@ -250,21 +250,21 @@ test_not_found(void **state)
 	struct fixture		*f = *state;
 	struct sy_endpoint	*ep = (struct sy_endpoint *)&ep;
 
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "nope", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "nope", &ep, NULL),
 	    CATALOG_NO_ENDPOINT);
 	assert_null(ep);
-	assert_int_equal(catalog_lookup(f->cat, "p", "noeps", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "noeps", "adder", &ep, NULL),
 	    CATALOG_NO_ENDPOINT);
-	assert_int_equal(catalog_lookup(f->cat, "p", "nope", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "nope", "adder", &ep, NULL),
 	    CATALOG_NO_SERVICE);
-	assert_int_equal(catalog_lookup(f->cat, "empty", "s", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "empty", "s", "adder", &ep, NULL),
 	    CATALOG_NO_SERVICE);
-	assert_int_equal(catalog_lookup(f->cat, "nope", "s", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "nope", "s", "adder", &ep, NULL),
 	    CATALOG_NO_PROJECT);
 	assert_null(ep);
 	expect_txn_ended(f);
 	/* a miss is not cached: the same question gets the same answer */
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "nope", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "nope", &ep, NULL),
 	    CATALOG_NO_ENDPOINT);
 }
 
@@ -276,27 +276,27 @@ test_bad_names(void **state)
 	char			 big[700];
 
 	/* "p/s" + "adder" must not reach "E/p/s/adder" */
-	assert_int_equal(catalog_lookup(f->cat, "p/s", "adder", "x", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p/s", "adder", "x", &ep, NULL),
 	    CATALOG_NO_PROJECT);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s/adder", "x", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s/adder", "x", &ep, NULL),
 	    CATALOG_NO_SERVICE);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder/", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder/", &ep, NULL),
 	    CATALOG_NO_ENDPOINT);
-	assert_int_equal(catalog_lookup(f->cat, "", "s", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "", "s", "adder", &ep, NULL),
 	    CATALOG_NO_PROJECT);
-	assert_int_equal(catalog_lookup(f->cat, "p", "", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "", "adder", &ep, NULL),
 	    CATALOG_NO_SERVICE);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "", &ep, NULL),
 	    CATALOG_NO_ENDPOINT);
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", big, &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", big, &ep, NULL),
 	    CATALOG_NO_ENDPOINT);
-	assert_int_equal(catalog_lookup(f->cat, big, "s", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, big, "s", "adder", &ep, NULL),
 	    CATALOG_NO_PROJECT);
 	assert_null(ep);
 	/* and the registry is still usable */
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &ep, NULL),
 	    CATALOG_OK);
 	endpoint_unref(ep);
 }
@@ -307,14 +307,14 @@ test_cache_hit(void **state)
 	struct fixture		*f = *state;
 	struct sy_endpoint	*a = NULL, *b = NULL, *c = NULL;
 
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &a),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &a, NULL),
 	    CATALOG_OK);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &b),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &b, NULL),
 	    CATALOG_OK);
 	assert_ptr_equal(a, b);
 	/* the cache's reference and ours */
 	assert_int_equal(a->refcnt, 3);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "echo", &c),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "echo", &c, NULL),
 	    CATALOG_OK);
 	assert_ptr_not_equal(a, c);
 	assert_string_equal(c->name, "echo");
@@ -329,14 +329,14 @@ test_reload(void **state)
 	struct fixture		*f = *state;
 	struct sy_endpoint	*old = NULL, *new = NULL, *echo = NULL;
 
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &old),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &old, NULL),
 	    CATALOG_OK);
 	assert_string_equal(old->url, "http://127.0.0.1:5000/adder");
 	assert_int_equal(catalog_generation(f->cat), 1);
 
 	ents_base(f, 2);
 	assert_int_equal(commit_child(f), 2);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &new),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &new, NULL),
 	    CATALOG_OK);
 	assert_int_equal(catalog_generation(f->cat), 2);
 	assert_ptr_not_equal(old, new);
@@ -351,7 +351,7 @@ test_reload(void **state)
 	ents_add(f, "P/p", "{\"project\":\"p\"}");
 	ents_add(f, "S/p/s", "{\"url\":\"http://127.0.0.1:5000\"}");
 	assert_int_equal(commit_child(f), 3);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "echo", &echo),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "echo", &echo, NULL),
 	    CATALOG_NO_ENDPOINT);
 	assert_int_equal(catalog_generation(f->cat), 3);
 	assert_int_equal(new->refcnt, 1);
@@ -364,19 +364,19 @@ test_undecodable(void **state)
 	struct fixture		*f = *state;
 	struct sy_endpoint	*ep = NULL;
 
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "garbage", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "garbage", &ep, NULL),
 	    CATALOG_ERROR);
 	assert_null(ep);
 	expect_txn_ended(f);
 	/* the second time from the cache, still an error */
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "garbage", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "garbage", &ep, NULL),
 	    CATALOG_ERROR);
 	assert_null(ep);
 	/* a record for "misfiled" stored under "misfileX" */
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "misfileX", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "misfileX", &ep, NULL),
 	    CATALOG_ERROR);
 	assert_null(ep);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "other", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "other", &ep, NULL),
 	    CATALOG_OK);
 	endpoint_unref(ep);
 
@@ -386,7 +386,7 @@ test_undecodable(void **state)
 	ents_add(f, "S/p/s", "{\"url\":\"http://127.0.0.1:5000\"}");
 	ents_endpoint(f, "p", "s", "garbage", "http://127.0.0.1:5000/g");
 	assert_int_equal(commit_child(f), 2);
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "garbage", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "garbage", &ep, NULL),
 	    CATALOG_OK);
 	assert_string_equal(ep->url, "http://127.0.0.1:5000/g");
 	endpoint_unref(ep);
@@ -412,18 +412,18 @@ test_many(void **state)
 	for (i = 0; i < MANY; i++) {
 		snprintf(name, sizeof(name), "ep%d", i);
 		assert_int_equal(catalog_lookup(f->cat, "m", "s", name,
-		    &eps[i]), CATALOG_OK);
+		    &eps[i], NULL), CATALOG_OK);
 		assert_string_equal(eps[i]->name, name);
 	}
 	for (i = 0; i < MANY; i++) {
 		snprintf(name, sizeof(name), "ep%d", i);
-		assert_int_equal(catalog_lookup(f->cat, "m", "s", name, &ep),
+		assert_int_equal(catalog_lookup(f->cat, "m", "s", name, &ep, NULL),
 		    CATALOG_OK);
 		assert_ptr_equal(ep, eps[i]);
 		endpoint_unref(ep);
 		endpoint_unref(eps[i]);
 	}
-	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &ep),
+	assert_int_equal(catalog_lookup(f->cat, "p", "s", "adder", &ep, NULL),
 	    CATALOG_NO_PROJECT);
 }
 

@@ -460,9 +460,9 @@ test_endpoint_errors(void **state)
 	  "(use {\"rule\": \"allow\"} to make the endpoint public)" },
 	{ "{\"path\":\"/a\",\"rule\":{\"rule\":\"xyz\"}}",
 	  EP_PATH ".rule: unknown rule \"xyz\"" },
-	{ "{\"path\":\"/a\",\"rule\":{\"rule\":\"match\",\"eval\":\"==\"}}",
-	  EP_PATH ".rule: rule \"match\" is not supported yet (this version "
-	  "supports \"allow\" and \"deny\")" },
+	{ "{\"path\":\"/a\",\"rule\":{\"rule\":\"match\",\"type\":"
+	  "\"string\",\"eval\":\"==\",\"f1\":\"a\"}}",
+	  EP_PATH ".rule: missing \"f2\"" },
 	{ "{\"path\":\"/a\",\"rule\":\"allow\"}", EP_PATH ".rule: must be an "
 	  "object such as {\"rule\": \"allow\"}" },
 	{ "{\"path\":\"/a\",\"rule\":{\"error\":\"x\"}}", EP_PATH ".rule: "
@@ -542,13 +542,33 @@ test_project_errors(void **state)
 	expect_one("{\"projects\":{\"p\":{\"secrets\":{}}}}",
 	    "projects.p.secrets: must be an array of objects");
 	expect_one("{\"projects\":{\"p\":{\"secrets\":[{\"alg\":"
-	    "\"HS256\"},1]}}}", "projects.p.secrets[1]: must be an object");
+	    "\"HS256\",\"secret\":\"k\"},1]}}}",
+	    "projects.p.secrets[1]: must be an object");
 	expect_one("{\"projects\":{\"p\":{\"secrets\":[{}]}}}",
 	    "projects.p.secrets[0]: missing \"alg\" (one of HS256, RS256, "
 	    "RS256_PUBLIC, JWK_URL)");
 	expect_one("{\"projects\":{\"p\":{\"secrets\":[{\"alg\":"
 	    "\"none\"}]}}}", "projects.p.secrets[0]: unknown alg \"none\" "
 	    "(use HS256, RS256, RS256_PUBLIC or JWK_URL)");
+	expect_one("{\"projects\":{\"p\":{\"secrets\":[{\"alg\":"
+	    "\"HS256\",\"isPrimary\":true}]}}}", "projects.p.secrets[0]: "
+	    "missing \"secret\" (HS256 needs a non-empty string)");
+	expect_one("{\"projects\":{\"p\":{\"secrets\":[{\"alg\":"
+	    "\"HS256\",\"secret\":\"k\"},{\"alg\":\"RS256_PUBLIC\","
+	    "\"publicKey\":\"-----BEGIN PUBLIC KEY-----\\nMFkwEwYHKoZIzj0CAQYI"
+	    "KoZIzj0DAQcDQgAE+lk0z5gQecD7tbfMgf70sd7lDzZr\\nTkkFfGMhd6Z5iz2ovwb"
+	    "+hTs55oTWyKF99CFZXQdJRpPgADUOfKWySUGRpQ==\\n-----END PUBLIC "
+	    "KEY-----\\n\"}]}}}", "projects.p.secrets[1].publicKey: cannot "
+	    "load the PEM key: not an RSA key (RS256 needs one)");
+	expect_one("{\"projects\":{\"p\":{\"secrets\":[{\"alg\":"
+	    "\"RS256\",\"privateKey\":\"key\"}]}}}",
+	    "projects.p.secrets[0].privateKey: cannot load the PEM key: no "
+	    "\"-----BEGIN\" line");
+	expect_one("{\"projects\":{\"p\":{\"secrets\":[{\"alg\":"
+	    "\"HS256\",\"secret\":\"a\",\"isPrimary\":true},{\"alg\":"
+	    "\"HS256\",\"secret\":\"b\",\"isPrimary\":true}]}}}",
+	    "projects.p.secrets[1].isPrimary: only one secret may be primary "
+	    "(projects.p.secrets[0] is)");
 	expect_one("{\"projects\":{\"p\":{\"remoteServices\":[]}}}",
 	    "projects.p.remoteServices: must be an object of service id to "
 	    "service");

@@ -74,7 +74,7 @@ test_decode_good(void **state)
 	assert_false(ep->url_vars);
 	assert_true(ep->timeout == 10.0);
 	assert_non_null(ep->rule);
-	assert_int_equal(ep->rule->type, RULE_ALLOW);
+	assert_false(rule_needs_token(ep->rule));
 	assert_int_equal(ep->nheaders, 3);
 	assert_int_equal(ep->headers[0].op, EP_HDR_SET);
 	assert_string_equal(ep->headers[0].key, "X-A");
@@ -139,9 +139,12 @@ test_decode_kinds_methods(void **state)
 		{ "PATCH", 1 }, { "DELETE", 1 }, { "OPTIONS", 1 },
 	};
 	struct sy_endpoint	*ep;
+	struct rule_env		 env;
+	const char		*msg;
 	char			 rec[512];
 	size_t			 i;
 
+	memset(&env, 0, sizeof(env));
 	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
 		snprintf(rec, sizeof(rec), "{\"project\":\"p\",\"service\":"
 		    "\"s\",\"endpoint\":\"e\",\"kind\":\"external\",\"method\":"
@@ -155,8 +158,9 @@ test_decode_kinds_methods(void **state)
 		assert_int_equal(ep->has_body, m[i].has_body);
 		assert_true(ep->url_vars);
 		assert_true(ep->timeout == 0.25);
-		assert_int_equal(ep->rule->type, RULE_DENY);
-		assert_string_equal(ep->rule->error, "go away");
+		assert_true(rule_needs_token(ep->rule));
+		assert_int_equal(rule_eval(ep->rule, &env, &msg), RULE_FAIL);
+		assert_string_equal(msg, "go away");
 		endpoint_unref(ep);
 	}
 }
@@ -431,50 +435,91 @@ compile(const char *text, struct syerrs *errs)
 	return (r);
 }
 
+/* Evaluate r with no auth, params or token. */
+static enum rule_verdict
+eval_bare(const struct rule *r, const char **msg)
+{
+	struct rule_env	env;
+
+	memset(&env, 0, sizeof(env));
+	return (rule_eval(r, &env, msg));
+}
+
 static void
 test_rule_allow_deny(void **state)
 {
 	struct syerrs	 errs;
 	struct rule	*r;
+	const char	*msg;
 
 	r = compile("{\"rule\":\"allow\"}", &errs);
 	assert_non_null(r);
 	assert_int_equal(errs.n, 0);
-	assert_int_equal(r->type, RULE_ALLOW);
-	assert_null(r->error);
+	assert_int_equal(eval_bare(r, &msg), RULE_PASS);
+	assert_null(msg);
 	assert_false(rule_needs_token(r));
 	rule_free(r);
 
 	r = compile("{\"rule\":\"deny\",\"error\":\"private\",\"x\":1}",
 	    &errs);
 	assert_non_null(r);
-	assert_int_equal(r->type, RULE_DENY);
-	assert_string_equal(r->error, "private");
+	assert_int_equal(eval_bare(r, &msg), RULE_FAIL);
+	assert_string_equal(msg, "private");
 	assert_true(rule_needs_token(r));
 	rule_free(r);
 
 	r = compile("{\"rule\":\"deny\",\"error\":null}", &errs);
 	assert_non_null(r);
-	assert_null(r->error);
+	assert_int_equal(eval_bare(r, &msg), RULE_FAIL);
+	assert_null(msg);
 	rule_free(r);
 
 	rule_free(NULL);
 	assert_true(rule_needs_token(NULL));
 }
 
+/* The rules that used to be refused now compile (test_rule.c has more). */
+static void
+test_rule_others(void **state)
+{
+	static const char *const ok[] = {
+		"{\"rule\":\"authenticated\"}",
+		"{\"rule\":\"match\",\"type\":\"string\",\"eval\":\"==\","
+		"\"f1\":\"args.auth.sub\",\"f2\":\"args.params.id\"}",
+		"{\"rule\":\"and\",\"clauses\":[{\"rule\":\"allow\"}]}",
+		"{\"rule\":\"or\",\"clauses\":[{\"rule\":\"deny\"}]}",
+		"{\"rule\":\"force\",\"field\":\"args.params.a\","
+		"\"value\":1}",
+		"{\"rule\":\"remove\",\"fields\":[\"args.params.a\"]}",
+		"{\"rule\":\"webhook\",\"url\":\"http://h/\"}",
+	};
+	struct syerrs	 errs;
+	struct rule	*r;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		r = compile(ok[i], &errs);
+		if (r == NULL)
+			print_message("# %s: %s\n", ok[i], errs.msg[0]);
+		assert_non_null(r);
+		assert_int_equal(errs.n, 0);
+		assert_true(rule_needs_token(r));
+		rule_free(r);
+		syerrs_free(&errs);
+	}
+}
+
 static void
 test_rule_errors(void **state)
 {
-	static const char *const later[] = {
-		"authenticated", "match", "and", "or", "force", "remove",
-		"webhook", "query", "func",
-	};
 	static const struct {
 		const char	*text;
 		const char	*msg;
 	} t[] = {
 		{ "{\"rule\":\"xyz\"}", "x.rule: unknown rule \"xyz\"" },
 		{ "{\"rule\":\"Allow\"}", "x.rule: unknown rule \"Allow\"" },
+		{ "{\"rule\":\"query\"}", "x.rule: unknown rule \"query\"" },
+		{ "{\"rule\":\"func\"}", "x.rule: unknown rule \"func\"" },
 		{ "{\"rule\":\"allow\\u0000\"}",
 		  "x.rule: unknown rule \"allow\"" },
 		{ "{\"rule\":1}", "x.rule: \"rule\" must be a string" },
@@ -486,21 +531,13 @@ test_rule_errors(void **state)
 		  "\"allow\"}" },
 		{ "{\"rule\":\"deny\",\"error\":[]}",
 		  "x.rule: \"error\" must be a string" },
+		{ "{\"rule\":\"and\",\"clauses\":[{\"rule\":\"allow\"},"
+		  "{\"rule\":\"later\"}]}",
+		  "x.rule.clauses[1]: unknown rule \"later\"" },
 	};
 	struct syerrs	errs;
-	char		text[128], msg[256];
 	size_t		i;
 
-	for (i = 0; i < sizeof(later) / sizeof(later[0]); i++) {
-		snprintf(text, sizeof(text), "{\"rule\":\"%s\"}", later[i]);
-		snprintf(msg, sizeof(msg), "x.rule: rule \"%s\" is not "
-		    "supported yet (this version supports \"allow\" and "
-		    "\"deny\")", later[i]);
-		assert_null(compile(text, &errs));
-		assert_int_equal(errs.n, 1);
-		assert_string_equal(errs.msg[0], msg);
-		syerrs_free(&errs);
-	}
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		assert_null(compile(t[i].text, &errs));
 		assert_int_equal(errs.n, 1);
@@ -526,6 +563,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_check_url),
 		cmocka_unit_test(test_rule_allow_deny),
+		cmocka_unit_test(test_rule_others),
 		cmocka_unit_test(test_rule_errors),
 	};
 
