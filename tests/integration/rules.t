@@ -178,11 +178,7 @@ PLAN = NMATCH + len(NO_TOKEN) + 9 + 15
 
 def main(tap):
 	env = T.require_env()
-	try:
-		import jwt
-	except ImportError as e:
-		raise T.Bail("python3-jwt is needed (apt-get install "
-		    "python3-jwt): %s" % e)
+	jwt = T.require_jwt()
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()

@@ -27,32 +27,11 @@ NODE = "test-1"			# make_config's server.nodeId
 EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 
 
-def rsa_pair(tmp, name):
-	"""(private PEM, public PEM) of a new 2048-bit key, also written to
-	tmp/name.key and tmp/name.pub."""
-	from cryptography.hazmat.primitives import serialization
-	from cryptography.hazmat.primitives.asymmetric import rsa
-	k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-	priv = k.private_bytes(serialization.Encoding.PEM,
-	    serialization.PrivateFormat.PKCS8,
-	    serialization.NoEncryption()).decode("ascii")
-	pub = k.public_key().public_bytes(serialization.Encoding.PEM,
-	    serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-	for ext, pem in (("key", priv), ("pub", pub)):
-		with open(os.path.join(tmp, "%s.%s" % (name, ext)), "w") as f:
-			f.write(pem)
-	return priv, pub
-
-
 def main(tap):
 	env = T.require_env()
-	try:
-		import jwt
-	except ImportError as e:
-		raise T.Bail("python3-jwt is needed (apt-get install "
-		    "python3-jwt): %s" % e)
+	jwt = T.require_jwt()
 	tmp = T.tmpdir()
-	priv, pub = rsa_pair(tmp, "rsa")
+	priv, pub = T.rsa_pair(tmp, "rsa")
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
 

@@ -958,3 +958,33 @@ def is_error_doc(r):
 	d = r.json()
 	return (isinstance(d, dict) and isinstance(d.get("error"), str) and
 	    d["error"] != "" and isinstance(d.get("rawError"), str))
+
+
+# --------------------------------------------------------------------------
+# tokens: made by python3-jwt, never by the daemon
+
+
+def require_jwt():
+	"""Debian's python3-jwt, or a loud bail-out."""
+	try:
+		import jwt
+	except ImportError as e:
+		raise Bail("python3-jwt is needed (apt-get install python3-jwt): "
+		    "%s" % e)
+	return jwt
+
+def rsa_pair(tmp, name):
+	"""(private PEM, public PEM) of a new 2048-bit key, also written to
+	tmp/name.key and tmp/name.pub."""
+	from cryptography.hazmat.primitives import serialization
+	from cryptography.hazmat.primitives.asymmetric import rsa
+	k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+	priv = k.private_bytes(serialization.Encoding.PEM,
+	    serialization.PrivateFormat.PKCS8,
+	    serialization.NoEncryption()).decode("ascii")
+	pub = k.public_key().public_bytes(serialization.Encoding.PEM,
+	    serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+	for ext, pem in (("key", priv), ("pub", pub)):
+		with open(os.path.join(tmp, "%s.%s" % (name, ext)), "w") as f:
+			f.write(pem)
+	return priv, pub

@@ -38,23 +38,6 @@ def b64u(b):
 	return base64.urlsafe_b64encode(b).rstrip(b"=").decode("ascii")
 
 
-def rsa_pair(tmp, name):
-	"""(private PEM, public PEM) of a new 2048-bit key, also written to
-	tmp/name.key and tmp/name.pub."""
-	from cryptography.hazmat.primitives import serialization
-	from cryptography.hazmat.primitives.asymmetric import rsa
-	k = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-	priv = k.private_bytes(serialization.Encoding.PEM,
-	    serialization.PrivateFormat.PKCS8,
-	    serialization.NoEncryption()).decode("ascii")
-	pub = k.public_key().public_bytes(serialization.Encoding.PEM,
-	    serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
-	for ext, pem in (("key", priv), ("pub", pub)):
-		with open(os.path.join(tmp, "%s.%s" % (name, ext)), "w") as f:
-			f.write(pem)
-	return priv, pub
-
-
 def hs256_by_hand(header, claims, key):
 	"""A token python3-jwt refuses to make (an HMAC keyed with a PEM public
 	key, claims that are not JSON): header and claims as given (objects, or
@@ -71,14 +54,10 @@ def hs256_by_hand(header, claims, key):
 
 def main(tap):
 	env = T.require_env()
-	try:
-		import jwt
-	except ImportError as e:
-		raise T.Bail("python3-jwt is needed (apt-get install "
-		    "python3-jwt): %s" % e)
+	jwt = T.require_jwt()
 	tmp = T.tmpdir()
-	priv1, pub1 = rsa_pair(tmp, "rsa1")
-	priv2, pub2 = rsa_pair(tmp, "rsa2")
+	priv1, pub1 = T.rsa_pair(tmp, "rsa1")
+	priv2, pub2 = T.rsa_pair(tmp, "rsa2")
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
 
