@@ -423,3 +423,46 @@ catalog_lookup(struct catalog *c, const char *project, const char *service,
 	registry_read_end(c->cat_reg);
 	return (st);
 }
+
+struct catalog_scan {
+	struct catalog	*cs_cat;
+	void		(*cs_cb)(struct sy_project *, void *);
+	void		*cs_arg;
+};
+
+static void
+catalog_scan_cb(const char *key, size_t keylen, const char *val,
+    size_t vallen, void *arg)
+{
+	struct catalog_scan	*cs = arg;
+	struct sy_project	*p;
+	char			 name[CATALOG_KEY_MAX];
+
+	/* "P/<project>" */
+	if (keylen < 3 || keylen - 2 >= sizeof(name))
+		return;
+	memcpy(name, key + 2, keylen - 2);
+	name[keylen - 2] = '\0';
+	if ((p = catalog_project(cs->cs_cat, name)) != NULL)
+		cs->cs_cb(p, cs->cs_arg);
+}
+
+void
+catalog_each_project(struct catalog *c, void (*cb)(struct sy_project *,
+    void *), void *arg)
+{
+	struct catalog_scan	cs;
+	uint64_t		gen;
+
+	if (registry_read_begin(c->cat_reg, &gen) == -1)
+		return;
+	if (gen != c->cat_gen) {
+		catalog_flush(c);
+		c->cat_gen = gen;
+	}
+	cs.cs_cat = c;
+	cs.cs_cb = cb;
+	cs.cs_arg = arg;
+	registry_scan(c->cat_reg, "P/", catalog_scan_cb, &cs);
+	registry_read_end(c->cat_reg);
+}

@@ -38,6 +38,13 @@ enum catalog_status	 catalog_lookup(struct catalog *, const char *project,
 			    const char *service, const char *endpoint,
 			    struct sy_endpoint **out, struct sy_project **proj);
 
+/*
+ * Call cb for every project of the current generation (compiled and
+ * cached as a lookup would); the project is borrowed for the call.
+ */
+void			 catalog_each_project(struct catalog *,
+			    void (*cb)(struct sy_project *, void *), void *arg);
+
 /* The generation of the last lookup (0 before any). */
 uint64_t		 catalog_generation(const struct catalog *);
 

@@ -59,6 +59,7 @@ struct http {
 	struct upstream			*h_up;
 	struct tokcache			*h_tc;
 	struct jwks			*h_jwks;
+	uint64_t			 h_jwks_gen;	/* generation prefetched */
 	struct evhttp_bound_socket	**h_socks;
 	size_t				 h_nsocks;
 	size_t				 h_inflight;	/* calls */
@@ -638,6 +639,29 @@ http_wall_now(void)
 	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
 
+static void	http_want_jwks(struct http *, struct sy_project *);
+
+static void
+http_prefetch_cb(struct sy_project *p, void *arg)
+{
+	http_want_jwks(arg, p);
+}
+
+/*
+ * Fetch the JWK_URL keys of every project of a new registry generation
+ * now, so that they are loaded before the project's first call.
+ */
+void
+http_prefetch(struct http *h)
+{
+	uint64_t	gen = catalog_generation(h->h_cat);
+
+	if (gen != 0 && gen == h->h_jwks_gen)
+		return;
+	catalog_each_project(h->h_cat, http_prefetch_cb, h);
+	h->h_jwks_gen = catalog_generation(h->h_cat);
+}
+
 /* Ask for the JWK_URL keys of the project once per compiled project. */
 static void
 http_want_jwks(struct http *h, struct sy_project *p)
@@ -1036,6 +1060,8 @@ http_api_cb(struct evhttp_request *req, void *arg)
 	}
 	if (http_lookup(h, req, reqid, &r, &ep, &proj) == -1)
 		return;
+	if (catalog_generation(h->h_cat) != h->h_jwks_gen)
+		http_prefetch(h);
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		endpoint_unref(ep);
 		project_unref(proj);

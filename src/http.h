@@ -26,6 +26,12 @@ struct http	*http_new(struct event_base *, const struct sy_server *,
 		    struct upstream *);
 
 /*
+ * Start fetching the JWK_URL keys of every project of the registry's
+ * current generation (done again by itself when the generation changes).
+ */
+void		 http_prefetch(struct http *);
+
+/*
  * Graceful stop: stop accepting, answer new requests on open connections
  * with 503 and "Connection: close", and call done(arg) once no request is
  * in flight (at once when there is none).

@@ -479,6 +479,40 @@ registry_get(struct registry *r, const char *key, size_t keylen,
 	return (REGISTRY_FOUND);
 }
 
+int
+registry_scan(struct registry *r, const char *prefix,
+    void (*cb)(const char *key, size_t keylen, const char *val,
+    size_t vallen, void *arg), void *arg)
+{
+	MDB_cursor	*cur;
+	MDB_val		 k, v;
+	size_t		 plen = strlen(prefix);
+	int		 rc;
+
+	if (!r->reg_active) {
+		log_warnx("%s: no read transaction", __func__);
+		return (-1);
+	}
+	if ((rc = mdb_cursor_open(r->reg_txn, r->reg_dbi, &cur)) != 0) {
+		log_warnx("%s: mdb_cursor_open: %s", __func__, mdb_strerror(rc));
+		return (-1);
+	}
+	k.mv_size = plen;
+	k.mv_data = (void *)prefix;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (rc == 0 && k.mv_size >= plen &&
+	    memcmp(k.mv_data, prefix, plen) == 0) {
+		cb(k.mv_data, k.mv_size, v.mv_data, v.mv_size, arg);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		log_warnx("%s: mdb_cursor_get: %s", __func__, mdb_strerror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
 void
 registry_read_end(struct registry *r)
 {

@@ -56,6 +56,15 @@ int		 registry_read_begin(struct registry *, uint64_t *gen);
 enum registry_status registry_get(struct registry *, const char *key,
 		    size_t keylen, const char **val, size_t *vallen);
 
+/*
+ * Within a read transaction: call cb for every key that begins with
+ * prefix, in key order.  Keys and values are borrowed for the call only.
+ * 0 / -1 (logged).
+ */
+int		 registry_scan(struct registry *, const char *prefix,
+		    void (*cb)(const char *key, size_t keylen, const char *val,
+		    size_t vallen, void *arg), void *arg);
+
 /* End (reset) the read transaction. */
 void		 registry_read_end(struct registry *);
 

@@ -161,6 +161,7 @@ worker_init(struct worker *w, const struct worker_args *wa)
 	    w->w_cat, w->w_up);
 	if (w->w_http == NULL)
 		exit(WORKER_EXIT_RESOURCE);
+	http_prefetch(w->w_http);
 }
 
 void

@@ -16,7 +16,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sytest as T
 from sytest import endpoint as E
 
-PLAN = 20
+PLAN = 21
 AUTH = {"rule": "authenticated"}
 STREAK = 6	# consecutive answers that count as settled
 
@@ -136,6 +136,11 @@ def main(tap):
 		if ok and want >= 400:
 			ok = T.is_error_doc(r)
 		return tap.ok(ok, "%s: %d" % (desc, want), desc_of(r))
+
+	# --- keys are fetched when the worker starts, before any call
+	tap.ok(T.wait_until(lambda: a.fetches() > 0, 5),
+	    "the worker fetched the JWKS before the project's first call",
+	    "fetches: %d" % a.fetches())
 
 	# --- keys loaded once fetched
 	t1 = tok("k1")

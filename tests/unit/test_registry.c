@@ -271,6 +271,53 @@ test_commit_read_back(void **state)
 	registry_close(r);
 }
 
+struct scan_seen {
+	char	keys[8][32];
+	size_t	n;
+};
+
+static void
+scan_cb(const char *key, size_t keylen, const char *val, size_t vallen,
+    void *arg)
+{
+	struct scan_seen	*ss = arg;
+
+	assert_true(ss->n < 8 && keylen < sizeof(ss->keys[0]));
+	assert_true(vallen > 0 && val[0] == '{');
+	memcpy(ss->keys[ss->n], key, keylen);
+	ss->keys[ss->n++][keylen] = '\0';
+}
+
+static void
+test_scan_prefix(void **state)
+{
+	const char		*dir = *state;
+	struct registry		*r;
+	struct scan_seen	 ss;
+	uint64_t		 gen = 0;
+
+	prepare_ok(dir);
+	assert_int_equal(registry_commit(dir, ents1, NELEM(ents1), &gen), 0);
+	assert_non_null(r = registry_open(dir));
+	assert_int_equal(registry_read_begin(r, &gen), 0);
+	memset(&ss, 0, sizeof(ss));
+	assert_int_equal(registry_scan(r, "E/", scan_cb, &ss), 0);
+	assert_int_equal(ss.n, 2);
+	assert_string_equal(ss.keys[0], "E/p/s/a");
+	assert_string_equal(ss.keys[1], "E/p/s/b");
+	memset(&ss, 0, sizeof(ss));
+	assert_int_equal(registry_scan(r, "P/", scan_cb, &ss), 0);
+	assert_int_equal(ss.n, 1);
+	assert_string_equal(ss.keys[0], "P/p");
+	memset(&ss, 0, sizeof(ss));
+	assert_int_equal(registry_scan(r, "X/", scan_cb, &ss), 0);
+	assert_int_equal(ss.n, 0);
+	registry_read_end(r);
+	/* outside a read transaction it refuses */
+	assert_int_equal(registry_scan(r, "E/", scan_cb, &ss), -1);
+	registry_close(r);
+}
+
 static void
 test_generation_increments(void **state)
 {
@@ -492,6 +539,7 @@ main(void)
 		T(test_prepare_chown),
 		T(test_prepare_impossible),
 		T(test_commit_read_back),
+		T(test_scan_prefix),
 		T(test_generation_increments),
 		T(test_commit_removes_stale),
 		T(test_unsorted_entries),
