@@ -71,6 +71,12 @@ struct http {
 	uint64_t			 h_idcount;
 };
 
+struct route {
+	char	project[HTTP_NAME_MAX + 1];
+	char	service[HTTP_NAME_MAX + 1];
+	char	endpoint[HTTP_NAME_MAX + 1];
+};
+
 struct call {
 	struct http			*c_h;
 	struct evhttp_request		*c_req;
@@ -89,6 +95,10 @@ struct call {
 	size_t				 c_nwh;
 	struct wh_ctx			*c_whctx;
 	size_t				 c_pending;	/* webhooks in flight */
+	struct route			*c_route;	/* NULL: not an API path */
+	struct route			 c_routebuf;
+	double				 c_start;	/* monotonic */
+	long				 c_upstatus;	/* 0: no upstream answer */
 	char				 c_reqid[HTTP_REQID_MAX + 1];
 };
 
@@ -97,11 +107,6 @@ struct wh_ctx {
 	size_t		 w_i;
 };
 
-struct route {
-	char	project[HTTP_NAME_MAX + 1];
-	char	service[HTTP_NAME_MAX + 1];
-	char	endpoint[HTTP_NAME_MAX + 1];
-};
 
 static const char *
 http_reason(int status)
@@ -204,11 +209,39 @@ http_sent(struct evhttp_request *req, void *arg)
 	http_check_drained(h);
 }
 
+/* One access log line (see README: "Logs"). */
+static void
+http_access(struct call *c, int status, size_t bytes)
+{
+	struct evhttp_connection	*evcon;
+	const char			*addr = "-";
+	ev_uint16_t			 port = 0;
+	char				 up[24];
+
+	evcon = evhttp_request_get_connection(c->c_req);
+	if (evcon != NULL)
+		evhttp_connection_get_peer(evcon, (char **)&addr, &port);
+	if (c->c_upstatus > 0)
+		snprintf(up, sizeof(up), "%ld", c->c_upstatus);
+	else
+		snprintf(up, sizeof(up), "-");
+	log_access("%s %s:%u %s/%s/%s %d %s %zu %.3f", c->c_reqid, addr,
+	    (unsigned)port, c->c_route ? c->c_route->project : "-",
+	    c->c_route ? c->c_route->service : "-",
+	    c->c_route ? c->c_route->endpoint : "-", status, up, bytes,
+	    (sy_now() - c->c_start) * 1000.0);
+}
+
 /* The one place that answers a request. */
 static void
-http_send(struct http *h, struct evhttp_request *req, int status,
-    struct evbuffer *body)
+http_send(struct call *c, int status, struct evbuffer *body)
 {
+	struct http		*h = c->c_h;
+	struct evhttp_request	*req = c->c_req;
+
+	if (log_access_enabled())
+		http_access(c, status, body != NULL ?
+		    evbuffer_get_length(body) : 0);
 	if (evhttp_request_get_connection(req) != NULL) {
 		h->h_unflushed++;
 		evhttp_request_set_on_complete_cb(req, http_sent, h);
@@ -217,10 +250,10 @@ http_send(struct http *h, struct evhttp_request *req, int status,
 }
 
 static void
-http_error(struct http *h, struct evhttp_request *req, const char *reqid,
-    int status, const char *msg, const char *raw)
+http_error(struct call *c, int status, const char *msg, const char *raw)
 {
-	struct evbuffer	*b;
+	struct evhttp_request	*req = c->c_req;
+	struct evbuffer		*b;
 
 	if ((b = evbuffer_new()) == NULL) {
 		evhttp_send_error(req, 500, NULL);
@@ -231,11 +264,11 @@ http_error(struct http *h, struct evhttp_request *req, const char *reqid,
 	evbuffer_add(b, ",\"rawError\":", 12);
 	http_json_str(b, raw != NULL ? raw : "");
 	evbuffer_add(b, "}", 1);
-	http_common_headers(h, req, reqid, 1);
+	http_common_headers(c->c_h, req, c->c_reqid, 1);
 	if (status == 405)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", "POST, OPTIONS");
-	http_send(h, req, status, b);
+	http_send(c, status, b);
 	evbuffer_free(b);
 }
 
@@ -314,16 +347,17 @@ http_request_id(struct http *h, struct evhttp_request *req, char *dst)
 }
 
 static void
-http_preflight(struct http *h, struct evhttp_request *req)
+http_preflight(struct call *c)
 {
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct evkeyvalq	*out;
 
-	http_common_headers(h, req, NULL, 0);
+	out = evhttp_request_get_output_headers(c->c_req);
+	http_common_headers(c->c_h, c->c_req, NULL, 0);
 	evhttp_add_header(out, "Access-Control-Allow-Methods", "POST, OPTIONS");
 	evhttp_add_header(out, "Access-Control-Allow-Headers",
 	    "Authorization, Content-Type");
 	evhttp_add_header(out, "Access-Control-Max-Age", "86400");
-	http_send(h, req, 204, NULL);
+	http_send(c, 204, NULL);
 }
 
 static void
@@ -390,7 +424,7 @@ http_reply_upstream(struct call *c, const struct upstream_response *res)
 	}
 	if (res->status == 204 || res->status == 304 || res->body_len == 0) {
 		http_common_headers(c->c_h, req, c->c_reqid, 0);
-		http_send(c->c_h, req, (int)res->status, NULL);
+		http_send(c, (int)res->status, NULL);
 		return;
 	}
 	http_common_headers(c->c_h, req, c->c_reqid, 1);
@@ -398,7 +432,7 @@ http_reply_upstream(struct call *c, const struct upstream_response *res)
 	    evbuffer_add(b, res->body, res->body_len) == -1) {
 		evhttp_send_error(req, 500, NULL);
 	} else
-		http_send(c->c_h, req, (int)res->status, b);
+		http_send(c, (int)res->status, b);
 	if (b != NULL)
 		evbuffer_free(b);
 }
@@ -412,6 +446,8 @@ http_upstream_done(const struct upstream_response *res, void *arg)
 	int		 empty_ok;
 
 	c->c_uc = NULL;
+	if (res->result == UPSTREAM_OK)
+		c->c_upstatus = res->status;
 	empty_ok = res->status == 204 || res->status == 304 ||
 	    strcmp(c->c_ep->method, "HEAD") == 0;
 	switch (res->result) {
@@ -440,7 +476,7 @@ http_upstream_done(const struct upstream_response *res, void *arg)
 		log_warnx("request %s: %s/%s/%s: %s (%s)", c->c_reqid,
 		    c->c_ep->project, c->c_ep->service, c->c_ep->name, msg,
 		    res->error);
-		http_error(c->c_h, c->c_req, c->c_reqid, status, msg,
+		http_error(c, status, msg,
 		    res->error);
 	} else
 		http_reply_upstream(c, res);
@@ -697,7 +733,7 @@ http_authenticate(struct call *c)
 	    "Authorization");
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 ||
 	    auth[7] == '\0') {
-		http_error(h, c->c_req, c->c_reqid, 401,
+		http_error(c, 401,
 		    "this endpoint needs a bearer token", "");
 		return (-1);
 	}
@@ -714,14 +750,14 @@ http_authenticate(struct call *c)
 	if (url != NULL)
 		jwks_refresh(h->h_jwks, url);
 	if (r == AUTH_NO_KEYS) {
-		http_error(h, c->c_req, c->c_reqid, 503,
+		http_error(c, 503,
 		    "the project's signing keys are not loaded yet", "");
 		return (-1);
 	}
 	if (r != AUTH_OK) {
 		log_debug("request %s: token refused: %s", c->c_reqid,
 		    auth_result_str(r));
-		http_error(h, c->c_req, c->c_reqid, 401, auth_result_str(r), "");
+		http_error(c, 401, auth_result_str(r), "");
 		return (-1);
 	}
 	tokcache_put(h->h_tc, gen, c->c_proj->name, c->c_token, c->c_tokenlen,
@@ -749,7 +785,7 @@ http_apply_rule(struct call *c)
 	env.nwebhooks = c->c_nwh;
 	if (rule_eval(c->c_ep->rule, &env, &err) != RULE_PASS) {
 		c->c_params = env.params;
-		http_error(c->c_h, c->c_req, c->c_reqid, 403, err != NULL ? err :
+		http_error(c, 403, err != NULL ? err :
 		    "the endpoint's rule denies this call", "");
 		return (-1);
 	}
@@ -758,7 +794,7 @@ http_apply_rule(struct call *c)
 		text = c->c_params != NULL ? json_object_to_json_string_ext(
 		    c->c_params, JSON_C_TO_STRING_PLAIN) : "{}";
 		if ((c->c_body = strdup(text)) == NULL) {
-			http_error(c->c_h, c->c_req, c->c_reqid, 503,
+			http_error(c, 503,
 			    "out of memory", "");
 			return (-1);
 		}
@@ -821,7 +857,7 @@ http_start_webhooks(struct call *c, const struct rule_webhook *wh, size_t n)
 	c->c_whctx = calloc(n, sizeof(*c->c_whctx));
 	if (c->c_wh == NULL || c->c_wh_ok == NULL || c->c_whctx == NULL ||
 	    (body = http_webhook_body(c)) == NULL) {
-		http_error(c->c_h, c->c_req, c->c_reqid, 503, "out of memory",
+		http_error(c, 503, "out of memory",
 		    "");
 		return (-1);
 	}
@@ -849,7 +885,7 @@ http_start_webhooks(struct call *c, const struct rule_webhook *wh, size_t n)
 	}
 	free(body);
 	if (c->c_pending < n) {
-		http_error(c->c_h, c->c_req, c->c_reqid, 502,
+		http_error(c, 502,
 		    "cannot start a webhook call", "");
 		return (-1);
 	}
@@ -871,7 +907,7 @@ http_start(struct call *c)
 	in = evhttp_request_get_input_buffer(c->c_req);
 	if (jscan_body((const char *)evbuffer_pullup(in, -1),
 	    evbuffer_get_length(in), &c->c_jb, &err) == -1) {
-		http_error(c->c_h, c->c_req, c->c_reqid, 400, err, "");
+		http_error(c, 400, err, "");
 		return (-1);
 	}
 	http_want_jwks(c->c_h, c->c_proj);
@@ -981,14 +1017,14 @@ http_forward(struct call *c)
 	rq.nresp_headers = ep->nresp_headers;
 	if ((c->c_uc = upstream_start(c->c_h->h_up, &rq, http_upstream_done,
 	    c)) == NULL) {
-		http_error(c->c_h, c->c_req, c->c_reqid, 502,
+		http_error(c, 502,
 		    "cannot start the upstream call", "");
 		goto out;
 	}
 	rc = 0;
 	goto out;
 bad:
-	http_error(c->c_h, c->c_req, c->c_reqid, 400, terr != NULL ? terr :
+	http_error(c, 400, terr != NULL ? terr :
 	    "out of memory", "");
 out:
 	free(scown);
@@ -1001,13 +1037,13 @@ out:
 }
 
 static int
-http_lookup(struct http *h, struct evhttp_request *req, const char *reqid,
-    const struct route *r, struct sy_endpoint **ep, struct sy_project **proj)
+http_lookup(struct call *c)
 {
-	char	msg[HTTP_NAME_MAX + 64];
+	struct route	*r = c->c_route;
+	char		 msg[HTTP_NAME_MAX + 64];
 
-	switch (catalog_lookup(h->h_cat, r->project, r->service, r->endpoint,
-	    ep, proj)) {
+	switch (catalog_lookup(c->c_h->h_cat, r->project, r->service,
+	    r->endpoint, &c->c_ep, &c->c_proj)) {
 	case CATALOG_OK:
 		return (0);
 	case CATALOG_NO_PROJECT:
@@ -1021,59 +1057,65 @@ http_lookup(struct http *h, struct evhttp_request *req, const char *reqid,
 		    r->endpoint);
 		break;
 	default:
-		http_error(h, req, reqid, 500, "registry lookup failed", "");
+		http_error(c, 500, "registry lookup failed", "");
 		return (-1);
 	}
-	http_error(h, req, reqid, 404, msg, "");
+	http_error(c, 404, msg, "");
 	return (-1);
+}
+
+/* Route, method, drain and lookup checks.  0 = an API call to start. */
+static int
+http_admit(struct call *c)
+{
+	struct http	*h = c->c_h;
+
+	if (http_route(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	    c->c_req)), &c->c_routebuf) == -1) {
+		http_error(c, 404, "not found", "");
+		return (-1);
+	}
+	c->c_route = &c->c_routebuf;
+	switch (evhttp_request_get_command(c->c_req)) {
+	case EVHTTP_REQ_OPTIONS:
+		http_preflight(c);
+		return (-1);
+	case EVHTTP_REQ_POST:
+		break;
+	default:
+		http_error(c, 405, "method not allowed", "");
+		return (-1);
+	}
+	if (h->h_draining) {
+		http_error(c, 503, "shutting down", "");
+		return (-1);
+	}
+	if (http_lookup(c) == -1)
+		return (-1);
+	if (catalog_generation(h->h_cat) != h->h_jwks_gen)
+		http_prefetch(h);
+	return (0);
 }
 
 static void
 http_api_cb(struct evhttp_request *req, void *arg)
 {
-	struct http		*h = arg;
-	struct route		 r;
-	struct sy_endpoint	*ep;
-	struct sy_project	*proj;
-	struct call		*c;
-	char			 reqid[HTTP_REQID_MAX + 1];
+	struct http	*h = arg;
+	struct call	*c;
 
-	http_request_id(h, req, reqid);
-	if (http_route(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req)),
-	    &r) == -1) {
-		http_error(h, req, reqid, 404, "not found", "");
-		return;
-	}
-	switch (evhttp_request_get_command(req)) {
-	case EVHTTP_REQ_OPTIONS:
-		http_preflight(h, req);
-		return;
-	case EVHTTP_REQ_POST:
-		break;
-	default:
-		http_error(h, req, reqid, 405, "method not allowed", "");
-		return;
-	}
-	if (h->h_draining) {
-		http_error(h, req, reqid, 503, "shutting down", "");
-		return;
-	}
-	if (http_lookup(h, req, reqid, &r, &ep, &proj) == -1)
-		return;
-	if (catalog_generation(h->h_cat) != h->h_jwks_gen)
-		http_prefetch(h);
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		endpoint_unref(ep);
-		project_unref(proj);
-		http_error(h, req, reqid, 503, "out of memory", "");
+		evhttp_send_error(req, 503, NULL);
 		return;
 	}
 	c->c_h = h;
 	c->c_req = req;
-	c->c_ep = ep;
-	c->c_proj = proj;
-	memcpy(c->c_reqid, reqid, sizeof(reqid));
+	c->c_start = sy_now();
+	http_request_id(h, req, c->c_reqid);
 	h->h_inflight++;
+	if (http_admit(c) == -1) {
+		call_end(c);
+		return;
+	}
 	c->c_evcon = evhttp_request_get_connection(req);
 	evhttp_connection_set_closecb(c->c_evcon, http_conn_closed, c);
 	if (http_start(c) == -1)

@@ -30,6 +30,8 @@ static char		*log_path;
 static char		 log_prefix[64];
 static char		 log_ident[32] = "switchyard";
 static int		 log_fatal_code = 1;
+static int		 log_acc_fd = -1;
+static char		*log_acc_path;
 
 static const char *const log_names[] = { "error", "warn", "info", "debug" };
 static const int log_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
@@ -98,12 +100,84 @@ log_set_fatal_code(int code)
 	log_fatal_code = code;
 }
 
+static int
+log_access_reopen(void)
+{
+	int	fd;
+
+	if (log_acc_path == NULL)
+		return (0);
+	fd = open(log_acc_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0640);
+	if (fd == -1)
+		return (-1);
+	if (log_acc_fd != -1)
+		close(log_acc_fd);
+	log_acc_fd = fd;
+	return (0);
+}
+
+int
+log_access_open(const char *path)
+{
+	if (log_acc_fd != -1)
+		close(log_acc_fd);
+	log_acc_fd = -1;
+	free(log_acc_path);
+	log_acc_path = NULL;
+	if (path == NULL)
+		return (0);
+	if ((log_acc_path = strdup(path)) == NULL)
+		return (-1);
+	return (log_access_reopen());
+}
+
+int
+log_access_enabled(void)
+{
+	return (log_acc_fd != -1);
+}
+
+void
+log_access(const char *fmt, ...)
+{
+	char		 line[1024], ts[40];
+	struct timespec	 now;
+	struct tm	 tm;
+	va_list		 ap;
+	int		 n, m;
+
+	if (log_acc_fd == -1)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	localtime_r(&now.tv_sec, &tm);
+	n = (int)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof(ts) - n, ".%03ld", now.tv_nsec / 1000000);
+	n = snprintf(line, sizeof(line), "%s ", ts);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if (n > (int)sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	if (write(log_acc_fd, line, n) == -1) {
+		/* a full disk must not stop the gateway */
+	}
+}
+
 int
 log_reopen(void)
 {
-	if (log_dest != LOG_DEST_FILE)
-		return (0);
-	return (log_open_file());
+	int	rc = 0;
+
+	if (log_access_reopen() == -1)
+		rc = -1;
+	if (log_dest == LOG_DEST_FILE && log_open_file() == -1)
+		rc = -1;
+	return (rc);
 }
 
 void

@@ -31,6 +31,14 @@ void	 fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	 fatalx(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+/*
+ * The access log: one line per request, "TIME " then the caller's text,
+ * each written with one write(2) in append mode.  path NULL: off.
+ */
+int	 log_access_open(const char *path);	/* 0 / -1 */
+int	 log_access_enabled(void);
+void	 log_access(const char *, ...) __attribute__((format(printf, 1, 2)));
+
 /* exit code used by fatal()/fatalx(); workers set it to 2 (no respawn) */
 void	 log_set_fatal_code(int);
 

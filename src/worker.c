@@ -147,6 +147,8 @@ worker_init(struct worker *w, const struct worker_args *wa)
 
 	if (proc_drop_privileges(wa->uid, wa->gid) == -1)
 		exit(WORKER_EXIT_FATAL);
+	if (log_access_open(cfg->srv.log_access) == -1)
+		log_warn("cannot open the access log %s", cfg->srv.log_access);
 	if ((w->w_base = event_base_new()) == NULL) {
 		log_warnx("%s: event_base_new failed", __func__);
 		exit(WORKER_EXIT_RESOURCE);

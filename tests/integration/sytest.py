@@ -306,6 +306,12 @@ def spawn(argv, stdout, stderr, **kw):
 	return p
 
 
+def track_pgroup(pgid):
+	"""A process group started elsewhere (a daemon that called setsid):
+	stopped by sanitizer_check and killed at cleanup like ours."""
+	_pgroups.add(pgid)
+
+
 def run(argv, timeout=10):
 	"""Run a short command to completion; returns (rc, stdout, stderr) as
 	text.  rc is None when it had to be killed after timeout."""
