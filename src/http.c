@@ -572,8 +572,10 @@ hdrs_add(struct hdrs *hl, const char *name, const char *value)
 	if (hl->n == hl->cap)
 		return (-1);
 	hl->off[hl->n++] = hl->store.len;
-	if (sybuf_printf(&hl->store, "%s: %s", name, value) == -1 ||
-	    sybuf_addc(&hl->store, '\0') == -1)
+	/* hot path: plain copies, no printf */
+	if (sybuf_addstr(&hl->store, name) == -1 ||
+	    sybuf_add(&hl->store, ": ", 2) == -1 ||
+	    sybuf_add(&hl->store, value, strlen(value) + 1) == -1)
 		return (-1);
 	return (0);
 }

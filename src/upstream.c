@@ -295,17 +295,33 @@ up_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	return (n);
 }
 
+/* Options that never change: set once per easy handle. */
+static void
+up_easy_init(CURL *e)
+{
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, up_write_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, up_header_cb);
+	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+}
+
+/*
+ * A pooled easy handle keeps its constant options; the per-call ones
+ * are all set again by up_set_common and up_set_method, which also
+ * clear what a previous call of another method set.
+ */
 static CURL *
 up_easy_get(struct upstream *up)
 {
 	CURL	*easy;
 
-	if (up->up_npool > 0) {
-		easy = up->up_pool[--up->up_npool];
-		curl_easy_reset(easy);
-		return (easy);
-	}
-	return (curl_easy_init());
+	if (up->up_npool > 0)
+		return (up->up_pool[--up->up_npool]);
+	if ((easy = curl_easy_init()) != NULL)
+		up_easy_init(easy);
+	return (easy);
 }
 
 static int
@@ -313,10 +329,18 @@ up_set_method(struct upstream_call *uc, const struct upstream_request *rq)
 {
 	CURL	*e = uc->uc_easy;
 
+	/* undo what a pooled handle's previous call may have set */
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
 	if (strcmp(rq->method, "GET") == 0)
 		return (curl_easy_setopt(e, CURLOPT_HTTPGET, 1L));
 	if (strcmp(rq->method, "HEAD") == 0)
 		return (curl_easy_setopt(e, CURLOPT_NOBODY, 1L));
+	if (!rq->has_body) {
+		/* a bodiless POST-family call: an empty body */
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)0);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
+	}
 	if (rq->has_body) {
 		if ((uc->uc_body = malloc(rq->body_len + 1)) == NULL)
 			return (-1);
@@ -367,17 +391,12 @@ up_set_common(struct upstream_call *uc, const struct upstream_request *rq)
 
 	curl_easy_setopt(e, CURLOPT_URL, rq->url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, uc);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, rq->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, uc->uc_err);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, up_write_cb);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, uc);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, up_header_cb);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, uc);
 	curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)rq->max_response);
-	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 }
 
 struct upstream_call *
