@@ -39,6 +39,7 @@
 #include "jscan.h"
 #include "jwks.h"
 #include "log.h"
+#include "metrics.h"
 #include "project.h"
 #include "rule.h"
 #include "tmpl.h"
@@ -60,6 +61,13 @@ struct http {
 	struct tokcache			*h_tc;
 	struct jwks			*h_jwks;
 	uint64_t			 h_jwks_gen;	/* generation prefetched */
+	struct metrics			*h_metrics;
+	struct metrics_slot		*h_ms;
+	struct evhttp			*h_admin;
+	struct evhttp_bound_socket	*h_admin_sock;
+	struct conn			**h_conns;	/* by evcon, chained */
+	size_t				 h_nconns;
+	size_t				 h_conncap;	/* a power of two */
 	struct evhttp_bound_socket	**h_socks;
 	size_t				 h_nsocks;
 	size_t				 h_inflight;	/* calls */
@@ -80,7 +88,7 @@ struct route {
 struct call {
 	struct http			*c_h;
 	struct evhttp_request		*c_req;
-	struct evhttp_connection	*c_evcon;
+	struct conn			*c_conn;
 	struct sy_endpoint		*c_ep;
 	struct sy_project		*c_proj;
 	struct upstream_call		*c_uc;
@@ -98,8 +106,17 @@ struct call {
 	struct route			*c_route;	/* NULL: not an API path */
 	struct route			 c_routebuf;
 	double				 c_start;	/* monotonic */
+	double				 c_upstart;	/* upstream call start */
 	long				 c_upstatus;	/* 0: no upstream answer */
 	char				 c_reqid[HTTP_REQID_MAX + 1];
+};
+
+/* A client connection that sent a request, until evhttp closes it. */
+struct conn {
+	struct conn			*cn_next;
+	struct evhttp_connection	*cn_evcon;
+	struct http			*cn_h;
+	struct call			*cn_call;	/* in flight, or NULL */
 };
 
 struct wh_ctx {
@@ -242,6 +259,11 @@ http_send(struct call *c, int status, struct evbuffer *body)
 	if (log_access_enabled())
 		http_access(c, status, body != NULL ?
 		    evbuffer_get_length(body) : 0);
+	if (c->c_route != NULL)
+		metrics_request(h->h_ms, c->c_route->project,
+		    c->c_route->service, c->c_route->endpoint, status);
+	else
+		metrics_request(h->h_ms, "-", "-", "-", status);
 	if (evhttp_request_get_connection(req) != NULL) {
 		h->h_unflushed++;
 		evhttp_request_set_on_complete_cb(req, http_sent, h);
@@ -366,8 +388,8 @@ call_end(struct call *c)
 	struct http	*h = c->c_h;
 	size_t		 i;
 
-	if (c->c_evcon != NULL)
-		evhttp_connection_set_closecb(c->c_evcon, NULL, NULL);
+	if (c->c_conn != NULL)
+		c->c_conn->cn_call = NULL;
 	if (c->c_uc != NULL)
 		upstream_cancel(c->c_uc);
 	for (i = 0; i < c->c_nwh; i++)
@@ -387,18 +409,98 @@ call_end(struct call *c)
 	http_check_drained(h);
 }
 
-/* The client went away while the upstream call was running. */
+static size_t
+http_conn_hash(const struct http *h, const struct evhttp_connection *evcon)
+{
+	uintptr_t	p = (uintptr_t)evcon;
+
+	return ((size_t)((p >> 4) ^ (p >> 16)) & (h->h_conncap - 1));
+}
+
+static void
+http_conn_unlink(struct http *h, struct conn *cn)
+{
+	struct conn	**pp;
+
+	for (pp = &h->h_conns[http_conn_hash(h, cn->cn_evcon)]; *pp != NULL;
+	    pp = &(*pp)->cn_next) {
+		if (*pp == cn) {
+			*pp = cn->cn_next;
+			h->h_nconns--;
+			return;
+		}
+	}
+}
+
+/*
+ * evhttp is freeing a connection.  A call still in flight on it lost its
+ * client: its upstream transfer is cancelled and its memory freed.
+ */
 static void
 http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
-	struct call	*c = arg;
+	struct conn	*cn = arg;
+	struct http	*h;
+	struct call	*c = cn->cn_call;
 
-	log_debug("request %s: client closed the connection", c->c_reqid);
-	/* evhttp detached the request from the dead connection: ours now */
-	if (evhttp_request_get_connection(c->c_req) == NULL)
-		evhttp_request_free(c->c_req);
-	c->c_evcon = NULL;
-	call_end(c);
+	if (c != NULL) {
+		log_debug("request %s: client closed the connection",
+		    c->c_reqid);
+		/* evhttp detached the request from the dead connection */
+		if (evhttp_request_get_connection(c->c_req) == NULL)
+			evhttp_request_free(c->c_req);
+		c->c_conn = NULL;
+		call_end(c);
+	}
+	h = cn->cn_h;
+	http_conn_unlink(h, cn);
+	metrics_connections(h->h_ms, -1);
+	free(cn);
+}
+
+static void
+http_conn_grow(struct http *h)
+{
+	struct conn	**old = h->h_conns, *cn, *next;
+	size_t		  oldcap = h->h_conncap, i, k;
+
+	if ((h->h_conns = calloc(oldcap * 2, sizeof(*h->h_conns))) == NULL) {
+		h->h_conns = old;
+		return;
+	}
+	h->h_conncap = oldcap * 2;
+	for (i = 0; i < oldcap; i++) {
+		for (cn = old[i]; cn != NULL; cn = next) {
+			next = cn->cn_next;
+			k = http_conn_hash(h, cn->cn_evcon);
+			cn->cn_next = h->h_conns[k];
+			h->h_conns[k] = cn;
+		}
+	}
+	free(old);
+}
+
+/* The tracked connection of evcon, created on its first request. */
+static struct conn *
+http_conn(struct http *h, struct evhttp_connection *evcon)
+{
+	struct conn	*cn;
+	size_t		 k = http_conn_hash(h, evcon);
+
+	for (cn = h->h_conns[k]; cn != NULL; cn = cn->cn_next)
+		if (cn->cn_evcon == evcon)
+			return (cn);
+	if ((cn = calloc(1, sizeof(*cn))) == NULL)
+		return (NULL);
+	cn->cn_evcon = evcon;
+	cn->cn_h = h;
+	cn->cn_next = h->h_conns[k];
+	h->h_conns[k] = cn;
+	if (++h->h_nconns > h->h_conncap)
+		http_conn_grow(h);
+	evhttp_connection_set_closecb(evcon, http_conn_closed, cn);
+	metrics_connections(h->h_ms, 1);
+	return (cn);
 }
 
 static void
@@ -441,9 +543,10 @@ static void
 http_upstream_done(const struct upstream_response *res, void *arg)
 {
 	struct call	*c = arg;
-	const char	*msg = NULL;
-	int		 status = 502;
-	int		 empty_ok;
+	const char		*msg = NULL;
+	enum metrics_uperr	 kind = METRICS_UP_RESET;
+	int			 status = 502;
+	int			 empty_ok;
 
 	c->c_uc = NULL;
 	if (res->result == UPSTREAM_OK)
@@ -452,6 +555,7 @@ http_upstream_done(const struct upstream_response *res, void *arg)
 	    strcmp(c->c_ep->method, "HEAD") == 0;
 	switch (res->result) {
 	case UPSTREAM_OK:
+		kind = METRICS_UP_BAD_RESPONSE;
 		if (res->status < 200 || res->status > 599)
 			msg = "upstream answered with an unusable status";
 		else if (!(empty_ok && res->body_len == 0) &&
@@ -459,19 +563,25 @@ http_upstream_done(const struct upstream_response *res, void *arg)
 			msg = "upstream answered with a body that is not JSON";
 		break;
 	case UPSTREAM_REFUSED:
+		kind = METRICS_UP_REFUSED;
 		msg = "upstream refused the connection";
 		break;
 	case UPSTREAM_TIMEOUT:
+		kind = METRICS_UP_TIMEOUT;
 		msg = "upstream deadline passed";
 		status = 504;
 		break;
 	case UPSTREAM_TOOBIG:
+		kind = METRICS_UP_TOO_LARGE;
 		msg = "upstream response is larger than maxResponseBytes";
 		break;
 	case UPSTREAM_FAILED:
+		kind = METRICS_UP_RESET;
 		msg = "upstream call failed";
 		break;
 	}
+	metrics_upstream(c->c_h->h_ms, c->c_ep->project, c->c_ep->service,
+	    sy_now() - c->c_upstart, msg != NULL ? (int)kind : -1);
 	if (msg != NULL) {
 		log_warnx("request %s: %s/%s/%s: %s (%s)", c->c_reqid,
 		    c->c_ep->project, c->c_ep->service, c->c_ep->name, msg,
@@ -735,6 +845,7 @@ http_authenticate(struct call *c)
 	    "Authorization");
 	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 ||
 	    auth[7] == '\0') {
+		metrics_auth_failure(h->h_ms, 0);
 		http_error(c, 401,
 		    "this endpoint needs a bearer token", "");
 		return (-1);
@@ -751,6 +862,8 @@ http_authenticate(struct call *c)
 	    jwks_lookup, h->h_jwks, &claims, &exp, &url);
 	if (url != NULL)
 		jwks_refresh(h->h_jwks, url);
+	if (r != AUTH_OK)
+		metrics_auth_failure(h->h_ms, (int)r);
 	if (r == AUTH_NO_KEYS) {
 		http_error(c, 503,
 		    "the project's signing keys are not loaded yet", "");
@@ -1017,6 +1130,7 @@ http_forward(struct call *c)
 	rq.max_response = c->c_h->h_srv->max_response_bytes;
 	rq.resp_headers = (const char *const *)ep->resp_headers;
 	rq.nresp_headers = ep->nresp_headers;
+	c->c_upstart = sy_now();
 	if ((c->c_uc = upstream_start(c->c_h->h_up, &rq, http_upstream_done,
 	    c)) == NULL) {
 		http_error(c, 502,
@@ -1118,8 +1232,9 @@ http_api_cb(struct evhttp_request *req, void *arg)
 		call_end(c);
 		return;
 	}
-	c->c_evcon = evhttp_request_get_connection(req);
-	evhttp_connection_set_closecb(c->c_evcon, http_conn_closed, c);
+	if ((c->c_conn = http_conn(h, evhttp_request_get_connection(req))) !=
+	    NULL)
+		c->c_conn->cn_call = c;
 	if (http_start(c) == -1)
 		call_end(c);
 }
@@ -1138,7 +1253,9 @@ http_new(struct event_base *base, const struct sy_server *srv,
 		http_free(h);
 		return (NULL);
 	}
-	if ((h->h_tc = tokcache_new(TOKCACHE_SLOTS)) == NULL ||
+	h->h_conncap = 256;
+	if ((h->h_conns = calloc(h->h_conncap, sizeof(*h->h_conns))) == NULL ||
+	    (h->h_tc = tokcache_new(TOKCACHE_SLOTS)) == NULL ||
 	    (h->h_jwks = jwks_new(base, up)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
 		http_free(h);
@@ -1172,6 +1289,131 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	return (h);
 }
 
+/* Names of auth failure reasons for the metrics (enum auth_result). */
+static const char *
+http_auth_reason(int r)
+{
+	switch (r) {
+	case 0: return ("missing");
+	case AUTH_MALFORMED: return ("malformed");
+	case AUTH_BAD_ALG: return ("bad_alg");
+	case AUTH_UNKNOWN_KID: return ("unknown_kid");
+	case AUTH_BAD_SIGNATURE: return ("bad_signature");
+	case AUTH_EXPIRED: return ("expired");
+	case AUTH_NOT_YET_VALID: return ("not_yet_valid");
+	case AUTH_BAD_AUDIENCE: return ("bad_audience");
+	case AUTH_BAD_ISSUER: return ("bad_issuer");
+	case AUTH_NO_KEYS: return ("keys_not_loaded");
+	default: return (NULL);
+	}
+}
+
+struct ready_check {
+	struct http	*rc_h;
+	char		 rc_why[256];
+};
+
+static void
+http_ready_cb(struct sy_project *p, void *arg)
+{
+	struct ready_check	*rc = arg;
+	const char		*url;
+	size_t			 i, n = auth_keyset_njwks(p->keys);
+
+	for (i = 0; i < n && rc->rc_why[0] == '\0'; i++) {
+		url = auth_keyset_jwks_url(p->keys, i);
+		if (jwks_lookup(url, rc->rc_h->h_jwks) == NULL)
+			snprintf(rc->rc_why, sizeof(rc->rc_why), "the JWKS keys "
+			    "of project %s are not loaded yet", p->name);
+	}
+}
+
+/* /readyz: 200 when the registry is loaded and every JWKS is. */
+static int
+http_readyz(struct http *h, struct evbuffer *b)
+{
+	struct ready_check	rc;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.rc_h = h;
+	catalog_each_project(h->h_cat, http_ready_cb, &rc);
+	if (catalog_generation(h->h_cat) == 0)
+		snprintf(rc.rc_why, sizeof(rc.rc_why), "no registry loaded");
+	if (rc.rc_why[0] != '\0') {
+		evbuffer_add_printf(b, "{\"status\":\"not ready\",\"reason\":");
+		http_json_str(b, rc.rc_why);
+		evbuffer_add_printf(b, "}\n");
+		return (503);
+	}
+	evbuffer_add_printf(b, "{\"status\":\"ready\",\"generation\":%llu}\n",
+	    (unsigned long long)catalog_generation(h->h_cat));
+	return (200);
+}
+
+static void
+http_admin_cb(struct evhttp_request *req, void *arg)
+{
+	struct http		*h = arg;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct evbuffer		*b;
+	struct sybuf		 text;
+	const char		*path;
+	int			 status = 200;
+
+	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
+	if ((b = evbuffer_new()) == NULL) {
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		status = 405;
+		evhttp_add_header(out, "Allow", "GET, HEAD");
+		evbuffer_add_printf(b, "{\"error\":\"method not allowed\"}\n");
+	} else if (path != NULL && strcmp(path, "/healthz") == 0)
+		evbuffer_add_printf(b, "{\"status\":\"ok\"}\n");
+	else if (path != NULL && strcmp(path, "/readyz") == 0)
+		status = http_readyz(h, b);
+	else if (path != NULL && strcmp(path, "/metrics") == 0) {
+		sybuf_init(&text);
+		if (metrics_render(h->h_metrics, &text, http_auth_reason) == -1)
+			status = 503;
+		else
+			evbuffer_add(b, text.data, text.len);
+		sybuf_free(&text);
+		evhttp_add_header(out, "Content-Type",
+		    "text/plain; version=0.0.4; charset=utf-8");
+	} else {
+		status = 404;
+		evbuffer_add_printf(b, "{\"error\":\"not found\"}\n");
+	}
+	if (evhttp_find_header(out, "Content-Type") == NULL)
+		evhttp_add_header(out, "Content-Type", "application/json");
+	evhttp_send_reply(req, status, http_reason(status), b);
+	evbuffer_free(b);
+}
+
+int
+http_metrics(struct http *h, struct metrics *m, int mslot, int admin_fd)
+{
+	h->h_metrics = m;
+	h->h_ms = metrics_slot(m, mslot);
+	if (admin_fd == -1 || m == NULL)
+		return (0);
+	if ((h->h_admin = evhttp_new(h->h_base)) == NULL ||
+	    (h->h_admin_sock = evhttp_accept_socket_with_handle(h->h_admin,
+	    admin_fd)) == NULL) {
+		log_warnx("%s: cannot serve the admin listener", __func__);
+		return (-1);
+	}
+	evhttp_set_allowed_methods(h->h_admin, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE);
+	evhttp_set_timeout(h->h_admin, 10);
+	evhttp_set_gencb(h->h_admin, http_admin_cb, h);
+	return (0);
+}
+
 void
 http_drain(struct http *h, void (*done)(void *), void *arg)
 {
@@ -1181,6 +1423,9 @@ http_drain(struct http *h, void (*done)(void *), void *arg)
 	for (i = 0; i < h->h_nsocks; i++)
 		evhttp_del_accept_socket(h->h_http, h->h_socks[i]);
 	h->h_nsocks = 0;
+	if (h->h_admin_sock != NULL)
+		evhttp_del_accept_socket(h->h_admin, h->h_admin_sock);
+	h->h_admin_sock = NULL;
 	h->h_draining = 1;
 	h->h_done = done;
 	h->h_done_arg = arg;
@@ -1200,6 +1445,9 @@ http_free(struct http *h)
 		return;
 	if (h->h_http != NULL)
 		evhttp_free(h->h_http);
+	if (h->h_admin != NULL)
+		evhttp_free(h->h_admin);
+	free(h->h_conns);
 	tokcache_free(h->h_tc);
 	jwks_free(h->h_jwks);
 	free(h->h_socks);

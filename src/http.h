@@ -11,6 +11,7 @@
 
 struct catalog;
 struct event_base;
+struct metrics;
 struct sy_server;
 struct upstream;
 
@@ -24,6 +25,13 @@ struct http;
 struct http	*http_new(struct event_base *, const struct sy_server *,
 		    const int *fds, size_t nfds, struct catalog *,
 		    struct upstream *);
+
+/*
+ * Count into metrics slot mslot, and serve the admin API (GET /healthz,
+ * /readyz, /metrics) on admin_fd when it is not -1.  0 / -1 (logged).
+ */
+int		 http_metrics(struct http *, struct metrics *, int mslot,
+		    int admin_fd);
 
 /*
  * Start fetching the JWK_URL keys of every project of the registry's

@@ -36,6 +36,7 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "metrics.h"
 #include "proc.h"
 #include "registry.h"
 #include "sock.h"
@@ -46,6 +47,7 @@
 
 struct wslot {
 	pid_t		 pid;		/* 0: none */
+	int		 mslot;		/* its metrics slot */
 	double		 respawn_at;	/* > 0: start a worker then */
 	struct backoff	 bo;
 };
@@ -68,8 +70,11 @@ static struct {
 	int			 live[2];
 	struct wslot		*slots;
 	size_t			 nslots;
-	pid_t			*retiring;	/* old workers draining */
+	struct wslot		*retiring;	/* old workers draining */
 	size_t			 nretiring;
+	struct metrics		*metrics;
+	int			 admin_fd;	/* -1: no admin listener */
+	char			*admin_addr;
 	volatile pid_t		*ready;		/* shared with workers */
 	uid_t			 uid;
 	gid_t			 gid;
@@ -215,9 +220,13 @@ master_spawn(size_t i)
 
 	s->respawn_at = 0;
 	m.ready[i] = 0;
+	/* the slot is ours from now on; the pid is filled in below */
+	if ((s->mslot = metrics_slot_claim(m.metrics, 1)) == -1)
+		log_warnx("no free metrics slot: worker %zu is not counted", i);
 	fflush(NULL);
 	if ((pid = fork()) == -1) {
 		log_warn("%s: fork", __func__);
+		metrics_slot_release(m.metrics, s->mslot);
 		s->respawn_at = sy_now() + 1;
 		return;
 	}
@@ -232,9 +241,13 @@ master_spawn(size_t i)
 		wa.slot = (int)i;
 		wa.uid = m.uid;
 		wa.gid = m.gid;
+		wa.metrics = m.metrics;
+		wa.mslot = s->mslot;
+		wa.admin_fd = m.admin_fd;
 		worker_main(&wa);
 	}
 	s->pid = pid;
+	metrics_slot_owner(m.metrics, s->mslot, pid);
 	log_debug("worker %zu started, pid %ld", i, (long)pid);
 }
 
@@ -247,7 +260,7 @@ master_signal_workers(int sig)
 		if (m.slots[i].pid > 0)
 			kill(m.slots[i].pid, sig);
 	for (i = 0; i < m.nretiring; i++)
-		kill(m.retiring[i], sig);
+		kill(m.retiring[i].pid, sig);
 }
 
 static size_t
@@ -267,7 +280,8 @@ master_forget_retiring(pid_t pid)
 	size_t	i;
 
 	for (i = 0; i < m.nretiring; i++) {
-		if (m.retiring[i] == pid) {
+		if (m.retiring[i].pid == pid) {
+			metrics_slot_release(m.metrics, m.retiring[i].mslot);
 			m.retiring[i] = m.retiring[--m.nretiring];
 			return (0);
 		}
@@ -289,6 +303,8 @@ master_worker_died(size_t i, int status)
 		if (code == WORKER_EXIT_RESOURCE)
 			why = BACKOFF_EXIT_RESOURCE;
 	}
+	metrics_slot_release(m.metrics, s->mslot);
+	s->mslot = -1;
 	if (m.stopping) {
 		log_debug("worker %zu (pid %ld) exited", i, (long)s->pid);
 		s->pid = 0;
@@ -306,6 +322,7 @@ master_worker_died(size_t i, int status)
 		return;
 	}
 	delay = backoff_next(&s->bo, was_ready, why);
+	metrics_worker_restarted(m.metrics);
 	if (delay > 0)
 		log_warnx("worker %zu died before it was ready: restarting it "
 		    "in %.1f s", i, delay);
@@ -383,10 +400,10 @@ master_replace_workers(size_t n)
 			continue;
 		kill(m.slots[i].pid, SIGQUIT);
 		m.retiring = realloc(m.retiring, (m.nretiring + 1) *
-		    sizeof(pid_t));
+		    sizeof(*m.retiring));
 		if (m.retiring == NULL)
 			fatal("%s: realloc", __func__);
-		m.retiring[m.nretiring++] = m.slots[i].pid;
+		m.retiring[m.nretiring++] = m.slots[i];
 	}
 	free(m.slots);
 	m.slots = xcalloc(n, sizeof(*m.slots));
@@ -397,17 +414,46 @@ master_replace_workers(size_t n)
 	}
 }
 
+/* The admin socket of cfg: the bound one when the address is the same. */
+static int
+master_admin_bind(const struct sy_config *cfg, int *fd, char **err)
+{
+	*fd = -1;
+	if (cfg->srv.admin_listen == NULL)
+		return (0);
+	if (m.admin_addr != NULL &&
+	    strcmp(m.admin_addr, cfg->srv.admin_listen) == 0) {
+		*fd = m.admin_fd;
+		return (0);
+	}
+	*fd = sock_listen(cfg->srv.admin_listen, err);
+	return (*fd == -1 ? -1 : 0);
+}
+
+static void
+master_use_admin(const struct sy_config *cfg, int fd)
+{
+	if (m.admin_fd != -1 && m.admin_fd != fd)
+		close(m.admin_fd);
+	free(m.admin_addr);
+	m.admin_fd = fd;
+	m.admin_addr = cfg->srv.admin_listen != NULL ?
+	    xstrdup(cfg->srv.admin_listen) : NULL;
+}
+
 /* Everything that can fail, before anything of the old state changes. */
 static int
 master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
-    gid_t *gid, uint64_t *gen)
+    gid_t *gid, uint64_t *gen, int *admin_fd)
 {
 	char	*err = NULL;
 
 	*ls = NULL;
+	*admin_fd = -1;
 	if (proc_resolve_user(cfg->srv.user, cfg->srv.group, uid, gid,
 	    &err) == -1 ||
 	    ((*ls = master_bind(cfg, m.ls, m.nls, &err)) == NULL) ||
+	    master_admin_bind(cfg, admin_fd, &err) == -1 ||
 	    registry_prepare(cfg->srv.registry_path, *uid, *gid, &err) == -1) {
 		log_warnx("%s", err != NULL ? err : "out of memory");
 		free(err);
@@ -423,6 +469,8 @@ master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
 fail:
 	if (*ls != NULL)
 		master_close_listeners(*ls, cfg->srv.nlisten, m.ls, m.nls);
+	if (*admin_fd != -1 && *admin_fd != m.admin_fd)
+		close(*admin_fd);
 	*ls = NULL;
 	return (-1);
 }
@@ -447,19 +495,21 @@ master_reload(void)
 	gid_t			 gid;
 	uint64_t		 gen;
 	size_t			 i, oldnls;
-	int			 proc;
+	int			 proc, afd;
 
 	syerrs_init(&errs);
 	if ((cfg = config_load(m.cfgpath, &errs)) == NULL) {
 		for (i = 0; i < errs.n; i++)
 			log_warnx("reload: %s", errs.msg[i]);
 		log_warnx("reload failed: keeping the running configuration");
+		metrics_reload(m.metrics, 0, m.gen);
 		syerrs_free(&errs);
 		return;
 	}
 	syerrs_free(&errs);
-	if (master_prepare(cfg, &ls, &uid, &gid, &gen) == -1) {
+	if (master_prepare(cfg, &ls, &uid, &gid, &gen, &afd) == -1) {
 		log_warnx("reload failed: keeping the running configuration");
+		metrics_reload(m.metrics, 0, m.gen);
 		config_free(cfg);
 		return;
 	}
@@ -473,6 +523,8 @@ master_reload(void)
 	m.gid = gid;
 	m.gen = gen;
 	master_use_listeners(ls);
+	master_use_admin(cfg, afd);
+	metrics_reload(m.metrics, 1, gen);
 	if (!m.foreground && log_init(cfg->srv.log_error, cfg->srv.log_level,
 	    "switchyard") == -1)
 		log_warn("cannot open log %s", cfg->srv.log_error);
@@ -505,6 +557,7 @@ master_begin_stop(int sig, double grace)
 	master_close_listeners(m.ls, m.nls, NULL, 0);
 	m.ls = NULL;
 	m.nls = 0;
+	master_use_admin(m.cfg, -1);
 }
 
 static void
@@ -574,6 +627,7 @@ master_setup(const char *cfgpath, int foreground)
 {
 	char		 path[PATH_MAX];
 	struct listener	*ls;
+	int		 afd;
 
 	if (realpath(cfgpath, path) == NULL) {
 		fprintf(stderr, "switchyard: %s: %s\n", cfgpath,
@@ -585,9 +639,16 @@ master_setup(const char *cfgpath, int foreground)
 	if ((m.cfg = master_load(m.cfgpath)) == NULL)
 		return (-1);
 	log_init("stderr", m.cfg->srv.log_level, "switchyard");
-	if (master_prepare(m.cfg, &ls, &m.uid, &m.gid, &m.gen) == -1)
+	m.admin_fd = -1;
+	if (master_prepare(m.cfg, &ls, &m.uid, &m.gid, &m.gen, &afd) == -1)
 		return (-1);
 	master_use_listeners(ls);
+	master_use_admin(m.cfg, afd);
+	if ((m.metrics = metrics_create()) == NULL) {
+		log_warn("%s: cannot map the metrics", __func__);
+		return (-1);
+	}
+	metrics_generation(m.metrics, m.gen);
 	m.ready = mmap(NULL, CONFIG_MAX_WORKERS * sizeof(pid_t),
 	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m.ready == MAP_FAILED || pipe2(m.live, O_CLOEXEC) == -1) {

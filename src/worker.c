@@ -161,6 +161,9 @@ worker_init(struct worker *w, const struct worker_args *wa)
 		exit(WORKER_EXIT_RESOURCE);
 	w->w_http = http_new(w->w_base, &cfg->srv, wa->fds, wa->nfds,
 	    w->w_cat, w->w_up);
+	if (w->w_http != NULL && http_metrics(w->w_http, wa->metrics,
+	    wa->mslot, wa->admin_fd) == -1)
+		exit(WORKER_EXIT_RESOURCE);
 	if (w->w_http == NULL)
 		exit(WORKER_EXIT_RESOURCE);
 	http_prefetch(w->w_http);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct metrics;
 struct sy_config;
 
 /* Worker exit codes, read by the master. */
@@ -25,6 +26,9 @@ struct worker_args {
 	int			 slot;
 	uid_t			 uid;		/* (uid_t)-1: keep */
 	gid_t			 gid;
+	struct metrics		*metrics;	/* shared with all processes */
+	int			 mslot;		/* ours; -1: none */
+	int			 admin_fd;	/* -1: no admin listener */
 };
 
 void	 worker_main(const struct worker_args *) __attribute__((noreturn));
