@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+# privileges.t: started as root, switchyard binds first and then runs its
+# workers as server.user/server.group (SPEC section 7); the registry
+# directory belongs to that user; the master stays root to bind and
+# signal.  Needs root (CI runs as root): anything else fails loudly.
+
+import os
+import pwd
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sytest as T
+from sytest import endpoint as E
+
+PLAN = 6
+
+
+def ids(pid):
+	"""(uid, gid) of pid from /proc/PID/status (real uid and gid)."""
+	uid = gid = None
+	with open("/proc/%d/status" % pid) as f:
+		for line in f:
+			if line.startswith("Uid:"):
+				uid = int(line.split()[1])
+			elif line.startswith("Gid:"):
+				gid = int(line.split()[1])
+	return uid, gid
+
+
+def main(tap):
+	env = T.require_env()
+	if os.geteuid() != 0:
+		raise T.Bail("privileges.t must run as root (as CI does)")
+	nobody = pwd.getpwnam("nobody")
+	tmp = T.tmpdir()
+	os.chmod(tmp, 0o755)	# the workers, as nobody, read below it
+	up = T.Upstream(env, tmp).start()
+	port = T.free_port()
+	cfg = T.make_config(tmp, port, {"arith": {"url": up.url,
+	    "endpoints": {"adder": E("/adder")}}}, workers=2,
+	    server={"user": "nobody", "group": "nogroup"})
+	sy = T.Daemon(env, tmp, cfg).start()
+	r = T.call(port, "arith", "adder", {"num1": 2, "num2": 3})
+	tap.ok(r.status == 200 and r.json() == {"sum": 5},
+	    "workers running as nobody serve calls", r.describe())
+	w = sy.workers()
+	tap.ok(len(w) == 2 and all(ids(p)[0] == nobody.pw_uid for p in w),
+	    "both workers run as user nobody", [ids(p) for p in w])
+	gid = __import__("grp").getgrnam("nogroup").gr_gid
+	tap.ok(all(ids(p)[1] == gid for p in w), "and as group nogroup",
+	    [ids(p) for p in w])
+	tap.is_(ids(sy.proc.pid)[0], 0, "the master stays root")
+	st = os.stat(cfg["server"]["registryPath"])
+	tap.ok(st.st_uid == nobody.pw_uid and (st.st_mode & 0o777) == 0o750,
+	    "the registry directory belongs to nobody, mode 0750",
+	    "uid %d mode %o" % (st.st_uid, st.st_mode & 0o777))
+	cfg2 = T.make_config(tmp, port, {"arith": {"url": up.url,
+	    "endpoints": {"adder": E("/adder")}}}, workers=2,
+	    server={"user": "no-such-user-here"})
+	rc, out, err = T.run([env.switchyard, "-t", "-c",
+	    sy.write_config(cfg2) or sy.cfgfile])
+	tap.ok(rc == 1 and "no-such-user-here" in err,
+	    "an unknown server.user is a configuration error", rc, err)
+
+
+T.run_main(PLAN, main, watchdog=40)
