@@ -44,6 +44,7 @@
 #include "worker.h"
 
 #define MASTER_INT_GRACE	1.0	/* seconds INT waits before KILL */
+#define MASTER_DEFAULT_USER	"nobody"
 
 struct wslot {
 	pid_t		 pid;		/* 0: none */
@@ -414,6 +415,27 @@ master_replace_workers(size_t n)
 	}
 }
 
+/*
+ * The user and group the workers run as.  Only root can switch: then
+ * server.user, or "nobody" when it is not set (as nginx does), so that
+ * workers run as root only when the config says "root" explicitly.
+ * Anyone else keeps their own ids and the setting is ignored.
+ */
+static int
+master_resolve_user(const struct sy_config *cfg, uid_t *uid, gid_t *gid,
+    char **err)
+{
+	const char	*user = cfg->srv.user;
+
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (geteuid() != 0)
+		return (0);
+	if (user == NULL)
+		user = MASTER_DEFAULT_USER;
+	return (proc_resolve_user(user, cfg->srv.group, uid, gid, err));
+}
+
 /* The admin socket of cfg: the bound one when the address is the same. */
 static int
 master_admin_bind(const struct sy_config *cfg, int *fd, char **err)
@@ -450,8 +472,7 @@ master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
 
 	*ls = NULL;
 	*admin_fd = -1;
-	if (proc_resolve_user(cfg->srv.user, cfg->srv.group, uid, gid,
-	    &err) == -1 ||
+	if (master_resolve_user(cfg, uid, gid, &err) == -1 ||
 	    ((*ls = master_bind(cfg, m.ls, m.nls, &err)) == NULL) ||
 	    master_admin_bind(cfg, admin_fd, &err) == -1 ||
 	    registry_prepare(cfg->srv.registry_path, *uid, *gid, &err) == -1) {
@@ -728,8 +749,7 @@ master_check(const char *cfgpath)
 
 	if ((cfg = master_load(cfgpath)) == NULL)
 		return (1);
-	if (proc_resolve_user(cfg->srv.user, cfg->srv.group, &uid, &gid,
-	    &err) == -1 ||
+	if (master_resolve_user(cfg, &uid, &gid, &err) == -1 ||
 	    registry_prepare(cfg->srv.registry_path, uid, gid, &err) == -1) {
 		fprintf(stderr, "switchyard: %s\n", err);
 		rc = 1;

@@ -152,7 +152,7 @@ def main(tap):
 		eps.update(extra)
 		cfg = T.make_config(tmp, port, {"arith": {"url": up.url,
 		    "endpoints": eps}}, workers=2, server={
-		    "pidFile": pidfile, "user": None, "group": None,
+		    "pidFile": pidfile, "user": "root", "group": None,
 		    "log": {"error": logfile, "level": "debug",
 		    "access": None}})
 		return cfg

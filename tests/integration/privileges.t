@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sytest as T
 from sytest import endpoint as E
 
-PLAN = 6
+PLAN = 7
 
 
 def ids(pid):
@@ -55,6 +55,20 @@ def main(tap):
 	tap.ok(st.st_uid == nobody.pw_uid and (st.st_mode & 0o777) == 0o750,
 	    "the registry directory belongs to nobody, mode 0750",
 	    "uid %d mode %o" % (st.st_uid, st.st_mode & 0o777))
+	# no server.user: as root, workers run as nobody, never as root
+	port3 = T.free_port()
+	tmp3 = os.path.join(tmp, "nouser")
+	os.mkdir(tmp3)
+	cfg3 = T.make_config(tmp3, port3, {"arith": {"url": up.url,
+	    "endpoints": {"adder": E("/adder")}}}, workers=1,
+	    server={"user": None})
+	sy3 = T.Daemon(env, tmp3, cfg3, name="nouser").start()
+	r = T.call(port3, "arith", "adder", {"num1": 1, "num2": 1})
+	w3 = sy3.workers()
+	tap.ok(r.status == 200 and w3 and
+	    all(ids(p)[0] == nobody.pw_uid for p in w3),
+	    "without server.user, workers started by root run as nobody",
+	    r.describe(), [ids(p) for p in w3])
 	cfg2 = T.make_config(tmp, port, {"arith": {"url": up.url,
 	    "endpoints": {"adder": E("/adder")}}}, workers=2,
 	    server={"user": "no-such-user-here"})

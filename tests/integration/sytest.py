@@ -796,6 +796,10 @@ def make_config(tmp, port, services, workers=2, limits=None, server=None,
 		"limits": lim,
 		"admin": {"listen": None},
 	}
+	if os.geteuid() == 0:
+		# started as root, workers run as "nobody" unless told otherwise;
+		# the tests' files live in root's 0700 temporary directories
+		srv["user"] = "root"
 	srv.update(server or {})
 	cfg = {"server": srv, "projects": projects if projects is not None
 	    else {"demo": {
