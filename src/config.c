@@ -1047,10 +1047,23 @@ config_load(const char *file, struct syerrs *errs)
 }
 
 void
+config_drop_registry(struct sy_config *cf)
+{
+	size_t	i;
+
+	for (i = 0; i < cf->nents; i++) {
+		free(cf->ents[i].key);
+		free(cf->ents[i].val);
+	}
+	free(cf->ents);
+	cf->ents = NULL;
+	cf->nents = 0;
+}
+
+void
 config_free(struct sy_config *cf)
 {
 	struct sy_server	*srv;
-	size_t			 i;
 
 	if (cf == NULL)
 		return;
@@ -1065,11 +1078,7 @@ config_free(struct sy_config *cf)
 	free(srv->log_access);
 	cf_strv_free(srv->cors_origins, srv->ncors_origins);
 	free(srv->admin_listen);
-	for (i = 0; i < cf->nents; i++) {
-		free(cf->ents[i].key);
-		free(cf->ents[i].val);
-	}
-	free(cf->ents);
+	config_drop_registry(cf);
 	cf_strv_free(cf->nosign, cf->nnosign);
 	free(cf);
 }

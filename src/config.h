@@ -83,6 +83,12 @@ struct sy_config	*config_load(const char *file, struct syerrs *errs);
 struct sy_config	*config_parse(const char *text, size_t len,
 			    struct syerrs *errs);
 void			 config_free(struct sy_config *);
+/*
+ * Free the registry entries once they are committed: the workers read
+ * the registry from LMDB, and every page the master keeps is a page each
+ * forked worker maps too.
+ */
+void			 config_drop_registry(struct sy_config *);
 
 /*
  * 1 when a and b differ in a setting that needs new worker processes:

@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -486,6 +487,9 @@ master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
 		    cfg->srv.registry_path);
 		goto fail;
 	}
+	config_drop_registry(cfg);
+	/* give the parse's memory back before workers fork from us */
+	malloc_trim(0);
 	return (0);
 fail:
 	if (*ls != NULL)

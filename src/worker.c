@@ -140,6 +140,27 @@ worker_signals(struct worker *w, int live_fd)
 	sigprocmask(SIG_SETMASK, &set, NULL);
 }
 
+/*
+ * The event base.  curl asks for a socket to be watched, unwatched and
+ * watched again around every reused upstream connection; with epoll's
+ * changelist those changes within one loop turn are merged into at
+ * most one epoll_ctl.  (Its caveat is dup()ed descriptors, which this
+ * process never watches.)
+ */
+static struct event_base *
+worker_base(void)
+{
+	struct event_config	*ec;
+	struct event_base	*base;
+
+	if ((ec = event_config_new()) == NULL)
+		return (NULL);
+	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(ec);
+	event_config_free(ec);
+	return (base);
+}
+
 static void
 worker_init(struct worker *w, const struct worker_args *wa)
 {
@@ -149,7 +170,7 @@ worker_init(struct worker *w, const struct worker_args *wa)
 		exit(WORKER_EXIT_FATAL);
 	if (log_access_open(cfg->srv.log_access) == -1)
 		log_warn("cannot open the access log %s", cfg->srv.log_access);
-	if ((w->w_base = event_base_new()) == NULL) {
+	if ((w->w_base = worker_base()) == NULL) {
 		log_warnx("%s: event_base_new failed", __func__);
 		exit(WORKER_EXIT_RESOURCE);
 	}
