@@ -476,7 +476,9 @@ master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
 	if (master_resolve_user(cfg, uid, gid, &err) == -1 ||
 	    ((*ls = master_bind(cfg, m.ls, m.nls, &err)) == NULL) ||
 	    master_admin_bind(cfg, admin_fd, &err) == -1 ||
-	    registry_prepare(cfg->srv.registry_path, *uid, *gid, &err) == -1) {
+	    registry_prepare(cfg->srv.registry_path, *uid, *gid, &err) == -1 ||
+	    (*uid != (uid_t)-1 && *uid != 0 && proc_can_reach(
+	    cfg->srv.registry_path, *uid, *gid, &err) == -1)) {
 		log_warnx("%s", err != NULL ? err : "out of memory");
 		free(err);
 		goto fail;
@@ -754,7 +756,9 @@ master_check(const char *cfgpath)
 	if ((cfg = master_load(cfgpath)) == NULL)
 		return (1);
 	if (master_resolve_user(cfg, &uid, &gid, &err) == -1 ||
-	    registry_prepare(cfg->srv.registry_path, uid, gid, &err) == -1) {
+	    registry_prepare(cfg->srv.registry_path, uid, gid, &err) == -1 ||
+	    (uid != (uid_t)-1 && uid != 0 && proc_can_reach(
+	    cfg->srv.registry_path, uid, gid, &err) == -1)) {
 		fprintf(stderr, "switchyard: %s\n", err);
 		rc = 1;
 	} else

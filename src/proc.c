@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -187,6 +188,48 @@ proc_resolve_user(const char *user, const char *group, uid_t *uid,
 		*gid = gr->gr_gid;
 	}
 	return (0);
+}
+
+static int
+proc_mode_allows(const struct stat *st, uid_t uid, gid_t gid, mode_t bits)
+{
+	if (st->st_uid == uid)
+		return ((st->st_mode & (bits << 6)) == (bits << 6));
+	if (st->st_gid == gid)
+		return ((st->st_mode & (bits << 3)) == (bits << 3));
+	return ((st->st_mode & bits) == bits);
+}
+
+int
+proc_can_reach(const char *dir, uid_t uid, gid_t gid, char **err)
+{
+	struct stat	 st;
+	char		 path[PATH_MAX];
+	char		*slash;
+	mode_t		 need;
+
+	if (realpath(dir, path) == NULL) {
+		*err = proc_err("%s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	slash = path;
+	for (;;) {
+		slash = strchr(slash + 1, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		need = slash != NULL ? S_IXOTH : S_IXOTH | S_IWOTH;
+		if (stat(path[0] != '\0' ? path : "/", &st) == -1 ||
+		    !proc_mode_allows(&st, uid, gid, need)) {
+			*err = proc_err("the workers' user cannot %s %s (set "
+			    "server.user, or change the directory's owner or "
+			    "mode)", slash != NULL ? "search" : "write in",
+			    path);
+			return (-1);
+		}
+		if (slash == NULL)
+			return (0);
+		*slash = '/';
+	}
 }
 
 int

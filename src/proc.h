@@ -33,6 +33,13 @@ int	 proc_signal(const char *pidfile, const char *name, char **err);
  */
 int	 proc_resolve_user(const char *user, const char *group, uid_t *uid,
 	    gid_t *gid, char **err);
+/*
+ * Whether a process running as uid/gid could reach dir: every ancestor
+ * directory searchable and dir itself searchable and writable by the
+ * mode bits.  0, or -1 with *err naming the directory in the way.
+ */
+int	 proc_can_reach(const char *dir, uid_t uid, gid_t gid, char **err);
+
 /* Switch to uid/gid when running as root; -1 on failure (logged). */
 int	 proc_drop_privileges(uid_t uid, gid_t gid);
 

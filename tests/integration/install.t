@@ -123,7 +123,7 @@ def main(tap):
 	    "switchyard.json installed from it", sample)
 	if sdoc:
 		# the sample as it is but for what a test cannot have
-		sdoc["server"].update({"user": None, "group": None,
+		sdoc["server"].update({"user": "root", "group": None,
 		    "registryPath": os.path.join(tmp, "sample-reg"),
 		    "pidFile": os.path.join(tmp, "sample.pid")})
 		sf = os.path.join(tmp, "sample.json")

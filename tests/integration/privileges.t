@@ -4,6 +4,7 @@
 # directory belongs to that user; the master stays root to bind and
 # signal.  Needs root (CI runs as root): anything else fails loudly.
 
+import json
 import os
 import pwd
 import sys
@@ -13,7 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sytest as T
 from sytest import endpoint as E
 
-PLAN = 7
+PLAN = 8
 
 
 def ids(pid):
@@ -69,6 +70,20 @@ def main(tap):
 	    all(ids(p)[0] == nobody.pw_uid for p in w3),
 	    "without server.user, workers started by root run as nobody",
 	    r.describe(), [ids(p) for p in w3])
+	# a registry the workers could not reach fails at start, not later
+	hidden = os.path.join(tmp, "private")
+	os.mkdir(hidden, 0o700)
+	cfg4 = T.make_config(hidden, T.free_port(), {"arith": {"url": up.url,
+	    "endpoints": {"adder": E("/adder")}}}, workers=1,
+	    server={"user": "nobody"})
+	f4 = os.path.join(tmp, "private.json")
+	with open(f4, "w") as f:
+		json.dump(cfg4, f)
+	rc, out, err = T.run([env.switchyard, "-t", "-c", f4])
+	rc2, out2, err2 = T.run([env.switchyard, "-f", "-c", f4])
+	tap.ok(rc == 1 and rc2 == 1 and "cannot search " + hidden in err and
+	    "cannot search" in err2, "a registry directory the workers' user "
+	    "cannot reach fails -t and start-up", rc, err, rc2, err2)
 	cfg2 = T.make_config(tmp, port, {"arith": {"url": up.url,
 	    "endpoints": {"adder": E("/adder")}}}, workers=2,
 	    server={"user": "no-such-user-here"})
