@@ -15,8 +15,10 @@
  *   parsed when the URL template or a GET query needs values from it.
  */
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +28,9 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/event_struct.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
@@ -51,6 +55,7 @@
 #define HTTP_NAME_MAX		128
 #define HTTP_REQID_MAX		128
 #define HTTP_WEBHOOK_MAX	(1024 * 1024)
+#define HTTP_WATCH_AFTER	1	/* seconds before watching a client */
 
 struct http {
 	struct event_base		*h_base;
@@ -107,6 +112,9 @@ struct call {
 	struct route			 c_routebuf;
 	double				 c_start;	/* monotonic */
 	double				 c_upstart;	/* upstream call start */
+	struct event			 c_slow;	/* upstream slow: watch */
+	struct event			 c_watch;	/* the client's socket */
+	int				 c_watching;	/* c_slow/c_watch set up */
 	long				 c_upstatus;	/* 0: no upstream answer */
 	char				 c_reqid[HTTP_REQID_MAX + 1];
 };
@@ -390,6 +398,10 @@ call_end(struct call *c)
 
 	if (c->c_conn != NULL)
 		c->c_conn->cn_call = NULL;
+	if (c->c_watching) {
+		event_del(&c->c_slow);
+		event_del(&c->c_watch);
+	}
 	if (c->c_uc != NULL)
 		upstream_cancel(c->c_uc);
 	for (i = 0; i < c->c_nwh; i++)
@@ -1052,6 +1064,65 @@ http_timeout_ms(const struct sy_endpoint *ep, const struct jscan_body *b)
 	return ((long)ms);
 }
 
+/*
+ * evhttp stops reading a connection once its request has arrived, so it
+ * does not notice a client that leaves while the upstream call runs.
+ * When a call has waited HTTP_WATCH_AFTER seconds, switchyard watches
+ * the client's socket itself; on EOF or an error it drops the
+ * connection, which cancels the upstream transfer through the
+ * connection's close callback (http_conn_closed).  Fast calls never pay
+ * for the watch.
+ */
+static void
+http_client_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct call			*c = arg;
+	struct evhttp_connection	*evcon;
+	char				 b;
+	ssize_t				 n;
+
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		/* a pipelined request, not a goodbye: stop watching */
+		event_del(&c->c_watch);
+		return;
+	}
+	log_info("request %s: the client left while the upstream call was "
+	    "running: cancelling it", c->c_reqid);
+	if ((evcon = evhttp_request_get_connection(c->c_req)) != NULL)
+		evhttp_connection_free(evcon);	/* frees c too */
+}
+
+static void
+http_slow_cb(evutil_socket_t unused, short what, void *arg)
+{
+	struct call			*c = arg;
+	struct evhttp_connection	*evcon;
+	evutil_socket_t			 fd;
+
+	if ((evcon = evhttp_request_get_connection(c->c_req)) == NULL ||
+	    (fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)))
+	    == -1)
+		return;
+	event_assign(&c->c_watch, c->c_h->h_base, fd, EV_READ | EV_PERSIST,
+	    http_client_check, c);
+	event_add(&c->c_watch, NULL);
+}
+
+static void
+http_watch_later(struct call *c)
+{
+	struct timeval	tv = { HTTP_WATCH_AFTER, 0 };
+
+	evtimer_assign(&c->c_slow, c->c_h->h_base, http_slow_cb, c);
+	/* c_watch is assigned when needed; deleting it unassigned is a no-op */
+	event_assign(&c->c_watch, c->c_h->h_base, -1, 0, http_client_check, c);
+	c->c_watching = 1;
+	evtimer_add(&c->c_slow, &tv);
+}
+
 /* The path of url (after the authority, before any query). */
 static const char *
 http_url_path(const char *url, size_t *len)
@@ -1137,6 +1208,7 @@ http_forward(struct call *c)
 		    "cannot start the upstream call", "");
 		goto out;
 	}
+	http_watch_later(c);
 	rc = 0;
 	goto out;
 bad:
