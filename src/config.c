@@ -568,6 +568,7 @@ static const struct cf_member cf_limits_members[] = {
 	CF_M("maxHeaderBytes", CF_SIZE, max_header_bytes),
 	CF_M("clientTimeout", CF_SECS_POS, client_timeout),
 	CF_M("maxResponseBytes", CF_SIZE, max_response_bytes),
+	CF_M("maxConnections", CF_SIZE, max_connections),
 };
 
 static const struct cf_member cf_cors_members[] = {
@@ -613,6 +614,7 @@ cf_defaults(struct sy_server *srv)
 	srv->max_header_bytes = 16384;
 	srv->client_timeout = 60;
 	srv->max_response_bytes = 8388608;
+	srv->max_connections = 10000;
 	srv->cors_origins = xcalloc(1, sizeof(*srv->cors_origins));
 	srv->cors_origins[0] = xstrdup("*");
 	srv->ncors_origins = 1;
@@ -1096,6 +1098,7 @@ config_process_changed(const struct sy_config *a, const struct sy_config *b)
 	    x->max_header_bytes != y->max_header_bytes ||
 	    x->client_timeout != y->client_timeout ||
 	    x->max_response_bytes != y->max_response_bytes ||
+	    x->max_connections != y->max_connections ||
 	    !cf_strv_equal(x->cors_origins, x->ncors_origins,
 	    y->cors_origins, y->ncors_origins) ||
 	    !cf_streq(x->admin_listen, y->admin_listen) ||

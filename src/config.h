@@ -41,6 +41,7 @@ struct sy_server {
 	size_t		  max_header_bytes;
 	double		  client_timeout;
 	size_t		  max_response_bytes;
+	size_t		  max_connections;	/* per worker */
 	char		**cors_origins;
 	size_t		  ncors_origins;
 	char		 *admin_listen;	/* NULL: off */

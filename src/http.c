@@ -55,6 +55,7 @@
 #define HTTP_NAME_MAX		128
 #define HTTP_REQID_MAX		128
 #define HTTP_WEBHOOK_MAX	(1024 * 1024)
+#define HTTP_CC_BUCKETS		4096
 #define HTTP_WATCH_AFTER	1	/* seconds before watching a client */
 
 struct http {
@@ -71,6 +72,10 @@ struct http {
 	struct evhttp			*h_admin;
 	struct evhttp_bound_socket	*h_admin_sock;
 	struct conn			**h_conns;	/* by evcon, chained */
+	struct cconn			**h_ccs;	/* by bufferevent */
+	size_t				 h_nccs;	/* open client sockets */
+	struct event			*h_sweep;	/* deadlines, every 1 s */
+	struct event			*h_refuse;	/* a sweep, soon */
 	size_t				 h_nconns;
 	size_t				 h_conncap;	/* a power of two */
 	struct evhttp_bound_socket	**h_socks;
@@ -118,6 +123,21 @@ struct call {
 	long				 c_upstatus;	/* 0: no upstream answer */
 	char				 c_reqid[HTTP_REQID_MAX + 1];
 };
+
+/*
+ * Every accepted client connection (see http_cc_new).  switchyard makes
+ * its bufferevent and holds a reference on it: libevent 2.1's evhttp has
+ * no hook for a connection's start or end, and the reference lets the
+ * sweep see (its event callback cleared) when evhttp has freed it.
+ */
+struct cconn {
+	struct cconn		*cc_next;
+	struct bufferevent	*cc_bev;
+	double			 cc_deadline;	/* request must be in; 0: none */
+	int			 cc_refuse;	/* over maxConnections */
+};
+
+static struct cconn	*http_cc_of(struct http *, struct evhttp_request *);
 
 /* A client connection that sent a request, until evhttp closes it. */
 struct conn {
@@ -263,6 +283,7 @@ http_send(struct call *c, int status, struct evbuffer *body)
 {
 	struct http		*h = c->c_h;
 	struct evhttp_request	*req = c->c_req;
+	struct cconn		*cc;
 
 	if (log_access_enabled())
 		http_access(c, status, body != NULL ?
@@ -275,6 +296,9 @@ http_send(struct call *c, int status, struct evbuffer *body)
 	if (evhttp_request_get_connection(req) != NULL) {
 		h->h_unflushed++;
 		evhttp_request_set_on_complete_cb(req, http_sent, h);
+		/* the next request on this connection has clientTimeout */
+		if ((cc = http_cc_of(h, req)) != NULL)
+			cc->cc_deadline = sy_now() + h->h_srv->client_timeout;
 	}
 	evhttp_send_reply(req, status, http_reason(status), body);
 }
@@ -419,6 +443,120 @@ call_end(struct call *c)
 	free(c);
 	h->h_inflight--;
 	http_check_drained(h);
+}
+
+static size_t
+http_cc_hash(const struct bufferevent *bev)
+{
+	uintptr_t	p = (uintptr_t)bev;
+
+	return ((size_t)((p >> 4) ^ (p >> 16)) & (HTTP_CC_BUCKETS - 1));
+}
+
+static struct cconn *
+http_cc_of(struct http *h, struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	struct bufferevent		*bev;
+	struct cconn			*cc;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL)
+		return (NULL);
+	bev = evhttp_connection_get_bufferevent(evcon);
+	for (cc = h->h_ccs[http_cc_hash(bev)]; cc != NULL; cc = cc->cc_next)
+		if (cc->cc_bev == bev)
+			return (cc);
+	return (NULL);
+}
+
+/* Whether evhttp has freed the connection (it cleared the callbacks). */
+static int
+http_cc_gone(struct cconn *cc)
+{
+	bufferevent_event_cb	 ecb;
+
+	bufferevent_getcb(cc->cc_bev, NULL, NULL, &ecb, NULL);
+	return (ecb == NULL);
+}
+
+/* Drop our reference: the bufferevent and its socket are freed now. */
+static void
+http_cc_release(struct http *h, struct cconn **pp)
+{
+	struct cconn	*cc = *pp;
+
+	*pp = cc->cc_next;
+	bufferevent_disable(cc->cc_bev, EV_READ | EV_WRITE);
+	bufferevent_decref(cc->cc_bev);
+	h->h_nccs--;
+	metrics_connections(h->h_ms, -1);
+	free(cc);
+}
+
+/*
+ * Once a second: release connections evhttp freed, and fail the ones
+ * whose request did not arrive within clientTimeout (a deadline for the
+ * whole request, where evhttp only has one per read) or that are over
+ * maxConnections, the way evhttp fails a read timeout.
+ */
+static void
+http_sweep(evutil_socket_t fd, short what, void *arg)
+{
+	struct http	*h = arg;
+	struct cconn	**pp, *cc;
+	double		 now = sy_now();
+	size_t		 i;
+
+	for (i = 0; i < HTTP_CC_BUCKETS; i++) {
+		for (pp = &h->h_ccs[i]; (cc = *pp) != NULL; ) {
+			if (!http_cc_gone(cc) && (cc->cc_refuse ||
+			    (cc->cc_deadline > 0 && now > cc->cc_deadline))) {
+				log_debug("%s: closing a client connection",
+				    cc->cc_refuse ? "maxConnections reached" :
+				    "request not in within clientTimeout");
+				cc->cc_deadline = 0;
+				bufferevent_trigger_event(cc->cc_bev,
+				    BEV_EVENT_READING | (cc->cc_refuse ?
+				    BEV_EVENT_EOF : BEV_EVENT_TIMEOUT), 0);
+			}
+			if (http_cc_gone(cc))
+				http_cc_release(h, pp);
+			else
+				pp = &cc->cc_next;
+		}
+	}
+}
+
+/* evhttp_set_bevcb: the bufferevent of a newly accepted connection. */
+static struct bufferevent *
+http_cc_new(struct event_base *base, void *arg)
+{
+	struct http		*h = arg;
+	struct bufferevent	*bev;
+	struct cconn		*cc;
+	struct timeval		 now = { 0, 0 };
+	size_t			 k;
+
+	if ((cc = calloc(1, sizeof(*cc))) == NULL)
+		return (NULL);
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL) {
+		free(cc);
+		return (NULL);
+	}
+	bufferevent_incref(bev);
+	cc->cc_bev = bev;
+	cc->cc_deadline = sy_now() + h->h_srv->client_timeout;
+	k = http_cc_hash(bev);
+	cc->cc_next = h->h_ccs[k];
+	h->h_ccs[k] = cc;
+	metrics_connections(h->h_ms, 1);
+	if (++h->h_nccs > h->h_srv->max_connections) {
+		/* refuse it at once rather than run out of memory or fds */
+		cc->cc_refuse = 1;
+		event_add(h->h_refuse, &now);
+	}
+	return (bev);
 }
 
 static size_t
@@ -1290,11 +1428,14 @@ http_api_cb(struct evhttp_request *req, void *arg)
 {
 	struct http	*h = arg;
 	struct call	*c;
+	struct cconn	*cc;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}
+	if ((cc = http_cc_of(h, req)) != NULL)
+		cc->cc_deadline = 0;
 	c->c_h = h;
 	c->c_req = req;
 	c->c_start = sy_now();
@@ -1316,6 +1457,7 @@ http_new(struct event_base *base, const struct sy_server *srv,
     const int *fds, size_t nfds, struct catalog *cat, struct upstream *up)
 {
 	struct http	*h;
+	struct timeval	 sweep_tv = { 1, 0 };
 	size_t		 i;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
@@ -1327,6 +1469,10 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	}
 	h->h_conncap = 256;
 	if ((h->h_conns = calloc(h->h_conncap, sizeof(*h->h_conns))) == NULL ||
+	    (h->h_ccs = calloc(HTTP_CC_BUCKETS, sizeof(*h->h_ccs))) == NULL ||
+	    (h->h_sweep = event_new(base, -1, EV_PERSIST, http_sweep, h)) ==
+	    NULL ||
+	    (h->h_refuse = evtimer_new(base, http_sweep, h)) == NULL ||
 	    (h->h_tc = tokcache_new(TOKCACHE_SLOTS)) == NULL ||
 	    (h->h_jwks = jwks_new(base, up)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
@@ -1348,6 +1494,8 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	evhttp_set_max_headers_size(h->h_http, srv->max_header_bytes);
 	evhttp_set_timeout(h->h_http, (int)(srv->client_timeout + 0.999));
 	evhttp_set_gencb(h->h_http, http_api_cb, h);
+	evhttp_set_bevcb(h->h_http, http_cc_new, h);
+	evtimer_add(h->h_sweep, &sweep_tv);
 	for (i = 0; i < nfds; i++) {
 		h->h_socks[i] = evhttp_accept_socket_with_handle(h->h_http,
 		    fds[i]);
@@ -1513,12 +1661,22 @@ http_inflight(const struct http *h)
 void
 http_free(struct http *h)
 {
+	size_t	i;
+
 	if (h == NULL)
 		return;
 	if (h->h_http != NULL)
 		evhttp_free(h->h_http);
 	if (h->h_admin != NULL)
 		evhttp_free(h->h_admin);
+	for (i = 0; h->h_ccs != NULL && i < HTTP_CC_BUCKETS; i++)
+		while (h->h_ccs[i] != NULL)
+			http_cc_release(h, &h->h_ccs[i]);
+	if (h->h_sweep != NULL)
+		event_free(h->h_sweep);
+	if (h->h_refuse != NULL)
+		event_free(h->h_refuse);
+	free(h->h_ccs);
 	free(h->h_conns);
 	tokcache_free(h->h_tc);
 	jwks_free(h->h_jwks);
