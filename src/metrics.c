@@ -429,7 +429,7 @@ m_render_process(struct metrics *m, struct sybuf *out,
 	sybuf_printf(out, "switchyard_registry_generation %llu\n",
 	    (unsigned long long)M_LOAD(&m->generation));
 	m_head(out, "switchyard_open_connections", "gauge",
-	    "Client connections open (that sent at least one request).");
+	    "Client connections open.");
 	sybuf_printf(out, "switchyard_open_connections %lld\n",
 	    (long long)(conns < 0 ? 0 : conns));
 	m_head(out, "switchyard_workers", "gauge", "Worker processes.");
