@@ -137,7 +137,11 @@ def _clip(s, n=600):
 
 
 SANITIZER_RE = re.compile(r"ERROR: AddressSanitizer|ERROR: LeakSanitizer|"
-    r"runtime error:|SUMMARY: UndefinedBehaviorSanitizer")
+    r"runtime error:|SUMMARY: UndefinedBehaviorSanitizer|"
+    r"Invalid (read|write|free)|uninitialised|definitely lost: [1-9]|"
+    r"are definitely lost|"
+    r"Mismatched free")
+_vglogs = []		# directories with valgrind reports (SY_VALGRIND)
 
 
 def sanitizer_check(tap):
@@ -155,6 +159,10 @@ def sanitizer_check(tap):
 		except Exception:
 			pass
 	bad = []
+	for d in set(_vglogs):
+		for f in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+			if ".vg." in f:
+				_logs.append(("valgrind " + f, os.path.join(d, f)))
 	for label, path in _logs:
 		try:
 			with open(path, "r", errors="replace") as f:
@@ -183,6 +191,8 @@ def run_main(planned, body, watchdog=100):
 	signal.signal(signal.SIGTERM, on_term)
 	signal.signal(signal.SIGHUP, on_term)
 	signal.signal(signal.SIGINT, on_term)
+	if os.environ.get("SY_VALGRIND"):
+		watchdog *= 5		# memcheck runs the daemon ~20x slower
 	signal.alarm(watchdog)
 	try:
 		body(tap)
@@ -863,8 +873,17 @@ class Daemon:
 		return {os.cpu_count(), len(os.sched_getaffinity(0))}
 
 	def start(self, ready=True, timeout=10.0):
-		self.proc = spawn([self.env.switchyard, "-c", self.cfgfile,
-		    "-f"], self.outfile, self.logfile)
+		argv = [self.env.switchyard, "-c", self.cfgfile, "-f"]
+		if os.environ.get("SY_VALGRIND"):
+			# scripts/test --valgrind: memcheck every process of the
+			# daemon; sanitizer_check reads the reports
+			vglog = os.path.join(self.tmp, self.name + ".vg.%p")
+			argv = ["valgrind", "--quiet", "--leak-check=full",
+			    "--errors-for-leak-kinds=definite",
+			    "--log-file=" + vglog] + argv
+			_vglogs.append(os.path.dirname(vglog))
+			timeout *= 10
+		self.proc = spawn(argv, self.outfile, self.logfile)
 		if ready:
 			self.wait_ready(timeout)
 		return self
