@@ -917,6 +917,18 @@ cf_syntax_error(const char *text, size_t off, const char *file,
 	free(where);
 }
 
+/* Whether text[0..len) is only white space (text need not end in NUL). */
+static int
+cf_all_space(const char *text, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++)
+		if (strchr(" \t\r\n", text[i]) == NULL || text[i] == '\0')
+			return (0);
+	return (1);
+}
+
 /* The document, or NULL with the syntax error reported. */
 static struct json_object *
 cf_tokenize(const char *text, size_t len, const char *file,
@@ -944,7 +956,7 @@ cf_tokenize(const char *text, size_t len, const char *file,
 		cf_syntax_error(text, end, file, "unexpected character",
 		    errs);
 	else if (jerr == json_tokener_continue && end == len &&
-	    strspn(text, " \t\r\n") == len)
+	    cf_all_space(text, len))
 		cf_syntax_error(text, end, file, "empty document (expected "
 		    "an object)", errs);
 	else if (jerr == json_tokener_continue)

@@ -853,6 +853,28 @@ test_process_changed(void **state)
 	config_free(a);
 }
 
+/*
+ * Found by fuzz_config: a document of white space only was checked with
+ * strspn, reading past a buffer without a NUL.  Exactly len bytes here,
+ * so ASan (CI) catches a read beyond them.
+ */
+static void
+test_unterminated_space(void **state)
+{
+	struct syerrs	 errs;
+	char		*buf;
+
+	buf = malloc(1);
+	assert_non_null(buf);
+	buf[0] = ' ';
+	syerrs_init(&errs);
+	assert_null(config_parse(buf, 1, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "empty document"));
+	syerrs_free(&errs);
+	free(buf);
+}
+
 static void
 test_sample_config(void **state)
 {
@@ -900,6 +922,7 @@ main(void)
 		cmocka_unit_test(test_registry_entries),
 		cmocka_unit_test(test_space_cloud_empties),
 		cmocka_unit_test(test_process_changed),
+		cmocka_unit_test(test_unterminated_space),
 		cmocka_unit_test(test_sample_config),
 	};
 
