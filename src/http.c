@@ -45,14 +45,13 @@
 #include "log.h"
 #include "metrics.h"
 #include "project.h"
+#include "route.h"
 #include "rule.h"
 #include "tmpl.h"
 #include "tokcache.h"
 #include "upstream.h"
 #include "util.h"
 
-#define HTTP_API_PREFIX		"/v1/api/"
-#define HTTP_NAME_MAX		128
 #define HTTP_REQID_MAX		128
 #define HTTP_WEBHOOK_MAX	(1024 * 1024)
 #define HTTP_CC_BUCKETS		4096
@@ -87,12 +86,6 @@ struct http {
 	void				*h_done_arg;
 	uint64_t			 h_idprefix;
 	uint64_t			 h_idcount;
-};
-
-struct route {
-	char	project[HTTP_NAME_MAX + 1];
-	char	service[HTTP_NAME_MAX + 1];
-	char	endpoint[HTTP_NAME_MAX + 1];
 };
 
 struct call {
@@ -132,9 +125,12 @@ struct call {
  */
 struct cconn {
 	struct cconn		*cc_next;
+	struct http		*cc_h;
 	struct bufferevent	*cc_bev;
+	struct evbuffer_cb_entry *cc_outcb;
 	double			 cc_deadline;	/* request must be in; 0: none */
 	int			 cc_refuse;	/* over maxConnections */
+	int			 cc_errpage;	/* 400, 413: evhttp's page? */
 };
 
 static struct cconn	*http_cc_of(struct http *, struct evhttp_request *);
@@ -176,6 +172,18 @@ http_reason(int status)
 	}
 }
 
+/* Whether cors.allowedOrigins has "*". */
+static int
+http_cors_any(const struct http *h)
+{
+	size_t	i;
+
+	for (i = 0; i < h->h_srv->ncors_origins; i++)
+		if (strcmp(h->h_srv->cors_origins[i], "*") == 0)
+			return (1);
+	return (0);
+}
+
 /* The Access-Control-Allow-Origin value for this request, or NULL. */
 static const char *
 http_cors_origin(struct http *h, struct evhttp_request *req, int *vary)
@@ -184,9 +192,8 @@ http_cors_origin(struct http *h, struct evhttp_request *req, int *vary)
 	size_t		 i;
 
 	*vary = 0;
-	for (i = 0; i < h->h_srv->ncors_origins; i++)
-		if (strcmp(h->h_srv->cors_origins[i], "*") == 0)
-			return ("*");
+	if (http_cors_any(h))
+		return ("*");
 	origin = evhttp_find_header(evhttp_request_get_input_headers(req),
 	    "Origin");
 	if (origin == NULL)
@@ -326,56 +333,13 @@ http_error(struct call *c, int status, const char *msg, const char *raw)
 	evbuffer_free(b);
 }
 
-static int
-http_name_ok(const char *s, size_t len)
+/* A new request id: this worker's random prefix and a count. */
+static void
+http_new_reqid(struct http *h, char *dst)
 {
-	size_t	i;
-
-	if (len == 0 || len > HTTP_NAME_MAX)
-		return (0);
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-'))
-			return (0);
-	return (1);
-}
-
-/* Copy the next path segment of p into dst; advance p. */
-static int
-http_segment(const char **p, char *dst)
-{
-	const char	*s = *p, *e;
-
-	e = strchr(s, '/');
-	if (e == NULL)
-		e = s + strlen(s);
-	if (!http_name_ok(s, e - s))
-		return (-1);
-	memcpy(dst, s, e - s);
-	dst[e - s] = '\0';
-	*p = *e == '/' ? e + 1 : e;
-	return (0);
-}
-
-/* /v1/api/{project}/services/{service}/{endpoint}: 0 or -1. */
-static int
-http_route(const char *path, struct route *r)
-{
-	const char	*p;
-
-	if (path == NULL || strncmp(path, HTTP_API_PREFIX,
-	    sizeof(HTTP_API_PREFIX) - 1) != 0)
-		return (-1);
-	p = path + sizeof(HTTP_API_PREFIX) - 1;
-	if (http_segment(&p, r->project) == -1 ||
-	    strncmp(p, "services/", 9) != 0)
-		return (-1);
-	p += 9;
-	if (http_segment(&p, r->service) == -1 || p[-1] != '/' ||
-	    http_segment(&p, r->endpoint) == -1 || *p != '\0')
-		return (-1);
-	return (0);
+	snprintf(dst, HTTP_REQID_MAX + 1, "%016llx%016llx",
+	    (unsigned long long)h->h_idprefix,
+	    (unsigned long long)++h->h_idcount);
 }
 
 static void
@@ -395,9 +359,7 @@ http_request_id(struct http *h, struct evhttp_request *req, char *dst)
 			return;
 		}
 	}
-	snprintf(dst, HTTP_REQID_MAX + 1, "%016llx%016llx",
-	    (unsigned long long)h->h_idprefix,
-	    (unsigned long long)++h->h_idcount);
+	http_new_reqid(h, dst);
 }
 
 static void
@@ -487,6 +449,8 @@ http_cc_release(struct http *h, struct cconn **pp)
 
 	*pp = cc->cc_next;
 	bufferevent_disable(cc->cc_bev, EV_READ | EV_WRITE);
+	evbuffer_remove_cb_entry(bufferevent_get_output(cc->cc_bev),
+	    cc->cc_outcb);
 	bufferevent_decref(cc->cc_bev);
 	h->h_nccs--;
 	metrics_connections(h->h_ms, -1);
@@ -527,6 +491,98 @@ http_sweep(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * evhttp (libevent 2.1) answers some bad requests itself, with an HTML
+ * page and no hook to change it: 413 for a body over maxBodyBytes, 400
+ * for a malformed request line or headers (headers over maxHeaderBytes
+ * included).  Errors are JSON, so once such a page is whole in the
+ * connection's output buffer (status line first, the page's closing tag
+ * last) it is rewritten there, before the socket can be written.  Other
+ * answers only cost a look at their status line.
+ */
+#define HTTP_PAGE_END	"</BODY></HTML>\n"
+
+static void
+http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
+{
+	struct evbuffer		*hdrs;
+	struct evbuffer_ptr	 end;
+	const char		*msg;
+	char			*line;
+	size_t			 n;
+	int			 minor;
+	char			 body[160], ver[9], reqid[HTTP_REQID_MAX + 1];
+
+	if (evbuffer_copyout(out, ver, 8) != 8 || (ver[7] != '0' &&
+	    ver[7] != '1'))
+		return;
+	minor = ver[7] - '0';
+	end = evbuffer_search(out, "\r\n\r\n", 4, NULL);
+	if (end.pos == -1 || (hdrs = evbuffer_new()) == NULL)
+		return;
+	/* keep evhttp's headers (Date, Connection: close) but the body's */
+	free(evbuffer_readln(out, NULL, EVBUFFER_EOL_CRLF_STRICT));
+	while ((line = evbuffer_readln(out, &n, EVBUFFER_EOL_CRLF_STRICT)) !=
+	    NULL && n > 0) {
+		if (strncasecmp(line, "Content-Type:", 13) != 0 &&
+		    strncasecmp(line, "Content-Length:", 15) != 0)
+			evbuffer_add_printf(hdrs, "%s\r\n", line);
+		free(line);
+	}
+	free(line);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	msg = status == 413 ? "request body larger than limits.maxBodyBytes" :
+	    "malformed request line or headers, or headers larger than "
+	    "limits.maxHeaderBytes";
+	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"rawError\":\"\"}",
+	    msg);
+	evbuffer_add_printf(out, "HTTP/1.%d %d %s\r\n", minor, status,
+	    http_reason(status));
+	evbuffer_add_buffer(out, hdrs);
+	http_new_reqid(cc->cc_h, reqid);
+	evbuffer_add_printf(out, "X-Request-Id: %s\r\n%s", reqid,
+	    http_cors_any(cc->cc_h) ? "Access-Control-Allow-Origin: *\r\n" :
+	    "");
+	evbuffer_add_printf(out, "Content-Type: application/json\r\n"
+	    "Content-Length: %zu\r\n\r\n%s", n, body);
+	evbuffer_free(hdrs);
+	metrics_request(cc->cc_h->h_ms, "-", "-", "-", status);
+	log_debug("client error %d: %s", status, msg);
+}
+
+static void
+http_cc_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct cconn		*cc = arg;
+	struct evbuffer_ptr	 p;
+	char			 head[13], tail[sizeof(HTTP_PAGE_END) - 1];
+	size_t			 len;
+	int			 status;
+
+	if (info->n_added == 0)
+		return;
+	if (info->orig_size == 0) {
+		/* "HTTP/1.x 400 " or "HTTP/1.x 413 " */
+		cc->cc_errpage = 0;
+		if (evbuffer_copyout(out, head, sizeof(head)) == sizeof(head) &&
+		    memcmp(head, "HTTP/1.", 7) == 0 && head[12] == ' ' &&
+		    (memcmp(head + 9, "400", 3) == 0 ||
+		    memcmp(head + 9, "413", 3) == 0))
+			cc->cc_errpage = head[11] == '0' ? 400 : 413;
+		return;
+	}
+	if ((status = cc->cc_errpage) == 0 ||
+	    (len = evbuffer_get_length(out)) < sizeof(tail))
+		return;
+	if (evbuffer_ptr_set(out, &p, len - sizeof(tail), EVBUFFER_PTR_SET) ==
+	    -1 || evbuffer_copyout_from(out, &p, tail, sizeof(tail)) !=
+	    sizeof(tail) || memcmp(tail, HTTP_PAGE_END, sizeof(tail)) != 0)
+		return;
+	http_cc_rewrite(cc, out, status);	/* which calls back here */
+	cc->cc_errpage = 0;
+}
+
 /* evhttp_set_bevcb: the bufferevent of a newly accepted connection. */
 static struct bufferevent *
 http_cc_new(struct event_base *base, void *arg)
@@ -544,7 +600,14 @@ http_cc_new(struct event_base *base, void *arg)
 		free(cc);
 		return (NULL);
 	}
+	if ((cc->cc_outcb = evbuffer_add_cb(bufferevent_get_output(bev),
+	    http_cc_output, cc)) == NULL) {
+		bufferevent_free(bev);
+		free(cc);
+		return (NULL);
+	}
 	bufferevent_incref(bev);
+	cc->cc_h = h;
 	cc->cc_bev = bev;
 	cc->cc_deadline = sy_now() + h->h_srv->client_timeout;
 	k = http_cc_hash(bev);
@@ -1366,7 +1429,7 @@ static int
 http_lookup(struct call *c)
 {
 	struct route	*r = c->c_route;
-	char		 msg[HTTP_NAME_MAX + 64];
+	char		 msg[ROUTE_NAME_MAX + 64];
 
 	switch (catalog_lookup(c->c_h->h_cat, r->project, r->service,
 	    r->endpoint, &c->c_ep, &c->c_proj)) {
@@ -1396,7 +1459,7 @@ http_admit(struct call *c)
 {
 	struct http	*h = c->c_h;
 
-	if (http_route(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	if (route_parse(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
 	    c->c_req)), &c->c_routebuf) == -1) {
 		http_error(c, 404, "not found", "");
 		return (-1);

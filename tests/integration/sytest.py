@@ -413,6 +413,33 @@ def children(pid, zombies=False):
 	return sorted(k for k in kids if alive(k))
 
 
+def rss_kib(pid):
+	"""A process's resident set size in KiB, or None when it is gone."""
+	try:
+		with open("/proc/%d/status" % pid) as f:
+			for line in f:
+				if line.startswith("VmRSS:"):
+					return int(line.split()[1])
+	except OSError:
+		pass
+	return None
+
+
+def watch_starts(daemon, before, secs):
+	"""Watch daemon's master for secs: ({new child pid: seconds after the
+	start of the watch when first seen}, whether the master died)."""
+	seen = {}
+	t0 = time.monotonic()
+	while time.monotonic() - t0 < secs:
+		if not daemon.alive():
+			return seen, True
+		for w in children(daemon.pid, zombies=True):
+			if w not in before and w not in seen:
+				seen[w] = round(time.monotonic() - t0, 3)
+		time.sleep(0.005)
+	return seen, False
+
+
 def cpu_seconds(pid):
 	st = proc_stat(pid)
 	return None if st is None else st[3]
@@ -786,6 +813,42 @@ def endpoint(path, method="POST", rule=None, timeout=5, kind=None):
 	if kind is not None:
 		ep["kind"] = kind
 	return ep
+
+
+def adder_config(tmp, port, up, **kw):
+	"""make_config with one service "arith" at upstream up, endpoint
+	"adder"."""
+	return make_config(tmp, port, {"arith": {"url": up.url,
+	    "endpoints": {"adder": endpoint("/adder")}}}, **kw)
+
+
+def break_registry(reg):
+	"""Make the registry directory unusable for a worker: its contents
+	replaced by a directory named data.mdb."""
+	for name in os.listdir(reg):
+		p = os.path.join(reg, name)
+		if os.path.isdir(p):
+			shutil.rmtree(p)
+		else:
+			os.unlink(p)
+	os.mkdir(os.path.join(reg, "data.mdb"))
+
+
+def measure_memory():
+	"""For a test that measures the daemon's memory: under ASan (scripts/test
+	--sanitizers) freed memory is held in a quarantine and would count as
+	growth, so the daemons started from now on run without one.  Other
+	builds ignore ASAN_OPTIONS."""
+	opts = os.environ.get("ASAN_OPTIONS", "")
+	os.environ["ASAN_OPTIONS"] = (opts + ":" if opts else "") + \
+	    "quarantine_size_mb=0:thread_local_quarantine_size_kb=0"
+
+
+def stress_full():
+	"""A tests/stress script runs at full length with SY_STRESS_FULL=1
+	(scripts/test --stress) or --full, short with --short or otherwise."""
+	return "--short" not in sys.argv and ("--full" in sys.argv or
+	    os.environ.get("SY_STRESS_FULL") == "1")
 
 
 def make_config(tmp, port, services, workers=2, limits=None, server=None,

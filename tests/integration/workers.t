@@ -4,7 +4,6 @@
 # dies (SPEC section 2).
 
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -81,28 +80,12 @@ def main(tap):
 
 	# --- crash loop: workers cannot open the registry
 	reg = cfg["server"]["registryPath"]
-	for name in os.listdir(reg):
-		p = os.path.join(reg, name)
-		if os.path.isdir(p):
-			shutil.rmtree(p)
-		else:
-			os.unlink(p)
-	os.mkdir(os.path.join(reg, "data.mdb"))
+	T.break_registry(reg)
 	before = set(sy.workers())
 	cpu0 = T.cpu_seconds(master)
 	for w in before:
 		os.kill(w, signal.SIGKILL)
-	seen = {}
-	master_died = False
-	t0 = time.monotonic()
-	while time.monotonic() - t0 < 4.0:
-		if not sy.alive():
-			master_died = True
-			break
-		for w in T.children(master, zombies=True):
-			if w not in before and w not in seen:
-				seen[w] = round(time.monotonic() - t0, 3)
-		time.sleep(0.005)
+	seen, master_died = T.watch_starts(sy, before, 4.0)
 	cpu1 = T.cpu_seconds(master)
 	tap.ok(not master_died and sy.alive(),
 	    "crash loop: the master stays up")

@@ -16,10 +16,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
     "..", "integration"))
 import sytest as T
-from sytest import endpoint as E
 
 PLAN = 2
-FULL = bool(os.environ.get("SY_STRESS_FULL"))
+FULL = T.stress_full()
 SECONDS = 20 if FULL else 5
 
 
@@ -28,8 +27,7 @@ def main(tap):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
-	sy = T.Daemon(env, tmp, T.make_config(tmp, port, {"arith": {
-	    "url": up.url, "endpoints": {"adder": E("/adder")}}},
+	sy = T.Daemon(env, tmp, T.adder_config(tmp, port, up,
 	    workers=2)).start()
 	stats = {"ok": 0, "err": 0}
 	seen = {}		# request-id prefix (one per worker) -> last OK

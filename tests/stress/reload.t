@@ -18,7 +18,7 @@ import sytest as T
 from sytest import endpoint as E
 
 PLAN = 3
-FULL = bool(os.environ.get("SY_STRESS_FULL"))
+FULL = T.stress_full()
 RELOADS = 100 if FULL else 20
 
 
