@@ -202,19 +202,6 @@ auth_b64_encode(struct sybuf *b, const void *p, size_t len)
 	return (0);
 }
 
-static void
-auth_hex(char *out, const unsigned char *p, size_t n)
-{
-	static const char	 digits[] = "0123456789abcdef";
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 static int
 auth_sha256(const void *buf, size_t len, unsigned char md[32])
 {
@@ -231,7 +218,7 @@ auth_kid_derive(const void *key, size_t len)
 
 	if (auth_sha256(key, len, md) == -1)
 		return (NULL);
-	auth_hex(hex, md, sizeof(md));
+	sy_hex(hex, md, sizeof(md));
 	if ((kid = strndup(hex, AUTH_KID_LEN)) == NULL)
 		return (NULL);
 	return (kid);
@@ -1409,7 +1396,7 @@ auth_sha256_hex(const void *buf, size_t len, char out[65])
 		out[0] = '\0';
 		return;
 	}
-	auth_hex(out, md, sizeof(md));
+	sy_hex(out, md, sizeof(md));
 }
 
 unsigned long long
@@ -1440,7 +1427,7 @@ auth_random_hex(char *out, size_t n)
 			out[0] = '\0';
 			return (-1);
 		}
-		auth_hex(out + off, buf, k);
+		sy_hex(out + off, buf, k);
 		off += 2 * k;
 		n -= k;
 	}

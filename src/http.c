@@ -337,9 +337,13 @@ http_error(struct call *c, int status, const char *msg, const char *raw)
 static void
 http_new_reqid(struct http *h, char *dst)
 {
-	snprintf(dst, HTTP_REQID_MAX + 1, "%016llx%016llx",
-	    (unsigned long long)h->h_idprefix,
-	    (unsigned long long)++h->h_idcount);
+	unsigned char	b[16];
+	uint64_t	v[2] = { h->h_idprefix, ++h->h_idcount };
+	int		i;
+
+	for (i = 0; i < 16; i++)	/* as "%016llx%016llx" would */
+		b[i] = (unsigned char)(v[i / 8] >> (56 - 8 * (i % 8)));
+	sy_hex(dst, b, sizeof(b));
 }
 
 static void

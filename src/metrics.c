@@ -150,13 +150,20 @@ m_hash(const char *s, uint32_t seed)
 static int
 m_key(char *key, const char *a, const char *b, const char *c)
 {
-	int	n;
+	const char	*part[3] = { a, b, c };
+	size_t		 i, n, off = 0;
 
-	if (c != NULL)
-		n = snprintf(key, METRICS_KEY, "%s/%s/%s", a, b, c);
-	else
-		n = snprintf(key, METRICS_KEY, "%s/%s", a, b);
-	return (n < 0 || n >= METRICS_KEY ? -1 : 0);
+	for (i = 0; i < 3 && part[i] != NULL; i++) {
+		n = strlen(part[i]);
+		if (off + (i > 0) + n >= METRICS_KEY)
+			return (-1);
+		if (i > 0)
+			key[off++] = '/';
+		memcpy(key + off, part[i], n);
+		off += n;
+	}
+	key[off] = '\0';
+	return (0);
 }
 
 void

@@ -266,3 +266,17 @@ sy_now(void)
 		return (0.0);
 	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
+
+void
+sy_hex(char *out, const void *p, size_t n)
+{
+	static const char	 digits[] = "0123456789abcdef";
+	const unsigned char	*b = p;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

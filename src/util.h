@@ -45,4 +45,7 @@ char	*xstrndup(const char *, size_t);
 /* Monotonic clock in seconds. */
 double	 sy_now(void);
 
+/* n bytes of p as lower-case hex into out (2n+1 bytes with the NUL). */
+void	 sy_hex(char *out, const void *p, size_t n);
+
 #endif

@@ -155,6 +155,30 @@ test_slot_reuse_keeps_counts(void **state)
 	free(t);
 }
 
+/* A key "p/s/e" has room for METRICS_KEY - 1 bytes; a longer one is
+ * dropped, not cut. */
+static void
+test_key_length(void **state)
+{
+	struct metrics		*m = metrics_create();
+	struct metrics_slot	*ms;
+	char			 e[METRICS_KEY], line[METRICS_KEY + 128], *t;
+	size_t			 fit = METRICS_KEY - 1 - strlen("p/s/");
+
+	ms = metrics_slot(m, metrics_slot_claim(m, 2));
+	memset(e, 'e', fit + 1);
+	e[fit + 1] = '\0';
+	metrics_request(ms, "p", "s", e, 200);		/* one too long */
+	e[fit] = '\0';
+	metrics_request(ms, "p", "s", e, 200);		/* fits exactly */
+	t = render(m);
+	expect_line(t, "switchyard_metrics_dropped_total 1");
+	snprintf(line, sizeof(line), "switchyard_requests_total{project=\"p\","
+	    "service=\"s\",endpoint=\"%s\",status=\"200\"} 1", e);
+	expect_line(t, line);
+	free(t);
+}
+
 static void
 test_full_table_drops(void **state)
 {
@@ -185,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_process_counters),
 		cmocka_unit_test(test_slot_reuse_keeps_counts),
 		cmocka_unit_test(test_full_table_drops),
+		cmocka_unit_test(test_key_length),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

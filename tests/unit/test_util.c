@@ -288,6 +288,19 @@ test_sy_now(void **state)
 	}
 }
 
+static void
+test_sy_hex(void **state)
+{
+	const unsigned char	 b[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
+	char			 out[2 * sizeof(b) + 1];
+
+	memset(out, 'x', sizeof(out));
+	sy_hex(out, b, sizeof(b));
+	assert_string_equal(out, "00017f80abff");
+	sy_hex(out, b, 0);
+	assert_string_equal(out, "");
+}
+
 int
 main(void)
 {
@@ -306,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_syerrs_many),
 		cmocka_unit_test(test_xalloc),
 		cmocka_unit_test(test_sy_now),
+		cmocka_unit_test(test_sy_hex),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
