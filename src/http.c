@@ -760,10 +760,11 @@ static void
 http_upstream_done(const struct upstream_response *res, void *arg)
 {
 	struct call	*c = arg;
-	const char		*msg = NULL;
+	const char		*msg = NULL, *raw = res->error;
 	enum metrics_uperr	 kind = METRICS_UP_RESET;
 	int			 status = 502;
 	int			 empty_ok;
+	char			 detail[64];
 
 	c->c_uc = NULL;
 	if (res->result == UPSTREAM_OK)
@@ -792,6 +793,11 @@ http_upstream_done(const struct upstream_response *res, void *arg)
 		kind = METRICS_UP_TOO_LARGE;
 		msg = "upstream response is larger than maxResponseBytes";
 		break;
+	case UPSTREAM_HDRS_TOOBIG:
+		kind = METRICS_UP_TOO_LARGE;
+		msg = "upstream response headers are larger than "
+		    "maxHeaderBytes";
+		break;
 	case UPSTREAM_FAILED:
 		kind = METRICS_UP_RESET;
 		msg = "upstream call failed";
@@ -800,11 +806,16 @@ http_upstream_done(const struct upstream_response *res, void *arg)
 	metrics_upstream(c->c_h->h_ms, c->c_ep->project, c->c_ep->service,
 	    sy_now() - c->c_upstart, msg != NULL ? (int)kind : -1);
 	if (msg != NULL) {
+		if (res->error[0] == '\0') {
+			/* an answer, but not one to pass on */
+			snprintf(detail, sizeof(detail), "status %ld, %zu bytes",
+			    res->status, res->body_len);
+			raw = detail;
+		}
 		log_warnx("request %s: %s/%s/%s: %s (%s)", c->c_reqid,
 		    c->c_ep->project, c->c_ep->service, c->c_ep->name, msg,
-		    res->error);
-		http_error(c, status, msg,
-		    res->error);
+		    raw);
+		http_error(c, status, msg, raw);
 	} else
 		http_reply_upstream(c, res);
 	call_end(c);
@@ -1205,6 +1216,7 @@ http_start_webhooks(struct call *c, const struct rule_webhook *wh, size_t n)
 	rq.headers = hdrs;
 	rq.nheaders = 2;
 	rq.max_response = HTTP_WEBHOOK_MAX;
+	rq.max_headers = c->c_h->h_srv->max_header_bytes;
 	for (i = 0; i < n; i++) {
 		rq.url = wh[i].url;
 		rq.timeout_ms = (long)(wh[i].timeout * 1000.0);
@@ -1404,6 +1416,7 @@ http_forward(struct call *c)
 	rq.headers = lines;
 	rq.timeout_ms = http_timeout_ms(ep, &c->c_jb);
 	rq.max_response = c->c_h->h_srv->max_response_bytes;
+	rq.max_headers = c->c_h->h_srv->max_header_bytes;
 	rq.resp_headers = (const char *const *)ep->resp_headers;
 	rq.nresp_headers = ep->nresp_headers;
 	c->c_upstart = sy_now();

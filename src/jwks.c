@@ -20,6 +20,7 @@
 #include "util.h"
 
 #define JWKS_MAX_BYTES		(1024 * 1024)
+#define JWKS_MAX_HEADERS	(64 * 1024)
 #define JWKS_TIMEOUT_MS		10000L
 
 struct jwks_ent {
@@ -181,6 +182,7 @@ jwks_fetch(struct jwks_ent *je)
 	rq.method = "GET";
 	rq.timeout_ms = JWKS_TIMEOUT_MS;
 	rq.max_response = JWKS_MAX_BYTES;
+	rq.max_headers = JWKS_MAX_HEADERS;
 	rq.resp_headers = want;
 	rq.nresp_headers = 1;
 	je->je_last = sy_now();

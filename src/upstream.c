@@ -38,6 +38,9 @@ struct upstream_call {
 	struct sybuf		 uc_resp;
 	int			 uc_toobig;
 	size_t			 uc_max;
+	int			 uc_hdrbig;
+	size_t			 uc_hdrlen;	/* the header block so far */
+	size_t			 uc_hdrmax;
 	char			**uc_want;	/* response header names */
 	size_t			 uc_nwant;
 	char			**uc_got;	/* captured "Name: value" */
@@ -281,8 +284,14 @@ up_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		for (i = 0; i < uc->uc_ngot; i++)
 			free(uc->uc_got[i]);
 		uc->uc_ngot = 0;
-		return (n);
+		uc->uc_hdrlen = 0;
 	}
+	if ((uc->uc_hdrlen += n) > uc->uc_hdrmax) {
+		uc->uc_hdrbig = 1;
+		return (0);
+	}
+	if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0)
+		return (n);
 	if (uc->uc_nwant == 0 || !up_header_wanted(uc, ptr, len))
 		return (n);
 	got = realloc(uc->uc_got, (uc->uc_ngot + 1) * sizeof(*got));
@@ -412,6 +421,7 @@ upstream_start(struct upstream *up, const struct upstream_request *rq,
 	uc->uc_cb = cb;
 	uc->uc_arg = arg;
 	uc->uc_max = rq->max_response;
+	uc->uc_hdrmax = rq->max_headers;
 	sybuf_init(&uc->uc_resp);
 	if ((uc->uc_easy = up_easy_get(up)) == NULL)
 		goto fail;
@@ -441,7 +451,8 @@ up_result(struct upstream_call *uc, CURLcode rc)
 	case CURLE_FILESIZE_EXCEEDED:
 		return (UPSTREAM_TOOBIG);
 	case CURLE_WRITE_ERROR:
-		return (uc->uc_toobig ? UPSTREAM_TOOBIG : UPSTREAM_FAILED);
+		return (uc->uc_hdrbig ? UPSTREAM_HDRS_TOOBIG : uc->uc_toobig ?
+		    UPSTREAM_TOOBIG : UPSTREAM_FAILED);
 	case CURLE_COULDNT_CONNECT:
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return (UPSTREAM_REFUSED);
@@ -470,7 +481,11 @@ up_finish(struct upstream *up, CURL *easy, CURLcode rc)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
 	res.body = uc->uc_resp.data != NULL ? uc->uc_resp.data : "";
 	res.body_len = uc->uc_resp.len;
-	if (rc != CURLE_OK)
+	if (rc == CURLE_OUT_OF_MEMORY && uc->uc_err[0] == '\0')
+		/* libcurl's answer to a header line over 100 KiB, too */
+		res.error = "libcurl: out of memory, or an upstream header "
+		    "line longer than libcurl accepts";
+	else if (rc != CURLE_OK)
 		res.error = uc->uc_err[0] != '\0' ? uc->uc_err :
 		    curl_easy_strerror(rc);
 	else

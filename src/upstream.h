@@ -19,6 +19,7 @@ enum upstream_result {
 	UPSTREAM_REFUSED,	/* could not connect or resolve */
 	UPSTREAM_TIMEOUT,	/* the deadline passed */
 	UPSTREAM_TOOBIG,	/* body over max_response */
+	UPSTREAM_HDRS_TOOBIG,	/* header block over max_headers */
 	UPSTREAM_FAILED		/* reset, bad response, anything else */
 };
 
@@ -31,7 +32,8 @@ struct upstream_request {
 	const char *const	*headers;	/* "Name: value" lines */
 	size_t			 nheaders;
 	long			 timeout_ms;
-	size_t			 max_response;
+	size_t			 max_response;	/* body bytes */
+	size_t			 max_headers;	/* header block bytes */
 	const char *const	*resp_headers;	/* names to hand back */
 	size_t			 nresp_headers;
 };

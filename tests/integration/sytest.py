@@ -1080,3 +1080,246 @@ def rsa_pair(tmp, name):
 		with open(os.path.join(tmp, "%s.%s" % (name, ext)), "w") as f:
 			f.write(pem)
 	return priv, pub
+
+
+# --------------------------------------------------------------------------
+# a misbehaving upstream: raw sockets, one fault per request path
+
+
+class FaultServer:
+	"""A raw-socket "HTTP server" on 127.0.0.1 and a free port that
+	misbehaves on purpose.  A daemon thread accepts connections and
+	serves each from a thread of its own: it reads the request's headers
+	and its Content-Length body (bounded: 64 KiB of headers, 5 s), records
+	a ServedRequest in .requests, then acts on the last segment of the
+	request path (the query may set "kib", the size of the huge modes
+	in KiB, instead of .huge_bytes):
+
+	  /reset         close at once without answering, with an RST
+	                 (SO_LINGER 0): reset before the response
+	  /empty         close at once without answering (FIN)
+	  /reset-headers send part of the status line and headers, then RST
+	  /reset-body    send the headers and part of the body, then RST
+	  /short         "Content-Length: 100", 10 body bytes, then close
+	  /slow-headers  send nothing for .delay seconds, then a good answer
+	  /slow-body     the headers at once, then the body one byte every
+	                 .trickle seconds (.delay seconds in all)
+	  /huge-headers  .huge_bytes of header lines (about 100 bytes each),
+	                 then a good JSON answer
+	  /huge-repeat   like /huge-headers, but every line is "X-Repeat: ..."
+	  /huge-line     one header line of .huge_bytes, then a good answer
+	  /garbage       "HELLO WORLD\\r\\n\\r\\n", then close
+	  /nojson        200 with a text/plain body that is not JSON
+	  /ok            200 with {"ok":true}
+	  anything else  404 with {"error":"no such fault"}
+
+	Every answer says "Connection: close" and the connection is closed
+	after it, so each call gets a connection of its own.  All sleeps are
+	bounded and end early at stop(); stopped by cleanup() at the
+	latest."""
+
+	GOOD = b'{"ok":true}'
+
+	def __init__(self, delay=3.0, trickle=0.1, huge_bytes=200 * 1024):
+		self.delay = delay
+		self.trickle = trickle
+		self.huge_bytes = huge_bytes
+		self.requests = []
+		self.lock = threading.Lock()
+		self.stopping = threading.Event()
+		self.stopped = False
+		self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+		self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+		self.sock.bind((LOOPBACK, 0))
+		self.sock.listen(64)
+		self.sock.settimeout(0.05)
+		self.port = self.sock.getsockname()[1]
+		self.thread = threading.Thread(target=self._accept_loop,
+		    daemon=True)
+		self.thread.start()
+		_servers.append(self)
+
+	def url(self, path=""):
+		return "http://%s:%d%s" % (LOOPBACK, self.port, path)
+
+	def received(self, path_prefix=None):
+		with self.lock:
+			return [r for r in self.requests if path_prefix is None or
+			    r.path.startswith(path_prefix)]
+
+	def _accept_loop(self):
+		while not self.stopping.is_set():
+			try:
+				conn, _ = self.sock.accept()
+			except socket.timeout:
+				continue
+			except OSError:
+				return
+			threading.Thread(target=self._serve, args=(conn,),
+			    daemon=True).start()
+
+	def _read_request(self, conn):
+		conn.settimeout(0.1)
+		deadline = time.monotonic() + 5.0
+		data = b""
+		while b"\r\n\r\n" not in data:
+			if (time.monotonic() >= deadline or len(data) > 65536 or
+			    self.stopping.is_set()):
+				return None
+			try:
+				c = conn.recv(65536)
+			except socket.timeout:
+				continue
+			if not c:
+				return None
+			data += c
+		head, _, body = data.partition(b"\r\n\r\n")
+		lines = head.decode("latin-1").split("\r\n")
+		parts = lines[0].split(" ")
+		if len(parts) < 2:
+			return None
+		hdrs = {}
+		for line in lines[1:]:
+			k, _, v = line.partition(":")
+			hdrs[k.strip().lower()] = v.strip()
+		try:
+			n = int(hdrs.get("content-length") or 0)
+		except ValueError:
+			n = 0
+		while len(body) < n and time.monotonic() < deadline and \
+		    not self.stopping.is_set():
+			try:
+				c = conn.recv(65536)
+			except socket.timeout:
+				continue
+			if not c:
+				break
+			body += c
+		return ServedRequest(parts[0], parts[1], hdrs, body)
+
+	def _rst(self, conn):
+		conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+		    b"\x01\x00\x00\x00\x00\x00\x00\x00")
+		conn.close()
+
+	def _sleep(self, secs):
+		"""False if stop() came first."""
+		return not self.stopping.wait(secs)
+
+	@staticmethod
+	def _head(status, ctype, length, extra=b""):
+		return (b"HTTP/1.1 " + status + b"\r\nContent-Type: " + ctype +
+		    b"\r\nContent-Length: %d\r\nConnection: close\r\n" % length +
+		    extra + b"\r\n")
+
+	def _serve(self, conn):
+		try:
+			req = self._read_request(conn)
+			if req is None:
+				conn.close()
+				return
+			with self.lock:
+				self.requests.append(req)
+			conn.settimeout(5.0)
+			path, _, query = req.path.partition("?")
+			mode = path.rstrip("/").rsplit("/", 1)[-1]
+			huge = self.huge_bytes
+			for kv in query.split("&"):
+				k, _, v = kv.partition("=")
+				if k == "kib" and v.isdigit():
+					huge = int(v) * 1024
+			if self._act(conn, mode, huge) == "rst":
+				self._rst(conn)
+				return
+		except OSError:
+			pass	# the daemon gave up on us: fine
+		try:
+			conn.close()
+		except OSError:
+			pass
+
+	def _act(self, conn, mode, huge):
+		good = self._head(b"200 OK", b"application/json",
+		    len(self.GOOD)) + self.GOOD
+		if mode == "reset":
+			return "rst"
+		if mode == "empty":
+			return None
+		if mode == "reset-headers":
+			conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: applica")
+			time.sleep(0.05)
+			return "rst"
+		if mode == "reset-body":
+			conn.sendall(self._head(b"200 OK", b"application/json",
+			    100) + b'{"partial":')
+			time.sleep(0.05)
+			return "rst"
+		if mode == "short":
+			conn.sendall(self._head(b"200 OK", b"application/json",
+			    100) + b'{"a":"0123')
+			time.sleep(0.05)
+			return None
+		if mode == "slow-headers":
+			if self._sleep(self.delay):
+				conn.sendall(good)
+			return None
+		if mode == "slow-body":
+			n = max(int(self.delay / self.trickle), 8)
+			body = b'{"a":"' + b"x" * (n - 8) + b'"}'
+			conn.sendall(self._head(b"200 OK", b"application/json",
+			    len(body)))
+			for i in range(len(body)):
+				if not self._sleep(self.trickle):
+					return None
+				conn.sendall(body[i:i + 1])
+			return None
+		if mode in ("huge-headers", "huge-repeat"):
+			lines = []
+			size = 0
+			i = 0
+			while size < huge:
+				if mode == "huge-repeat":
+					line = b"X-Repeat: %05d %s\r\n" % (i,
+					    b"p" * 84)
+				else:
+					line = b"X-Pad-%05d: %s\r\n" % (i,
+					    b"p" * 85)
+				lines.append(line)
+				size += len(line)
+				i += 1
+			conn.sendall(self._head(b"200 OK", b"application/json",
+			    len(self.GOOD), b"".join(lines)) + self.GOOD)
+			return None
+		if mode == "huge-line":
+			conn.sendall(self._head(b"200 OK", b"application/json",
+			    len(self.GOOD), b"X-Huge: " + b"h" * huge +
+			    b"\r\n") + self.GOOD)
+			return None
+		if mode == "garbage":
+			conn.sendall(b"HELLO WORLD\r\n\r\n")
+			return None
+		if mode == "nojson":
+			body = b"this is not JSON, sorry\n"
+			conn.sendall(self._head(b"200 OK", b"text/plain",
+			    len(body)) + body)
+			return None
+		if mode == "ok":
+			conn.sendall(good)
+			return None
+		body = b'{"error":"no such fault"}'
+		conn.sendall(self._head(b"404 Not Found", b"application/json",
+		    len(body)) + body)
+		return None
+
+	def stop(self):
+		"""Stop accepting, end every sleep, close the listening socket
+		(the port then refuses connections)."""
+		if self.stopped:
+			return
+		self.stopped = True
+		self.stopping.set()
+		self.thread.join(timeout=5)
+		try:
+			self.sock.close()
+		except OSError:
+			pass

@@ -1,0 +1,192 @@
+#!/usr/bin/python3
+# faults.t: an upstream that fails in every way we could think of --
+# connection refused, reset before or during the response, a response that
+# stops half way, slow headers, slow body, huge headers, a garbage status
+# line, a non-JSON body.  Each call gets the contract's status (SPEC
+# section 4: 502, or 504 for the deadline) with the JSON error document,
+# the daemon logs a warning naming the request and saying what happened
+# (libcurl's words), and the same worker serves the next call.
+#
+# The misbehaving upstream is sytest.FaultServer (raw sockets, one fault
+# per request path); the healthy one is sy-upstream.
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sytest as T
+from sytest import endpoint as E
+
+# libcurl's error texts (CURLE_*), as the daemon passes them on; a version
+# may word one differently, hence the alternatives
+RESET = r"Connection reset by peer|Recv failure"
+TIMEOUT_HEAD = r"[Tt]imed out after \d+ milliseconds with 0 bytes received"
+TIMEOUT_BODY = r"[Tt]imed out after \d+ milliseconds with \d+ out of " \
+    r"\d+ bytes received"
+
+# the daemon refuses an upstream header block over limits.maxHeaderBytes
+# (16384 here); libcurl 7.88 refuses one header line over 100 KiB itself,
+# as "Out of memory", which the daemon words better
+HUGE = r"headers are larger than maxHeaderBytes"
+
+# (endpoint, service, upstream path, status, "error" regex, regex for the
+# rest of the log line, todo)
+CASES = [
+	("refused", "dead", "/refused", 502, r"refused",
+	    r"Couldn't connect|Connection refused|Failed to connect", None),
+	("reset", "faults", "/reset", 502, r"failed|reset", RESET, None),
+	("empty", "faults", "/empty", 502, r"failed|closed|empty",
+	    r"Empty reply from server", None),
+	("reset-headers", "faults", "/reset-headers", 502, r"failed|reset",
+	    RESET, None),
+	("reset-body", "faults", "/reset-body", 502, r"failed|reset", RESET,
+	    None),
+	("short", "faults", "/short", 502, r"failed|closed|short",
+	    r"transfer closed with \d+ bytes remaining|[Pp]artial", None),
+	("slow-headers", "faults", "/slow-headers", 504, r"deadline",
+	    TIMEOUT_HEAD, None),
+	("slow-body", "faults", "/slow-body", 504, r"deadline", TIMEOUT_BODY,
+	    None),
+	("huge-headers", "faults", "/huge-headers?kib=200", 502, HUGE, HUGE,
+	    None),
+	("huge-over", "faults", "/huge-headers?kib=8192", 502, HUGE, HUGE,
+	    None),
+	("huge-line", "faults", "/huge-line?kib=200", 502, r"failed",
+	    r"header line longer than libcurl accepts", None),
+	("garbage", "faults", "/garbage", 502, r"failed|status|HTTP",
+	    r"HTTP/0\.9|[Ww]eird server reply|[Uu]nsupported protocol", None),
+	("nojson", "faults", "/nojson", 502, r"not JSON",
+	    r"not JSON \(status 200, \d+ bytes\)", None),
+]
+
+# per case: status, error document, log line, next call; one more for
+# each case the fault server serves (it got the call)
+PER_CASE = 4
+N_SERVED = len([c for c in CASES if c[1] == "faults"])
+# elapsed of the two deadline cases; huge: no header reaches the client,
+# memory bounded; 8 KiB of headers pass; final: no connection left open,
+# workers, master
+PLAN = len(CASES) * PER_CASE + N_SERVED + 2 + 2 + 1 + 3
+
+
+def open_conns(port):
+	"""Established TCP connections to 127.0.0.1:port (ss from iproute2)."""
+	out = subprocess.run(["ss", "-Htn", "state", "established",
+	    "dst", "127.0.0.1:%d" % port], capture_output=True, text=True,
+	    timeout=5).stdout
+	return len([l for l in out.splitlines() if l.strip()])
+
+
+def main(tap):
+	env = T.require_env()
+	tmp = T.tmpdir()
+	up = T.Upstream(env, tmp).start()
+	fs = T.FaultServer(delay=3.0, trickle=0.1)
+	port = T.free_port()
+	closed = T.free_port()
+	eps = {}
+	for name, svc, path, *_ in CASES:
+		if svc == "faults":
+			eps[name] = E(path, timeout=1)
+	eps["headers-ok"] = E("/huge-headers?kib=8", timeout=1)
+	services = {
+		"faults": {"url": fs.url(), "endpoints": eps},
+		"dead": {"url": "http://127.0.0.1:%d" % closed, "endpoints": {
+			"refused": E("/adder", timeout=1)}},
+		"arith": {"url": up.url, "endpoints": {"adder": E("/adder")}},
+	}
+	# one worker: the one that met the fault serves the next call; no
+	# ASan quarantine, so that the worker's RSS means something
+	T.measure_memory()
+	cfg = T.make_config(tmp, port, services, workers=1)
+	sy = T.Daemon(env, tmp, cfg).start()
+	pids = sy.workers()
+	T.wait_until(lambda: open_conns(fs.port) == 0, 2)
+
+	n = 0
+	for name, svc, path, status, errre, logre, todo in CASES:
+		n += 1
+		off = sy.log_size()
+		rss0 = T.rss_kib(pids[0]) if pids else None
+		r = T.try_call(port, svc, name, {"case": n}, timeout=10)
+		resp = isinstance(r, T.Response)
+		desc = r.describe() if resp else "no response: %r" % (r,)
+		tap.ok(resp and r.status == status, "%s: %d" % (name, status),
+		    desc, todo=todo)
+		doc = r.json() if resp else None
+		tap.ok(resp and T.is_error_doc(r) and
+		    r.media_type() == "application/json" and
+		    re.search(errre, doc["error"]),
+		    "%s: {\"error\",\"rawError\"} as application/json, error "
+		    "matches /%s/" % (name, errre), desc, todo=todo)
+
+		# the warning: "request <id>: demo/<service>/<endpoint>: <msg>
+		# (<curl error>)"
+		reqid = r.header("X-Request-Id") if resp else None
+		want = "request %s: demo/%s/%s: " % (reqid, svc, name)
+
+		def line():
+			for l in sy.log_since(off).splitlines():
+				if want in l:
+					return l
+			return None
+		found = T.wait_until(line, 2) if reqid else None
+		tap.ok(found and " warn: " in found and
+		    re.search(logre, found.split(want, 1)[1]),
+		    "%s: the log warns about request %s and says /%s/" %
+		    (name, reqid, logre), "log since the call:",
+		    sy.log_since(off), todo=todo)
+		tap.diag("%s: %s -> %s" % (name, path, found or
+		    "(no log line) " + (repr(r.body) if resp else repr(r))))
+
+		if svc == "faults":
+			got = fs.received(path.split("?")[0])
+			tap.ok(got and got[-1].method == "POST" and
+			    (got[-1].json() or {}).get("case") == n,
+			    "%s: the fault server got the call with its params" %
+			    name, repr(got))
+
+		if name in ("slow-headers", "slow-body"):
+			tap.ok(resp and 0.8 <= r.elapsed <= 3.0,
+			    "%s: answered at the 1 s endpoint timeout" % name,
+			    "elapsed %s" % getattr(r, "elapsed", None))
+		if name == "huge-headers":
+			hdrs = [k for k, v in r.headers] if resp else []
+			tap.ok(resp and not [k for k in hdrs if
+			    k.lower().startswith("x-pad-")],
+			    "huge-headers: none of the upstream's header lines "
+			    "reaches the client", desc)
+		if name == "huge-over":
+			rss1 = T.rss_kib(pids[0]) if pids else None
+			tap.ok(rss0 is not None and rss1 is not None and
+			    rss1 - rss0 < 4096,
+			    "huge-over: 8 MiB of header lines offered, the "
+			    "worker's RSS grew by less than 4 MiB",
+			    "RSS %s -> %s KiB" % (rss0, rss1))
+			tap.diag("huge-over: worker RSS %s -> %s KiB" % (rss0,
+			    rss1))
+
+		g = T.try_call(port, "arith", "adder", {"num1": n, "num2": 100})
+		tap.ok(isinstance(g, T.Response) and g.status == 200 and
+		    g.json() == {"sum": n + 100} and sy.workers() == pids,
+		    "%s: then the same worker serves a good call" % name,
+		    g.describe() if isinstance(g, T.Response) else repr(g),
+		    "workers %r, were %r" % (sy.workers(), pids))
+
+	r = T.try_call(port, "faults", "headers-ok", {})
+	tap.ok(isinstance(r, T.Response) and r.status == 200,
+	    "8 KiB of upstream headers, under maxHeaderBytes, pass",
+	    r.describe() if isinstance(r, T.Response) else repr(r))
+
+	left = T.wait_until(lambda: open_conns(fs.port) == 0, 3)
+	tap.ok(left, "no connection to the fault server is left open",
+	    "open: %d" % open_conns(fs.port))
+	tap.is_(sy.workers(), pids, "worker pids unchanged after all faults")
+	tap.ok(sy.alive(), "master still running")
+
+
+T.run_main(PLAN, main, watchdog=60)
