@@ -6,7 +6,6 @@
 
 import os
 import socket
-import subprocess
 import sys
 import time
 
@@ -16,14 +15,6 @@ import sytest as T
 from sytest import endpoint as E
 
 PLAN = 5
-
-
-def upstream_conns(port):
-	"""Established TCP connections to 127.0.0.1:port (ss from iproute2)."""
-	out = subprocess.run(["ss", "-Htn", "state", "established",
-	    "dst", "127.0.0.1:%d" % port], capture_output=True, text=True,
-	    timeout=5).stdout
-	return len([l for l in out.splitlines() if l.strip()])
 
 
 def main(tap):
@@ -37,24 +28,24 @@ def main(tap):
 	    "adder": E("/adder")}}}, workers=1)
 	sy = T.Daemon(env, tmp, cfg).start()
 	pids = sy.workers()
-	base = upstream_conns(uport)
+	base = T.established_conns(uport)
 
 	body = b'{"params":{}}'
 	s = socket.create_connection(("127.0.0.1", port), timeout=5)
 	s.sendall(b"POST " + T.api_path("demo", "arith", "slow").encode() +
 	    b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 	    b"Content-Length: %d\r\n\r\n" % len(body) + body)
-	ok = T.wait_until(lambda: upstream_conns(uport) > base, 3)
+	ok = T.wait_until(lambda: T.established_conns(uport) > base, 3)
 	tap.ok(ok, "the slow call reached the upstream",
-	    "connections %d -> %d" % (base, upstream_conns(uport)))
+	    "connections %d -> %d" % (base, T.established_conns(uport)))
 	t0 = time.monotonic()
 	s.close()
-	gone = T.wait_until(lambda: upstream_conns(uport) <= base, 4)
+	gone = T.wait_until(lambda: T.established_conns(uport) <= base, 4)
 	took = time.monotonic() - t0
 	tap.ok(gone and took < 3.5, "the upstream connection is closed soon "
 	    "after the client left (the transfer was cancelled, not run to its "
 	    "6 s end)", "%.2f s, connections %d" % (took,
-	    upstream_conns(uport)))
+	    T.established_conns(uport)))
 	tap.ok(T.wait_until(lambda: "the client left" in sy.log(), 2),
 	    "the log says the client left and the call was cancelled")
 	r = T.call(port, "arith", "adder", {"num1": 2, "num2": 2})

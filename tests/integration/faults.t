@@ -12,9 +12,7 @@
 
 import os
 import re
-import subprocess
 import sys
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -73,14 +71,6 @@ N_SERVED = len([c for c in CASES if c[1] == "faults"])
 PLAN = len(CASES) * PER_CASE + N_SERVED + 2 + 2 + 1 + 3
 
 
-def open_conns(port):
-	"""Established TCP connections to 127.0.0.1:port (ss from iproute2)."""
-	out = subprocess.run(["ss", "-Htn", "state", "established",
-	    "dst", "127.0.0.1:%d" % port], capture_output=True, text=True,
-	    timeout=5).stdout
-	return len([l for l in out.splitlines() if l.strip()])
-
-
 def main(tap):
 	env = T.require_env()
 	tmp = T.tmpdir()
@@ -105,7 +95,7 @@ def main(tap):
 	cfg = T.make_config(tmp, port, services, workers=1)
 	sy = T.Daemon(env, tmp, cfg).start()
 	pids = sy.workers()
-	T.wait_until(lambda: open_conns(fs.port) == 0, 2)
+	T.wait_until(lambda: T.established_conns(fs.port) == 0, 2)
 
 	n = 0
 	for name, svc, path, status, errre, logre, todo in CASES:
@@ -182,9 +172,9 @@ def main(tap):
 	    "8 KiB of upstream headers, under maxHeaderBytes, pass",
 	    r.describe() if isinstance(r, T.Response) else repr(r))
 
-	left = T.wait_until(lambda: open_conns(fs.port) == 0, 3)
+	left = T.wait_until(lambda: T.established_conns(fs.port) == 0, 3)
 	tap.ok(left, "no connection to the fault server is left open",
-	    "open: %d" % open_conns(fs.port))
+	    "open: %d" % T.established_conns(fs.port))
 	tap.is_(sy.workers(), pids, "worker pids unchanged after all faults")
 	tap.ok(sy.alive(), "master still running")
 

@@ -440,6 +440,14 @@ def watch_starts(daemon, before, secs):
 	return seen, False
 
 
+def established_conns(port):
+	"""Established TCP connections to 127.0.0.1:port (ss from iproute2)."""
+	out = subprocess.run(["ss", "-Htn", "state", "established",
+	    "dst", "%s:%d" % (LOOPBACK, port)], capture_output=True, text=True,
+	    timeout=5).stdout
+	return len([l for l in out.splitlines() if l.strip()])
+
+
 def cpu_seconds(pid):
 	st = proc_stat(pid)
 	return None if st is None else st[3]
