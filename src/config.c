@@ -1,11 +1,12 @@
 /*
  * config.c: the configuration file (SPEC section 3).  The file is parsed
- * with json-c in strict mode, and every problem is collected with its
- * JSON path instead of stopping at the first, so that one "switchyard -t"
- * shows them all.  The "server" section is closed: an unknown member
- * there is a typo, and an error.  The "projects" tree has Space Cloud's
- * shape and is open: members switchyard does not know are ignored, so
- * that Space Cloud configs load unchanged.
+ * with json-c in strict mode, one service's endpoints at a time (see
+ * cf_split), and every problem is collected with its JSON path instead
+ * of stopping at the first, so that one "switchyard -t" shows them all.
+ * The "server" section is closed: an unknown member there is a typo,
+ * and an error.  The "projects" tree has Space Cloud's shape and is
+ * open: members switchyard does not know are ignored, so that Space
+ * Cloud configs load unchanged.
  *
  * A valid file gives a struct sy_server with every default filled in
  * (JSON null for a member means its default, or "off" where the member
@@ -35,6 +36,7 @@
 #include <json-c/json.h>
 
 #include "auth.h"
+#include "cfsplit.h"
 #include "config.h"
 #include "endpoint.h"
 #include "log.h"
@@ -46,11 +48,12 @@
 /* a name's length limit keeps "E/p/s/e" under LMDB's 511-byte keys */
 #define CF_MAX_NAME	128
 #define CF_MAX_SECONDS	86400.0
-
 struct cf_state {
 	struct sy_config	*cf;
 	struct syerrs		*errs;
 	size_t			 cap;	/* room in cf->ents */
+	struct sybuf		 rec;	/* endpoint_encode's buffer */
+	struct cf_split		*sp;	/* NULL: plain parse */
 };
 
 typedef void	 cf_member_fn(struct sy_server *, struct json_object *,
@@ -107,6 +110,38 @@ cf_pathf(const char *fmt, ...)
 	vsnprintf(s, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return (s);
+}
+
+/*
+ * The strings up to a NULL, joined (caller frees).  Cheaper than
+ * cf_pathf for the names built once per endpoint.
+ */
+static char * __attribute__((sentinel))
+cf_cat(const char *s, ...)
+{
+	va_list		 ap;
+	const char	*p;
+	char		*out;
+	size_t		 len, n;
+
+	len = strlen(s);
+	va_start(ap, s);
+	while ((p = va_arg(ap, const char *)) != NULL)
+		len += strlen(p);
+	va_end(ap);
+	out = xmalloc(len + 1);
+	n = strlen(s);
+	memcpy(out, s, n);
+	len = n;
+	va_start(ap, s);
+	while ((p = va_arg(ap, const char *)) != NULL) {
+		n = strlen(p);
+		memcpy(out + len, p, n);
+		len += n;
+	}
+	va_end(ap);
+	out[len] = '\0';
+	return (out);
 }
 
 /* Report a problem at base.member. */
@@ -622,6 +657,32 @@ cf_defaults(struct sy_server *srv)
 }
 
 /*
+ * A service's "endpoints" member v (NULL when missing or null) into *out
+ * (caller puts): in split mode v is the number of the piece to parse.
+ * -1 when that piece does not parse (the file then takes the plain
+ * parse).
+ */
+static int
+cf_endpoints_value(struct cf_state *st, struct json_object *v,
+    struct json_object **out)
+{
+	int64_t	i;
+
+	*out = NULL;
+	if (st->sp == NULL || v == NULL) {
+		*out = json_object_get(v);
+		return (0);
+	}
+	i = json_object_get_int64(v);
+	if (!json_object_is_type(v, json_type_int) || i < 0 ||
+	    (uint64_t)i >= st->sp->npieces) {
+		st->sp->failed = 1;
+		return (-1);
+	}
+	return (cf_split_piece(st->sp, (size_t)i, out));
+}
+
+/*
  * The "projects" tree and the registry.
  */
 
@@ -738,21 +799,23 @@ cf_endpoints(struct cf_state *st, struct json_object *eps, const char *pid,
 {
 	struct json_object_iterator	 it, end;
 	const char			*name;
-	char				*epath, *rec;
+	char				*epath;
+	int				 rc;
 
 	it = json_object_iter_begin(eps);
 	end = json_object_iter_end(eps);
 	for (; !json_object_iter_equal(&it, &end);
 	    json_object_iter_next(&it)) {
 		name = json_object_iter_peek_name(&it);
-		epath = cf_pathf("%s.endpoints.%s", path, name);
+		epath = cf_cat(path, ".endpoints.", name, (char *)NULL);
 		cf_name_ok(name, epath, "endpoint name", st->errs);
-		rec = endpoint_encode(json_object_iter_peek_value(&it), epath,
-		    pid, sid, name, url, st->errs);
+		rc = endpoint_encode(json_object_iter_peek_value(&it), epath,
+		    pid, sid, name, url, &st->rec, st->errs);
 		free(epath);
-		if (rec == NULL)
+		if (rc == -1)
 			continue;
-		cf_add_text(st, cf_pathf("E/%s/%s/%s", pid, sid, name), rec);
+		cf_add_text(st, cf_cat("E/", pid, "/", sid, "/", name,
+		    (char *)NULL), xstrndup(st->rec.data, st->rec.len));
 		st->cf->nendpoints++;
 	}
 }
@@ -761,7 +824,7 @@ static void
 cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
     const char *sid, const char *path)
 {
-	struct json_object	*eps, *rec;
+	struct json_object	*v, *eps, *rec;
 	const char		*url, *need;
 	int			 bad;
 
@@ -770,8 +833,9 @@ cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
 		return;
 	}
 	url = cf_service_url(sv, path, &bad, st->errs);
-	eps = cf_get(sv, "endpoints");
-	if (eps != NULL && !cf_is_object(eps)) {
+	if (cf_endpoints_value(st, cf_get(sv, "endpoints"), &v) == -1)
+		return;
+	if ((eps = v) != NULL && !cf_is_object(eps)) {
 		cf_err_member(st->errs, path, "endpoints", "must be an "
 		    "object of endpoint name to endpoint");
 		eps = NULL;
@@ -781,6 +845,7 @@ cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
 		    "endpoint \"%s\" needs it)", need);
 	if (eps != NULL)
 		cf_endpoints(st, eps, pid, sid, url, path);
+	json_object_put(v);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "project", json_object_new_string(pid));
 	json_object_object_add(rec, "service", json_object_new_string(sid));
@@ -943,8 +1008,7 @@ cf_tokenize(const char *text, size_t len, const char *file,
 		syerrs_add(errs, file, "file too large or out of memory");
 		return (NULL);
 	}
-	json_tokener_set_flags(tok,
-	    JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, CF_TOKENER_FLAGS);
 	root = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);
@@ -976,15 +1040,15 @@ cf_key_cmp(const void *a, const void *b)
 	return (strcmp(x->key, y->key));
 }
 
+/* The config from the parsed document root, which is put; sp as in st. */
 static struct sy_config *
-cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
+cf_build(struct json_object *root, struct cf_split *sp, const char *file,
+    struct syerrs *errs)
 {
-	struct json_object	*root, *v;
+	struct json_object	*v;
 	struct cf_state		 st;
 	size_t			 nerr = errs->n;
 
-	if ((root = cf_tokenize(text, len, file, errs)) == NULL)
-		return (NULL);
 	if (!cf_is_object(root)) {
 		syerrs_add(errs, file ? file : "(top level)", "must be a JSON "
 		    "object");
@@ -994,6 +1058,8 @@ cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
 	st.cf = xcalloc(1, sizeof(*st.cf));
 	st.errs = errs;
 	st.cap = 0;
+	sybuf_init(&st.rec);
+	st.sp = sp;
 	cf_defaults(&st.cf->srv);
 	/* unknown top-level members are ignored, as Space Cloud has more */
 	if ((v = cf_get(root, "server")) != NULL) {
@@ -1006,8 +1072,11 @@ cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
 	}
 	if ((v = cf_get(root, "projects")) != NULL)
 		cf_projects(&st, v);
+	sybuf_free(&st.rec);
 	json_object_put(root);
-	if (errs->n != nerr) {
+	if (sp != NULL)
+		cf_split_check_unused(sp);
+	if (errs->n != nerr || (sp != NULL && sp->failed)) {
 		config_free(st.cf);
 		return (NULL);
 	}
@@ -1015,6 +1084,30 @@ cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
 		qsort(st.cf->ents, st.cf->nents, sizeof(*st.cf->ents),
 		    cf_key_cmp);
 	return (st.cf);
+}
+
+static struct sy_config *
+cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
+{
+	struct cf_split		 sp;
+	struct json_object	*root;
+	struct sy_config	*cf = NULL;
+	size_t			 nerr = errs->n;
+	int			 split = 0;
+
+	if ((root = cf_split(&sp, text, len)) != NULL) {
+		cf = cf_build(root, &sp, file, errs);
+		split = !sp.failed;
+	}
+	cf_split_free(&sp);
+	if (split)
+		return (cf);
+	/* the plain parse, whose problems are the ones to report */
+	while (errs->n > nerr)
+		free(errs->msg[--errs->n]);
+	if ((root = cf_tokenize(text, len, file, errs)) == NULL)
+		return (NULL);
+	return (cf_build(root, NULL, file, errs));
 }
 
 struct sy_config *

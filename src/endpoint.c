@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -32,7 +33,7 @@
 
 #define EP_JSON_FLAGS \
 	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define EP_TIMEOUT_DEF	60
+#define EP_TIMEOUT_DEF	"60"	/* seconds, as record text */
 #define EP_TIMEOUT_MAX	86400.0
 
 static const char *const ep_methods[] = {
@@ -43,6 +44,8 @@ static const char *const ep_ops[] = { "set", "add", "del" };
 
 #define EP_NMETHODS	(sizeof(ep_methods) / sizeof(ep_methods[0]))
 #define EP_NOPS		(sizeof(ep_ops) / sizeof(ep_ops[0]))
+/* append a string literal to the record */
+#define EP_PUT_LIT(b, s)	ep_put((b), (s), sizeof(s) - 1)
 
 /*
  * Checks shared by both directions.
@@ -256,15 +259,163 @@ ep_is_string(struct json_object *v)
 	return (json_object_is_type(v, json_type_string));
 }
 
-static void
-ep_add_str(struct json_object *o, const char *key, const char *s)
+/*
+ * The record is written as text while the endpoint is checked, member
+ * by member in the order endpoint.h gives, exactly as json-c writes it
+ * with EP_JSON_FLAGS: compact, '/' not escaped, the other characters
+ * JSON requires escaped ("\u00xx" in lower case), UTF-8 as it is.  When
+ * a check fails the text is dropped, so only a record without errors
+ * needs to be well formed.
+ */
+
+/* Config time: a failed allocation aborts, as in xmalloc. */
+static void __attribute__((noreturn))
+ep_oom(const char *what)
 {
-	json_object_object_add(o, key, s ? json_object_new_string(s) : NULL);
+	fprintf(stderr, "switchyard: %s: out of memory\n", what);
+	abort();
+}
+
+/* Append to the record. */
+static void
+ep_put(struct sybuf *b, const char *s, size_t len)
+{
+	if (sybuf_add(b, s, len) == -1)
+		ep_oom(__func__);
+}
+
+/* Append s[0..len) escaped for the inside of a JSON string. */
+static void
+ep_put_esc(struct sybuf *b, const char *s, size_t len)
+{
+	char		u[7] = "\\u00";	/* and two hex digits */
+	size_t		i, start = 0;
+	unsigned char	c;
+
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		ep_put(b, s + start, i - start);
+		start = i + 1;
+		switch (c) {
+		case '"':
+			EP_PUT_LIT(b, "\\\"");
+			break;
+		case '\\':
+			EP_PUT_LIT(b, "\\\\");
+			break;
+		case '\b':
+			EP_PUT_LIT(b, "\\b");
+			break;
+		case '\f':
+			EP_PUT_LIT(b, "\\f");
+			break;
+		case '\n':
+			EP_PUT_LIT(b, "\\n");
+			break;
+		case '\r':
+			EP_PUT_LIT(b, "\\r");
+			break;
+		case '\t':
+			EP_PUT_LIT(b, "\\t");
+			break;
+		default:
+			sy_hex(u + 4, &c, 1);
+			ep_put(b, u, 6);
+			break;
+		}
+	}
+	ep_put(b, s + start, len - start);
+}
+
+static void
+ep_put_str(struct sybuf *b, const char *s, size_t len)
+{
+	EP_PUT_LIT(b, "\"");
+	ep_put_esc(b, s, len);
+	EP_PUT_LIT(b, "\"");
+}
+
+static void
+ep_put_int(struct sybuf *b, struct json_object *v)
+{
+	char	num[24];
+	int64_t	i = json_object_get_int64(v);
+	int	n;
+
+	/* json-c holds integers above INT64_MAX as uint64_t */
+	if (i == INT64_MAX)
+		n = snprintf(num, sizeof(num), "%" PRIu64,
+		    json_object_get_uint64(v));
+	else
+		n = snprintf(num, sizeof(num), "%" PRId64, i);
+	ep_put(b, num, (size_t)n);
+}
+
+/* Append v (NULL: null) as json-c writes it. */
+static void
+ep_put_json(struct sybuf *b, struct json_object *v)
+{
+	struct json_object_iterator	 it, end;
+	const char			*s;
+	size_t				 i, n;
+
+	switch (json_object_get_type(v)) {
+	case json_type_null:
+		EP_PUT_LIT(b, "null");
+		break;
+	case json_type_boolean:
+		if (json_object_get_boolean(v))
+			EP_PUT_LIT(b, "true");
+		else
+			EP_PUT_LIT(b, "false");
+		break;
+	case json_type_int:
+		ep_put_int(b, v);
+		break;
+	case json_type_double:
+		/* a parsed number keeps its text: 2.5 stays 2.5 */
+		if ((s = json_object_to_json_string_ext(v, EP_JSON_FLAGS)) ==
+		    NULL)
+			ep_oom(__func__);
+		ep_put(b, s, strlen(s));
+		break;
+	case json_type_string:
+		ep_put_str(b, json_object_get_string(v),
+		    json_object_get_string_len(v));
+		break;
+	case json_type_array:
+		EP_PUT_LIT(b, "[");
+		n = json_object_array_length(v);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				EP_PUT_LIT(b, ",");
+			ep_put_json(b, json_object_array_get_idx(v, i));
+		}
+		EP_PUT_LIT(b, "]");
+		break;
+	case json_type_object:
+		EP_PUT_LIT(b, "{");
+		it = json_object_iter_begin(v);
+		end = json_object_iter_end(v);
+		for (i = 0; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it), i++) {
+			if (i > 0)
+				EP_PUT_LIT(b, ",");
+			s = json_object_iter_peek_name(&it);
+			ep_put_str(b, s, strlen(s));
+			EP_PUT_LIT(b, ":");
+			ep_put_json(b, json_object_iter_peek_value(&it));
+		}
+		EP_PUT_LIT(b, "}");
+		break;
+	}
 }
 
 /* Returns the kind, or -1 when it is bad. */
 static int
-ep_enc_kind(struct json_object *v, const char *path, struct json_object *rec,
+ep_enc_kind(struct json_object *v, const char *path, struct sybuf *rec,
     struct syerrs *errs)
 {
 	struct json_object	*k = ep_get(v, "kind");
@@ -284,14 +435,16 @@ ep_enc_kind(struct json_object *v, const char *path, struct json_object *rec,
 		    "\"internal\" or \"external\")", s);
 		return (-1);
 	}
-	ep_add_str(rec, "kind",
-	    kind == EP_KIND_INTERNAL ? "internal" : "external");
+	if (kind == EP_KIND_INTERNAL)
+		EP_PUT_LIT(rec, ",\"kind\":\"internal\"");
+	else
+		EP_PUT_LIT(rec, ",\"kind\":\"external\"");
 	return (kind);
 }
 
 static void
-ep_enc_method(struct json_object *v, const char *path,
-    struct json_object *rec, struct syerrs *errs)
+ep_enc_method(struct json_object *v, const char *path, struct sybuf *rec,
+    struct syerrs *errs)
 {
 	struct json_object	*m = ep_get(v, "method");
 	const char		*s;
@@ -307,7 +460,8 @@ ep_enc_method(struct json_object *v, const char *path,
 		s = "POST";
 	for (i = 0; i < EP_NMETHODS; i++) {
 		if (strcasecmp(s, ep_methods[i]) == 0) {
-			ep_add_str(rec, "method", ep_methods[i]);
+			EP_PUT_LIT(rec, ",\"method\":");
+			ep_put_str(rec, ep_methods[i], strlen(ep_methods[i]));
 			return;
 		}
 	}
@@ -315,26 +469,34 @@ ep_enc_method(struct json_object *v, const char *path,
 	    "POST, PUT, PATCH, DELETE, HEAD or OPTIONS)", s);
 }
 
-/* The service url without trailing '/', then path with a leading '/'. */
-static char *
-ep_join(const char *base, const char *path)
+/*
+ * The "url" member: the service url without trailing '/', then path
+ * with a leading '/'.
+ */
+static void
+ep_put_join(struct sybuf *rec, const char *base, const char *path,
+    size_t plen)
 {
 	size_t	blen = strlen(base);
 
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
-	return (ep_pathf("%.*s%s%s", (int)blen, base,
-	    path[0] == '/' ? "" : "/", path));
+	EP_PUT_LIT(rec, ",\"url\":\"");
+	ep_put_esc(rec, base, blen);
+	if (path[0] != '/')
+		EP_PUT_LIT(rec, "/");
+	ep_put_esc(rec, path, plen);
+	EP_PUT_LIT(rec, "\"");
 }
 
 /* Returns 1 when "url" went into rec. */
 static int
 ep_enc_url(struct json_object *v, const char *path, int kind,
-    const char *svc_url, struct json_object *rec, struct syerrs *errs)
+    const char *svc_url, struct sybuf *rec, struct syerrs *errs)
 {
 	struct json_object	*p = ep_get(v, "path");
 	const char		*s, *why;
-	char			*url;
+	size_t			 len;
 
 	if (p == NULL) {
 		ep_err(errs, path, NULL, "missing \"path\"");
@@ -345,7 +507,8 @@ ep_enc_url(struct json_object *v, const char *path, int kind,
 		return (0);
 	}
 	s = json_object_get_string(p);
-	if (ep_has_space(s, json_object_get_string_len(p))) {
+	len = json_object_get_string_len(p);
+	if (ep_has_space(s, len)) {
 		ep_err(errs, path, "path", "must not contain spaces or "
 		    "control characters");
 		return (0);
@@ -359,33 +522,31 @@ ep_enc_url(struct json_object *v, const char *path, int kind,
 			    "or https:// URL)", s, why);
 			return (0);
 		}
-		url = xstrdup(s);
-	} else {
-		if (strncasecmp(s, "http://", 7) == 0 ||
-		    strncasecmp(s, "https://", 8) == 0) {
-			ep_err(errs, path, "path", "is a full URL (add "
-			    "\"kind\": \"external\" to call it)");
-			return (0);
-		}
-		if (svc_url == NULL)
-			return (0);
-		url = ep_join(svc_url, s);
+		EP_PUT_LIT(rec, ",\"url\":");
+		ep_put_str(rec, s, len);
+		return (1);
 	}
-	ep_add_str(rec, "url", url);
-	free(url);
+	if (strncasecmp(s, "http://", 7) == 0 ||
+	    strncasecmp(s, "https://", 8) == 0) {
+		ep_err(errs, path, "path", "is a full URL (add \"kind\": "
+		    "\"external\" to call it)");
+		return (0);
+	}
+	if (svc_url == NULL)
+		return (0);
+	ep_put_join(rec, svc_url, s, len);
 	return (1);
 }
 
 static void
-ep_enc_timeout(struct json_object *v, const char *path,
-    struct json_object *rec, struct syerrs *errs)
+ep_enc_timeout(struct json_object *v, const char *path, struct sybuf *rec,
+    struct syerrs *errs)
 {
 	struct json_object	*t = ep_get(v, "timeout");
 	double			 d;
 
 	if (t == NULL) {
-		json_object_object_add(rec, "timeout",
-		    json_object_new_int(EP_TIMEOUT_DEF));
+		EP_PUT_LIT(rec, ",\"timeout\":" EP_TIMEOUT_DEF);
 		return;
 	}
 	d = json_object_get_double(t);
@@ -396,27 +557,32 @@ ep_enc_timeout(struct json_object *v, const char *path,
 		    "greater than 0 and at most %g", EP_TIMEOUT_MAX);
 		return;
 	}
-	/* the parsed object keeps its text: 2.5 stays 2.5 */
-	json_object_object_add(rec, "timeout", json_object_get(t));
+	EP_PUT_LIT(rec, ",\"timeout\":");
+	ep_put_json(rec, t);
 }
 
 static void
-ep_enc_rule(struct json_object *v, const char *path, struct json_object *rec,
+ep_enc_rule(struct json_object *v, const char *path, struct sybuf *rec,
     struct syerrs *errs)
 {
 	struct json_object	*r = ep_get(v, "rule");
 	char			*rpath;
+	size_t			 len = strlen(path);
 
 	if (r == NULL) {
 		ep_err(errs, path, NULL, "missing \"rule\" (use "
 		    "{\"rule\": \"allow\"} to make the endpoint public)");
 		return;
 	}
-	rpath = ep_pathf("%s.rule", path);
+	/* "<path>.rule" */
+	rpath = xmalloc(len + sizeof(".rule"));
+	memcpy(rpath, path, len);
+	memcpy(rpath + len, ".rule", sizeof(".rule"));
 	rule_free(rule_compile(r, rpath, errs));
 	free(rpath);
 	/* the record carries the rule as written; workers compile it */
-	json_object_object_add(rec, "rule", json_object_get(r));
+	EP_PUT_LIT(rec, ",\"rule\":");
+	ep_put_json(rec, r);
 }
 
 /* Returns the op, or -1 when it is bad. */
@@ -445,11 +611,12 @@ ep_enc_op(struct json_object *h, const char *hpath, struct syerrs *errs)
 	return (-1);
 }
 
+/* Check header h and append it to the "headers" array in rec. */
 static void
-ep_enc_header(struct json_object *h, const char *hpath,
-    struct json_object *arr, struct syerrs *errs)
+ep_enc_header(struct json_object *h, const char *hpath, struct sybuf *rec,
+    struct syerrs *errs)
 {
-	struct json_object	*k, *val, *out;
+	struct json_object	*k, *val;
 	const char		*why;
 	int			 op;
 
@@ -478,41 +645,43 @@ ep_enc_header(struct json_object *h, const char *hpath,
 		    why);
 	if (op == -1 || k == NULL)
 		return;
-	out = json_object_new_object();
-	json_object_object_add(out, "key", json_object_get(k));
-	json_object_object_add(out, "value", json_object_get(val));
-	ep_add_str(out, "op", ep_ops[op]);
-	json_object_array_add(arr, out);
+	EP_PUT_LIT(rec, "{\"key\":");
+	ep_put_json(rec, k);
+	EP_PUT_LIT(rec, ",\"value\":");
+	ep_put_json(rec, val);
+	EP_PUT_LIT(rec, ",\"op\":");
+	ep_put_str(rec, ep_ops[op], strlen(ep_ops[op]));
+	EP_PUT_LIT(rec, "}");
 }
 
 static void
-ep_enc_headers(struct json_object *v, const char *path,
-    struct json_object *rec, struct syerrs *errs)
+ep_enc_headers(struct json_object *v, const char *path, struct sybuf *rec,
+    struct syerrs *errs)
 {
-	struct json_object	*h = ep_get(v, "headers"), *arr;
+	struct json_object	*h = ep_get(v, "headers");
 	char			*hpath;
 	size_t			 i;
 
-	arr = json_object_new_array();
-	json_object_object_add(rec, "headers", arr);
-	if (h == NULL)
-		return;
-	if (!json_object_is_type(h, json_type_array)) {
+	EP_PUT_LIT(rec, ",\"headers\":[");
+	if (h != NULL && !json_object_is_type(h, json_type_array)) {
 		ep_err(errs, path, "headers", "must be an array of "
 		    "{\"key\", \"value\", \"op\"} objects");
 		return;
 	}
-	for (i = 0; i < json_object_array_length(h); i++) {
+	for (i = 0; h != NULL && i < json_object_array_length(h); i++) {
+		if (i > 0)
+			EP_PUT_LIT(rec, ",");
 		hpath = ep_pathf("%s.headers[%zu]", path, i);
-		ep_enc_header(json_object_array_get_idx(h, i), hpath, arr,
+		ep_enc_header(json_object_array_get_idx(h, i), hpath, rec,
 		    errs);
 		free(hpath);
 	}
+	EP_PUT_LIT(rec, "]");
 }
 
 static void
-ep_enc_token(struct json_object *v, const char *path,
-    struct json_object *rec, struct syerrs *errs)
+ep_enc_token(struct json_object *v, const char *path, struct sybuf *rec,
+    struct syerrs *errs)
 {
 	struct json_object	*t = ep_get(v, "token");
 
@@ -526,12 +695,13 @@ ep_enc_token(struct json_object *v, const char *path,
 		    "control characters");
 		return;
 	}
-	json_object_object_add(rec, "token", json_object_get(t));
+	EP_PUT_LIT(rec, ",\"token\":");
+	ep_put_json(rec, t);
 }
 
 static void
 ep_enc_names(struct json_object *v, const char *path, const char *member,
-    struct json_object *rec, struct syerrs *errs)
+    struct sybuf *rec, struct syerrs *errs)
 {
 	struct json_object	*a = ep_get(v, member), *s;
 	char			*npath;
@@ -550,15 +720,20 @@ ep_enc_names(struct json_object *v, const char *path, const char *member,
 		syerrs_add(errs, npath, "must be a header name");
 		free(npath);
 	}
-	json_object_object_add(rec, member,
-	    a ? json_object_get(a) : json_object_new_array());
+	EP_PUT_LIT(rec, ",");
+	ep_put_str(rec, member, strlen(member));
+	EP_PUT_LIT(rec, ":");
+	if (a != NULL)
+		ep_put_json(rec, a);
+	else
+		EP_PUT_LIT(rec, "[]");
 }
 
 static void
-ep_enc_sctoken(struct json_object *v, const char *path,
-    struct json_object *rec, struct syerrs *errs)
+ep_enc_sctoken(struct json_object *v, const char *path, struct sybuf *rec,
+    struct syerrs *errs)
 {
-	struct json_object	*t = ep_get(v, "scToken"), *b = NULL, *out;
+	struct json_object	*t = ep_get(v, "scToken"), *b = NULL;
 
 	if (t != NULL && !json_object_is_type(t, json_type_object)) {
 		ep_err(errs, path, "scToken", "must be an object such as "
@@ -571,30 +746,31 @@ ep_enc_sctoken(struct json_object *v, const char *path,
 		    "false");
 		return;
 	}
-	out = json_object_new_object();
-	json_object_object_add(out, "bindRequest",
-	    json_object_new_boolean(b ? json_object_get_boolean(b) : 0));
-	json_object_object_add(rec, "scToken", out);
+	if (b != NULL && json_object_get_boolean(b))
+		EP_PUT_LIT(rec, ",\"scToken\":{\"bindRequest\":true}");
+	else
+		EP_PUT_LIT(rec, ",\"scToken\":{\"bindRequest\":false}");
 }
 
-char *
+int
 endpoint_encode(struct json_object *v, const char *path, const char *project,
     const char *service, const char *name, const char *svc_url,
-    struct syerrs *errs)
+    struct sybuf *rec, struct syerrs *errs)
 {
-	struct json_object	*rec;
-	size_t			 nerr = errs->n;
-	char			*text = NULL;
-	int			 kind, has_url;
+	size_t	nerr = errs->n;
+	int	kind, has_url;
 
+	sybuf_reset(rec);
 	if (!json_object_is_type(v, json_type_object)) {
 		syerrs_add(errs, path, "must be an object");
-		return (NULL);
+		return (-1);
 	}
-	rec = json_object_new_object();
-	ep_add_str(rec, "project", project);
-	ep_add_str(rec, "service", service);
-	ep_add_str(rec, "endpoint", name);
+	EP_PUT_LIT(rec, "{\"project\":");
+	ep_put_str(rec, project, strlen(project));
+	EP_PUT_LIT(rec, ",\"service\":");
+	ep_put_str(rec, service, strlen(service));
+	EP_PUT_LIT(rec, ",\"endpoint\":");
+	ep_put_str(rec, name, strlen(name));
 	kind = ep_enc_kind(v, path, rec, errs);
 	ep_enc_method(v, path, rec, errs);
 	has_url = ep_enc_url(v, path, kind, svc_url, rec, errs);
@@ -605,17 +781,14 @@ endpoint_encode(struct json_object *v, const char *path, const char *project,
 	ep_enc_names(v, path, "forwardHeaders", rec, errs);
 	ep_enc_names(v, path, "responseHeaders", rec, errs);
 	ep_enc_sctoken(v, path, rec, errs);
+	EP_PUT_LIT(rec, "}");
 	/*
 	 * Space Cloud members that switchyard cannot honour yet ("tmpl",
 	 * "requestTemplate", "responseTemplate", "graphTemplate", "claims",
 	 * "outputFormat" other than "json", "cacheOptions") are ignored like
 	 * every unknown member; whether to warn about them is still open.
 	 */
-	if (has_url && errs->n == nerr)
-		text = xstrdup(json_object_to_json_string_ext(rec,
-		    EP_JSON_FLAGS));
-	json_object_put(rec);
-	return (text);
+	return (has_url && errs->n == nerr ? 0 : -1);
 }
 
 /*

@@ -17,6 +17,7 @@
 
 struct json_object;
 struct rule;
+struct sybuf;
 struct syerrs;
 
 enum ep_kind {
@@ -61,17 +62,20 @@ struct sy_endpoint {
 
 /*
  * Validate endpoint object v of the config, found at JSON path `path`,
- * and build its registry record (compact JSON text, caller frees).
- * svc_url is the service's validated "url", or NULL when it has none or
- * it is malformed: the caller reports that once for the service, and an
- * internal endpoint then gets no record.  Returns NULL when anything is
- * wrong, with every problem appended to errs.  Members switchyard does
- * not know are ignored (Space Cloud configs carry more).
+ * and write its registry record (compact JSON text) into rec, replacing
+ * what rec held, so that one buffer serves a whole config.  svc_url is
+ * the service's validated "url", or NULL when it has none or it is
+ * malformed: the caller reports that once for the service, and an
+ * internal endpoint then gets no record.  Returns 0, or -1 when there
+ * is no record (rec then holds nothing useful), with every problem
+ * appended to errs.  Members switchyard does not know are ignored
+ * (Space Cloud configs carry more).  A failed allocation aborts.
  */
-char			*endpoint_encode(struct json_object *v,
+int			 endpoint_encode(struct json_object *v,
 			    const char *path, const char *project,
 			    const char *service, const char *name,
-			    const char *svc_url, struct syerrs *errs);
+			    const char *svc_url, struct sybuf *rec,
+			    struct syerrs *errs);
 
 /*
  * NULL when url is "http://" or "https://" (any case), an optional

@@ -875,6 +875,54 @@ test_unterminated_space(void **state)
 	free(buf);
 }
 
+/*
+ * Each service's endpoints are parsed on their own (cf_split), which
+ * must not change what a file means: names written with escapes, a
+ * member given twice, syntax errors inside the endpoints and the
+ * nesting limit all come out as from one parse of the whole file.
+ */
+static void
+test_split_parse(void **state)
+{
+	static const char	 open[] = "[[[[[[[[[[[[[[[[[[[[[[[[[[";
+	static const char	 close[] = "]]]]]]]]]]]]]]]]]]]]]]]]]]";
+	struct sy_config	*cf;
+	char			 text[512];
+
+	cf = expect_ok("{\"proj\\u0065cts\":{\"p\":{\"remoteServices\":{\"s\":"
+	    "{\"url\":\"http://h\",\"endp\\u006fints\":{\"\\u0065\":{\"path\":"
+	    "\"/a\",\"rule\":{\"rule\":\"allow\"}}}}}}}}");
+	assert_non_null(entry(cf, "E/p/s/e"));
+	config_free(cf);
+
+	/* the last "endpoints" counts, but the first must be JSON too */
+	cf = expect_ok("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"http://h\",\"endpoints\":{\"a\":{}},\"endpoints\":{"
+	    "\"b\":{\"path\":\"/b\",\"rule\":{\"rule\":\"allow\"}}}}}}}}");
+	assert_null(entry(cf, "E/p/s/a"));
+	assert_non_null(entry(cf, "E/p/s/b"));
+	config_free(cf);
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"http://h\",\"endpoints\":{\"a\":[}},"
+	    "\"endpoints\":{}}}}}}",
+	    "line 1, column 77: invalid JSON: unexpected character");
+
+	expect_one(ONE_EP("{\"path\":\"/a\",\"rule\":{\"rule\":\"allow\"},}"),
+	    "line 1, column 126: invalid JSON: unexpected character");
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"http://h\",\"endpoints\":5}}}}}",
+	    "projects.p.remoteServices.s.endpoints: must be an object of "
+	    "endpoint name to endpoint");
+
+	/* json-c nests 32 deep: the 7 around "x" leave 25 for its value */
+	snprintf(text, sizeof(text), ONE_EP("{\"path\":\"/a\",\"rule\":{"
+	    "\"rule\":\"allow\"},\"x\":%.25s%.25s}"), open, close);
+	config_free(expect_ok(text));
+	snprintf(text, sizeof(text), ONE_EP("{\"path\":\"/a\",\"rule\":{"
+	    "\"rule\":\"allow\"},\"x\":%s%s}"), open, close);
+	expect_one(text, "line 1, column 155: invalid JSON: nesting too deep");
+}
+
 static void
 test_sample_config(void **state)
 {
@@ -923,6 +971,7 @@ main(void)
 		cmocka_unit_test(test_space_cloud_empties),
 		cmocka_unit_test(test_process_changed),
 		cmocka_unit_test(test_unterminated_space),
+		cmocka_unit_test(test_split_parse),
 		cmocka_unit_test(test_sample_config),
 	};
 

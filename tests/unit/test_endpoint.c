@@ -331,7 +331,8 @@ test_round_trip(void **state)
 	struct json_object	*v;
 	struct sy_endpoint	*ep;
 	struct syerrs		 errs;
-	char			*rec, *err;
+	struct sybuf		 rec;
+	char			*err;
 
 	v = json_tokener_parse("{\"method\":\"delete\",\"path\":\"items/"
 	    "{args.id}\",\"rule\":{\"rule\":\"deny\"},\"timeout\":3,"
@@ -339,18 +340,18 @@ test_round_trip(void **state)
 	    "\"forwardHeaders\":[\"Cookie\"],\"unknown\":{\"x\":1}}");
 	assert_non_null(v);
 	syerrs_init(&errs);
-	rec = endpoint_encode(v, "ep", "p", "s", "e", "https://h:8443//",
-	    &errs);
+	sybuf_init(&rec);
+	assert_int_equal(endpoint_encode(v, "ep", "p", "s", "e",
+	    "https://h:8443//", &rec, &errs), 0);
 	assert_int_equal(errs.n, 0);
-	assert_non_null(rec);
-	assert_string_equal(rec, "{\"project\":\"p\",\"service\":\"s\","
+	assert_string_equal(rec.data, "{\"project\":\"p\",\"service\":\"s\","
 	    "\"endpoint\":\"e\",\"kind\":\"internal\",\"method\":\"DELETE\","
 	    "\"url\":\"https://h:8443/items/{args.id}\",\"timeout\":3,"
 	    "\"rule\":{\"rule\":\"deny\"},\"headers\":[{\"key\":\"X-Id\","
 	    "\"value\":\"args.user.id\",\"op\":\"set\"}],\"token\":null,"
 	    "\"forwardHeaders\":[\"Cookie\"],\"responseHeaders\":[],"
 	    "\"scToken\":{\"bindRequest\":false}}");
-	ep = decode(rec, &err);
+	ep = decode(rec.data, &err);
 	assert_non_null(ep);
 	assert_string_equal(ep->method, "DELETE");
 	assert_true(ep->has_body);
@@ -358,22 +359,79 @@ test_round_trip(void **state)
 	assert_true(ep->headers[0].is_var);
 	assert_true(rule_needs_token(ep->rule));
 	endpoint_unref(ep);
-	free(rec);
 
 	/* an internal endpoint without a service url: no record, no error */
-	rec = endpoint_encode(v, "ep", "p", "s", "e", NULL, &errs);
-	assert_null(rec);
+	assert_int_equal(endpoint_encode(v, "ep", "p", "s", "e", NULL, &rec,
+	    &errs), -1);
 	assert_int_equal(errs.n, 0);
 	json_object_put(v);
 
 	v = json_tokener_parse("{\"path\":\"/a\"}");
-	assert_null(endpoint_encode(v, "ep", "p", "s", "e", "http://h",
-	    &errs));
+	assert_int_equal(endpoint_encode(v, "ep", "p", "s", "e", "http://h",
+	    &rec, &errs), -1);
 	assert_int_equal(errs.n, 1);
 	assert_string_equal(errs.msg[0], "ep: missing \"rule\" (use "
 	    "{\"rule\": \"allow\"} to make the endpoint public)");
 	json_object_put(v);
 	syerrs_free(&errs);
+	sybuf_free(&rec);
+}
+
+/*
+ * endpoint_encode escapes what JSON requires (as json-c would: "\u00xx"
+ * in lower case, '/' as it is, UTF-8 untouched), and every string comes
+ * back from endpoint_decode as it was.
+ */
+static void
+test_encode_escapes(void **state)
+{
+	static const char	 project[] = "p\"q\\\x01\xc3\xa9";
+	struct json_object	*v;
+	struct sy_endpoint	*ep;
+	struct rule_env		 env;
+	struct syerrs		 errs;
+	struct sybuf		 rec;
+	const char		*msg;
+	char			*err;
+
+	v = json_tokener_parse("{\"kind\":\"external\",\"method\":\"GET\","
+	    "\"path\":\"https://h/a\\\"b\\\\c/\\u00e9/\xe6\x97\xa5\","
+	    "\"rule\":{\"rule\":\"deny\",\"error\":\"\\\"\\\\\\/ "
+	    "\\u0001\\u001f\\b\\f\\n\\r\\t\\u007f \xc3\xa9 "
+	    "\\ud83d\\ude00\"},"
+	    "\"headers\":[{\"key\":\"X-Q\",\"value\":\"a\\\"b\\\\c "
+	    "\xc3\xa9\"}],\"token\":\"t\\\"\\\\\\u00e9\"}");
+	assert_non_null(v);
+	syerrs_init(&errs);
+	sybuf_init(&rec);
+	assert_int_equal(endpoint_encode(v, "ep", project, "s", "e", NULL,
+	    &rec, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	assert_string_equal(rec.data, "{\"project\":\"p\\\"q\\\\\\u0001"
+	    "\xc3\xa9\",\"service\":\"s\",\"endpoint\":\"e\","
+	    "\"kind\":\"external\",\"method\":\"GET\","
+	    "\"url\":\"https://h/a\\\"b\\\\c/\xc3\xa9/\xe6\x97\xa5\","
+	    "\"timeout\":60,\"rule\":{\"rule\":\"deny\",\"error\":"
+	    "\"\\\"\\\\/ \\u0001\\u001f\\b\\f\\n\\r\\t\x7f \xc3\xa9 "
+	    "\xf0\x9f\x98\x80\"},"
+	    "\"headers\":[{\"key\":\"X-Q\",\"value\":\"a\\\"b\\\\c "
+	    "\xc3\xa9\",\"op\":\"set\"}],\"token\":\"t\\\"\\\\\xc3\xa9\","
+	    "\"forwardHeaders\":[],\"responseHeaders\":[],"
+	    "\"scToken\":{\"bindRequest\":false}}");
+	ep = decode(rec.data, &err);
+	assert_non_null(ep);
+	assert_string_equal(ep->project, project);
+	assert_string_equal(ep->url, "https://h/a\"b\\c/\xc3\xa9/\xe6\x97\xa5");
+	assert_string_equal(ep->headers[0].value, "a\"b\\c \xc3\xa9");
+	assert_string_equal(ep->token, "t\"\\\xc3\xa9");
+	memset(&env, 0, sizeof(env));
+	assert_int_equal(rule_eval(ep->rule, &env, &msg), RULE_FAIL);
+	assert_string_equal(msg, "\"\\/ \x01\x1f\b\f\n\r\t\x7f \xc3\xa9 "
+	    "\xf0\x9f\x98\x80");
+	endpoint_unref(ep);
+	json_object_put(v);
+	syerrs_free(&errs);
+	sybuf_free(&rec);
 }
 
 static void
@@ -561,6 +619,7 @@ main(void)
 		cmocka_unit_test(test_decode_garbage),
 		cmocka_unit_test(test_refcount),
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_encode_escapes),
 		cmocka_unit_test(test_check_url),
 		cmocka_unit_test(test_rule_allow_deny),
 		cmocka_unit_test(test_rule_others),
