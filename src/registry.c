@@ -45,6 +45,8 @@ struct registry {
 	MDB_txn		*reg_txn;	/* reset when idle */
 	MDB_dbi		 reg_dbi;
 	int		 reg_active;	/* in read_begin .. read_end */
+	size_t		 reg_txnid;	/* snapshot reg_gen was read in; 0 */
+	uint64_t	 reg_gen;
 };
 
 static void	 registry_errf(char **, const char *, ...)
@@ -444,10 +446,21 @@ registry_read_begin(struct registry *r, uint64_t *gen)
 		return (-1);
 	}
 	r->reg_active = 1;
+	/*
+	 * The same snapshot as last time (no commit since) has the same
+	 * generation: skip the B-tree read, which costs cache misses on
+	 * every call when the registry is large.
+	 */
+	if (mdb_txn_id(r->reg_txn) == r->reg_txnid && r->reg_txnid != 0) {
+		*gen = r->reg_gen;
+		return (0);
+	}
 	if (registry_gen_read(r->reg_txn, r->reg_dbi, gen, __func__) == -1) {
 		registry_read_end(r);
 		return (-1);
 	}
+	r->reg_txnid = mdb_txn_id(r->reg_txn);
+	r->reg_gen = *gen;
 	return (0);
 }
 

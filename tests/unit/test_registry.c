@@ -383,8 +383,16 @@ test_reader_sees_new_generation(void **state)
 	assert_int_equal(gen, 1);
 	expect_all(r, ents1, NELEM(ents1));
 	registry_read_end(r);
+	/* no commit since: the generation comes from the last read */
+	gen = 0;
+	assert_int_equal(registry_read_begin(r, &gen), 0);
+	assert_int_equal(gen, 1);
+	registry_read_end(r);
 
 	assert_int_equal(commit_child(dir, ents2, NELEM(ents2)), 2);
+	assert_int_equal(registry_read_begin(r, &gen), 0);
+	assert_int_equal(gen, 2);
+	registry_read_end(r);
 	assert_int_equal(registry_read_begin(r, &gen), 0);
 	assert_int_equal(gen, 2);
 	expect_all(r, ents2, NELEM(ents2));
