@@ -515,7 +515,7 @@ http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
 	char			*line;
 	size_t			 n;
 	int			 minor;
-	char			 body[160], ver[9], reqid[HTTP_REQID_MAX + 1];
+	char			 body[160], ver[8], reqid[HTTP_REQID_MAX + 1];
 
 	if (evbuffer_copyout(out, ver, 8) != 8 || (ver[7] != '0' &&
 	    ver[7] != '1'))

@@ -276,10 +276,11 @@ up_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 	struct upstream_call	*uc = arg;
 	size_t			 n = size * nmemb, len = n, i;
 	char			**got;
+	int			 status;
 
 	while (len > 0 && (ptr[len - 1] == '\n' || ptr[len - 1] == '\r'))
 		len--;
-	if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
+	if ((status = len >= 5 && strncmp(ptr, "HTTP/", 5) == 0)) {
 		/* a new status line (after 100 Continue): start over */
 		for (i = 0; i < uc->uc_ngot; i++)
 			free(uc->uc_got[i]);
@@ -290,9 +291,7 @@ up_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 		uc->uc_hdrbig = 1;
 		return (0);
 	}
-	if (len >= 5 && strncmp(ptr, "HTTP/", 5) == 0)
-		return (n);
-	if (uc->uc_nwant == 0 || !up_header_wanted(uc, ptr, len))
+	if (status || uc->uc_nwant == 0 || !up_header_wanted(uc, ptr, len))
 		return (n);
 	got = realloc(uc->uc_got, (uc->uc_ngot + 1) * sizeof(*got));
 	if (got == NULL)

@@ -4,7 +4,6 @@
 
 import os
 import sys
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -326,8 +325,7 @@ def main(tap):
 	# --- server.cors.allowOrigins with one origin
 	tmp2 = T.tmpdir()
 	port2 = T.free_port()
-	cfg2 = T.make_config(tmp2, port2, {"arith": {"url": up.url,
-	    "endpoints": {"adder": E("/adder")}}},
+	cfg2 = T.adder_config(tmp2, port2, up,
 	    server={"cors": {"allowOrigins": ["http://app.example"]}})
 	T.Daemon(env, tmp2, cfg2, name="cors").start()
 	r = T.call(port2, "arith", "adder", {"num1": 1, "num2": 2},

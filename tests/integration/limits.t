@@ -12,7 +12,6 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sytest as T
-from sytest import endpoint as E
 
 PLAN = 8
 
@@ -59,8 +58,7 @@ def main(tap):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
-	cfg = T.make_config(tmp, port, {"arith": {"url": up.url,
-	    "endpoints": {"adder": E("/adder")}}}, workers=1,
+	cfg = T.adder_config(tmp, port, up, workers=1,
 	    limits={"clientTimeout": 2, "maxConnections": 6})
 	sy = T.Daemon(env, tmp, cfg).start()
 	path = T.api_path("demo", "arith", "adder")

@@ -12,7 +12,6 @@ import time
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sytest as T
-from sytest import endpoint as E
 
 PLAN = 11
 LINE = re.compile(r"^(\S+) (\S+) (\S+):(\d+) (\S+) (\d{3}) (\S+) (\d+) "
@@ -33,8 +32,7 @@ def main(tap):
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
 	access = os.path.join(tmp, "access.log")
-	cfg = T.make_config(tmp, port, {"arith": {"url": up.url,
-	    "endpoints": {"adder": E("/adder")}}}, workers=2,
+	cfg = T.adder_config(tmp, port, up, workers=2,
 	    server={"log": {"error": "stderr", "level": "info",
 	    "access": access}})
 	sy = T.Daemon(env, tmp, cfg).start()
@@ -79,8 +77,7 @@ def main(tap):
 	tmp2 = os.path.join(tmp, "d")
 	os.mkdir(tmp2)
 	errlog = os.path.join(tmp2, "error.log")
-	cfg2 = T.make_config(tmp2, port2, {"arith": {"url": up.url,
-	    "endpoints": {"adder": E("/adder")}}}, workers=1,
+	cfg2 = T.adder_config(tmp2, port2, up, workers=1,
 	    server={"log": {"error": errlog, "level": "info",
 	    "access": None}})
 	cfgfile = os.path.join(tmp2, "switchyard.json")

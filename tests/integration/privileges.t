@@ -12,7 +12,6 @@ import sys
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sytest as T
-from sytest import endpoint as E
 
 PLAN = 8
 
@@ -38,8 +37,7 @@ def main(tap):
 	os.chmod(tmp, 0o755)	# the workers, as nobody, read below it
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
-	cfg = T.make_config(tmp, port, {"arith": {"url": up.url,
-	    "endpoints": {"adder": E("/adder")}}}, workers=2,
+	cfg = T.adder_config(tmp, port, up, workers=2,
 	    server={"user": "nobody", "group": "nogroup"})
 	sy = T.Daemon(env, tmp, cfg).start()
 	r = T.call(port, "arith", "adder", {"num1": 2, "num2": 3})
@@ -60,8 +58,7 @@ def main(tap):
 	port3 = T.free_port()
 	tmp3 = os.path.join(tmp, "nouser")
 	os.mkdir(tmp3)
-	cfg3 = T.make_config(tmp3, port3, {"arith": {"url": up.url,
-	    "endpoints": {"adder": E("/adder")}}}, workers=1,
+	cfg3 = T.adder_config(tmp3, port3, up, workers=1,
 	    server={"user": None})
 	sy3 = T.Daemon(env, tmp3, cfg3, name="nouser").start()
 	r = T.call(port3, "arith", "adder", {"num1": 1, "num2": 1})
@@ -73,8 +70,7 @@ def main(tap):
 	# a registry the workers could not reach fails at start, not later
 	hidden = os.path.join(tmp, "private")
 	os.mkdir(hidden, 0o700)
-	cfg4 = T.make_config(hidden, T.free_port(), {"arith": {"url": up.url,
-	    "endpoints": {"adder": E("/adder")}}}, workers=1,
+	cfg4 = T.adder_config(hidden, T.free_port(), up, workers=1,
 	    server={"user": "nobody"})
 	f4 = os.path.join(tmp, "private.json")
 	with open(f4, "w") as f:
@@ -84,8 +80,7 @@ def main(tap):
 	tap.ok(rc == 1 and rc2 == 1 and "cannot search " + hidden in err and
 	    "cannot search" in err2, "a registry directory the workers' user "
 	    "cannot reach fails -t and start-up", rc, err, rc2, err2)
-	cfg2 = T.make_config(tmp, port, {"arith": {"url": up.url,
-	    "endpoints": {"adder": E("/adder")}}}, workers=2,
+	cfg2 = T.adder_config(tmp, port, up, workers=2,
 	    server={"user": "no-such-user-here"})
 	rc, out, err = T.run([env.switchyard, "-t", "-c",
 	    sy.write_config(cfg2) or sy.cfgfile])
