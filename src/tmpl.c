@@ -263,19 +263,67 @@ tmpl_var(struct sybuf *out, const char **tp, struct json_object *args,
 	return (rc);
 }
 
+/*
+ * A path segment that a value made "." or ".." (alone, next to another
+ * value or to a literal dot) would add or climb a segment once the
+ * upstream or libcurl resolved it: its dots go out as %2E instead, so
+ * the upstream path has exactly the template's segments.  start is the
+ * segment's offset in out.
+ */
+static int
+tmpl_seal_segment(struct sybuf *out, size_t start)
+{
+	size_t	n = out->len - start;
+
+	if ((n != 1 && n != 2) || strspn(out->data + start, ".") != n)
+		return (0);
+	out->len = start;
+	out->data[start] = '\0';
+	return (sybuf_addstr(out, n == 1 ? "%2E" : "%2E%2E"));
+}
+
+/*
+ * Append the literal text [p, end) of a template, sealing each segment
+ * that a value touched as it ends.  *seg is the current segment's start,
+ * *valued whether a value is in it (-1: past the path, in the query).
+ */
+static int
+tmpl_literal(struct sybuf *out, const char *p, const char *end, size_t *seg,
+    int *valued)
+{
+	const char	*q;
+
+	for (; p < end; p = q + 1) {
+		for (q = p; q < end && *q != '/' && *q != '?' && *q != '#'; q++)
+			;
+		if (sybuf_add(out, p, (size_t)(q - p)) == -1)
+			return (-1);
+		if (q == end)
+			break;
+		if (*valued == 1 && tmpl_seal_segment(out, *seg) == -1)
+			return (-1);
+		if (sybuf_addc(out, *q) == -1)
+			return (-1);
+		*seg = out->len;
+		*valued = *q == '/' && *valued != -1 ? 0 : -1;
+	}
+	return (0);
+}
+
 int
 tmpl_expand(struct sybuf *out, const char *tmpl, struct json_object *args,
     struct json_object *auth, char **err)
 {
 	const char	*p = tmpl, *brace;
-	size_t		 oldlen = out->len;
+	size_t		 oldlen = out->len, seg = out->len;
+	int		 valued = 0;
 
 	*err = NULL;
 	while (*p != '\0') {
 		brace = strchr(p, '{');
 		if (brace == NULL)
 			brace = p + strlen(p);
-		if (brace > p && sybuf_add(out, p, (size_t)(brace - p)) == -1)
+		if (tmpl_literal(out, p, brace, &seg, &valued) == -1)
 			goto oom;
 		p = brace;
 		if (*p == '\0')
@@ -289,7 +337,11 @@ tmpl_expand(struct sybuf *out, const char *tmpl, struct json_object *args,
 		}
 		if (tmpl_var(out, &p, args, auth, err) == -1)
 			goto fail;
+		if (valued != -1)
+			valued = 1;
 	}
+	if (valued == 1 && tmpl_seal_segment(out, seg) == -1)
+		goto oom;
 	/* an empty template still yields an allocated "" */
 	if (out->data == NULL && sybuf_add(out, "", 0) == -1)
 		goto oom;

@@ -39,7 +39,9 @@ int	 tmpl_scalar_text(struct sybuf *out, struct json_object *v);
 /*
  * Expand tmpl into out, replacing each {args.X} with the percent-encoded
  * value at path X in args, and each {auth.X} likewise from auth.  Text
- * outside braces is copied as it is.  Returns 0, or -1 with *err set to a
+ * outside braces is copied as it is.  A path segment that values made
+ * "." or ".." is sent as %2E or %2E%2E, so that a value never adds,
+ * removes or climbs a segment.  Returns 0, or -1 with *err set to a
  * message (caller frees) such as "path variable args.id is missing" or
  * "... is not a scalar".
  */

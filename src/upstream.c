@@ -313,6 +313,8 @@ up_easy_init(CURL *e)
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, up_header_cb);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
 	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	/* the path goes out as templated: no dot segments removed */
+	curl_easy_setopt(e, CURLOPT_PATH_AS_IS, 1L);
 }
 
 /*

@@ -277,6 +277,36 @@ check_expand_err(const char *tmpl, struct json_object *args,
 	sybuf_free(&b);
 }
 
+/* A value never adds, removes or climbs a path segment (SPEC 4). */
+static void
+test_expand_dot_segments(void **state)
+{
+	struct json_object	*args;
+
+	args = parse("{\"d\":\".\",\"dd\":\"..\",\"x\":\"a.b\",\"t\":\"...\","
+	    "\"e\":\"\"}");
+	check_expand("/users/{args.dd}/profile", args, NULL,
+	    "/users/%2E%2E/profile");
+	check_expand("/{args.dd}/admin", args, NULL, "/%2E%2E/admin");
+	check_expand("/a/{args.d}/b", args, NULL, "/a/%2E/b");
+	check_expand("/a/{args.dd}", args, NULL, "/a/%2E%2E");
+	check_expand("/a/{args.d}", args, NULL, "/a/%2E");
+	/* made of two values, or a value and a literal dot */
+	check_expand("/a/{args.d}{args.d}/b", args, NULL, "/a/%2E%2E/b");
+	check_expand("/a/.{args.d}/b", args, NULL, "/a/%2E%2E/b");
+	check_expand("/a/{args.e}{args.dd}{args.e}", args, NULL, "/a/%2E%2E");
+	/* dots that make no dot segment stay as they are */
+	check_expand("/f/{args.x}", args, NULL, "/f/a.b");
+	check_expand("/f/{args.t}", args, NULL, "/f/...");
+	check_expand("/f/{args.dd}x", args, NULL, "/f/..x");
+	/* literal dot segments are the operator's, and in the query nothing climbs */
+	check_expand("/a/../b/{args.x}", args, NULL, "/a/../b/a.b");
+	check_expand("/q?v={args.dd}", args, NULL, "/q?v=..");
+	check_expand("/q/{args.dd}?v={args.dd}", args, NULL,
+	    "/q/%2E%2E?v=..");
+	json_object_put(args);
+}
+
 static void
 test_expand(void **state)
 {
@@ -445,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_expand_literal_braces),
 		cmocka_unit_test(test_expand_errors),
+		cmocka_unit_test(test_expand_dot_segments),
 		cmocka_unit_test(test_query),
 		cmocka_unit_test(test_query_existing_question_mark),
 		cmocka_unit_test(test_query_nothing),
