@@ -40,6 +40,7 @@
 #include "config.h"
 #include "endpoint.h"
 #include "http.h"
+#include "http_frame.h"
 #include "jscan.h"
 #include "jwks.h"
 #include "log.h"
@@ -56,6 +57,7 @@
 #define HTTP_WEBHOOK_MAX	(1024 * 1024)
 #define HTTP_CC_BUCKETS		4096
 #define HTTP_WATCH_AFTER	1	/* seconds before watching a client */
+#define HTTP_READ_SLACK		16384	/* input beyond one largest request */
 
 struct http {
 	struct event_base		*h_base;
@@ -110,6 +112,7 @@ struct call {
 	struct route			 c_routebuf;
 	double				 c_start;	/* monotonic */
 	double				 c_upstart;	/* upstream call start */
+	double				 c_deadline;	/* monotonic; webhooks too */
 	struct event			 c_slow;	/* upstream slow: watch */
 	struct event			 c_watch;	/* the client's socket */
 	int				 c_watching;	/* c_slow/c_watch set up */
@@ -128,12 +131,18 @@ struct cconn {
 	struct http		*cc_h;
 	struct bufferevent	*cc_bev;
 	struct evbuffer_cb_entry *cc_outcb;
+	struct evbuffer_cb_entry *cc_incb;
+	struct http_frame	 cc_frame;	/* the requests' framing so far */
+	const char		*cc_framing;	/* refused: why, else NULL */
+	int			 cc_last;	/* answer, then close: no more */
+	int			 cc_injecting;	/* http_cc_cut at work */
 	double			 cc_deadline;	/* request must be in; 0: none */
 	int			 cc_refuse;	/* over maxConnections */
 	int			 cc_errpage;	/* 400, 413: evhttp's page? */
 };
 
 static struct cconn	*http_cc_of(struct http *, struct evhttp_request *);
+static struct conn	*http_conn(struct http *, struct evhttp_connection *);
 
 /* A client connection that sent a request, until evhttp closes it. */
 struct conn {
@@ -141,6 +150,7 @@ struct conn {
 	struct evhttp_connection	*cn_evcon;
 	struct http			*cn_h;
 	struct call			*cn_call;	/* in flight, or NULL */
+	size_t				 cn_unflushed;	/* replies being sent */
 };
 
 struct wh_ctx {
@@ -255,8 +265,10 @@ http_check_drained(struct http *h)
 static void
 http_sent(struct evhttp_request *req, void *arg)
 {
-	struct http	*h = arg;
+	struct conn	*cn = arg;
+	struct http	*h = cn->cn_h;
 
+	cn->cn_unflushed--;
 	h->h_unflushed--;
 	http_check_drained(h);
 }
@@ -288,24 +300,35 @@ http_access(struct call *c, int status, size_t bytes)
 static void
 http_send(struct call *c, int status, struct evbuffer *body)
 {
-	struct http		*h = c->c_h;
-	struct evhttp_request	*req = c->c_req;
-	struct cconn		*cc;
+	struct http			*h = c->c_h;
+	struct evhttp_request		*req = c->c_req;
+	struct evhttp_connection	*evcon;
+	struct cconn			*cc;
+	struct conn			*cn;
 
 	if (log_access_enabled())
 		http_access(c, status, body != NULL ?
 		    evbuffer_get_length(body) : 0);
-	if (c->c_route != NULL)
-		metrics_request(h->h_ms, c->c_route->project,
-		    c->c_route->service, c->c_route->endpoint, status);
+	/* only names the registry knows become series, never a caller's */
+	if (c->c_ep != NULL)
+		metrics_request(h->h_ms, c->c_ep->project, c->c_ep->service,
+		    c->c_ep->name, status);
 	else
 		metrics_request(h->h_ms, "-", "-", "-", status);
-	if (evhttp_request_get_connection(req) != NULL) {
+	evcon = evhttp_request_get_connection(req);
+	if (evcon != NULL && (cn = http_conn(h, evcon)) != NULL) {
+		/* counted per connection: a dead one never calls http_sent */
+		cn->cn_unflushed++;
 		h->h_unflushed++;
-		evhttp_request_set_on_complete_cb(req, http_sent, h);
+		evhttp_request_set_on_complete_cb(req, http_sent, cn);
 		/* the next request on this connection has clientTimeout */
 		if ((cc = http_cc_of(h, req)) != NULL)
 			cc->cc_deadline = sy_now() + h->h_srv->client_timeout;
+		if (cc != NULL && cc->cc_last && evhttp_find_header(
+		    evhttp_request_get_output_headers(req), "Connection") ==
+		    NULL)
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			    "Connection", "close");
 	}
 	evhttp_send_reply(req, status, http_reason(status), body);
 }
@@ -455,6 +478,8 @@ http_cc_release(struct http *h, struct cconn **pp)
 	bufferevent_disable(cc->cc_bev, EV_READ | EV_WRITE);
 	evbuffer_remove_cb_entry(bufferevent_get_output(cc->cc_bev),
 	    cc->cc_outcb);
+	evbuffer_remove_cb_entry(bufferevent_get_input(cc->cc_bev),
+	    cc->cc_incb);
 	bufferevent_decref(cc->cc_bev);
 	h->h_nccs--;
 	metrics_connections(h->h_ms, -1);
@@ -515,7 +540,7 @@ http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
 	char			*line;
 	size_t			 n;
 	int			 minor;
-	char			 body[160], ver[8], reqid[HTTP_REQID_MAX + 1];
+	char			 body[256], ver[8], reqid[HTTP_REQID_MAX + 1];
 
 	if (evbuffer_copyout(out, ver, 8) != 8 || (ver[7] != '0' &&
 	    ver[7] != '1'))
@@ -538,8 +563,14 @@ http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
 	msg = status == 413 ? "request body larger than limits.maxBodyBytes" :
 	    "malformed request line or headers, or headers larger than "
 	    "limits.maxHeaderBytes";
-	n = snprintf(body, sizeof(body), "{\"error\":\"%s\",\"rawError\":\"\"}",
-	    msg);
+	if (cc->cc_framing != NULL) {
+		/* http_cc_cut made evhttp fail; 413 for a chunk line */
+		status = 400;
+		msg = "ambiguous request framing";
+	}
+	n = snprintf(body, sizeof(body), "{\"error\":\"%s%s%s\",\"rawError\":"
+	    "\"\"}", msg, cc->cc_framing != NULL ? ": " : "",
+	    cc->cc_framing != NULL ? cc->cc_framing : "");
 	evbuffer_add_printf(out, "HTTP/1.%d %d %s\r\n", minor, status,
 	    http_reason(status));
 	evbuffer_add_buffer(out, hdrs);
@@ -562,10 +593,18 @@ http_cc_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 	struct evbuffer_ptr	 p;
 	char			 head[13], tail[sizeof(HTTP_PAGE_END) - 1];
 	size_t			 len;
-	int			 status;
+	int			 status, frozen;
 
 	if (info->n_added == 0)
 		return;
+	/*
+	 * The bufferevent keeps the front of its output frozen except
+	 * while it writes, and a frozen front cannot be read or drained:
+	 * thawed here, and frozen again as it was found.
+	 */
+	frozen = evbuffer_copyout(out, head, 1) == -1;
+	if (frozen)
+		evbuffer_unfreeze(out, 1);
 	if (info->orig_size == 0) {
 		/* "HTTP/1.x 400 " or "HTTP/1.x 413 " */
 		cc->cc_errpage = 0;
@@ -574,17 +613,108 @@ http_cc_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 		    (memcmp(head + 9, "400", 3) == 0 ||
 		    memcmp(head + 9, "413", 3) == 0))
 			cc->cc_errpage = head[11] == '0' ? 400 : 413;
+	} else if ((status = cc->cc_errpage) != 0 &&
+	    (len = evbuffer_get_length(out)) >= sizeof(tail) &&
+	    evbuffer_ptr_set(out, &p, len - sizeof(tail), EVBUFFER_PTR_SET) !=
+	    -1 && evbuffer_copyout_from(out, &p, tail, sizeof(tail)) ==
+	    sizeof(tail) && memcmp(tail, HTTP_PAGE_END, sizeof(tail)) == 0) {
+		http_cc_rewrite(cc, out, status);  /* which calls back here */
+		cc->cc_errpage = 0;
+	}
+	if (frozen)
+		evbuffer_freeze(out, 1);
+}
+
+/*
+ * Keep only the first keep bytes of the input, then add the line end (if
+ * any).  For refused framing, end is a line that evhttp cannot parse in
+ * any state, so that it answers the requests before it, then fails the
+ * offending one with its own error page (rewritten by http_cc_rewrite)
+ * and closes the connection.  Nothing cut off is ever read as a request.
+ */
+static void
+http_cc_cut(struct cconn *cc, struct evbuffer *in, size_t keep_len,
+    const char *end)
+{
+	struct evbuffer	*keep;
+
+	cc->cc_injecting = 1;
+	if ((keep = evbuffer_new()) != NULL) {
+		evbuffer_remove_buffer(in, keep, keep_len);
+		evbuffer_drain(in, evbuffer_get_length(in));
+		if (end != NULL)
+			evbuffer_add(keep, end, strlen(end));
+		evbuffer_unfreeze(in, 0);
+		evbuffer_add_buffer(in, keep);
+		evbuffer_freeze(in, 0);
+		evbuffer_free(keep);
+	} else {
+		/* no memory even for that: drop the connection */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		bufferevent_trigger_event(cc->cc_bev, BEV_EVENT_READING |
+		    BEV_EVENT_ERROR, 0);
+	}
+	cc->cc_injecting = 0;
+}
+
+/*
+ * Bytes arrived on a client connection; evhttp reads them only after
+ * this returns.  Their framing is checked (http_frame.c): at the first
+ * violation the stream is refused from the line where it begins; after
+ * a request with a body that evhttp would read as the next request, it
+ * ends where that body begins, and the answer closes the connection.
+ */
+static void
+http_cc_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	struct cconn		*cc = arg;
+	struct evbuffer_ptr	 p;
+	struct evbuffer_iovec	 v[8];
+	size_t			 len, left, k;
+	uint64_t		 start;
+	int			 i, n, rc;
+
+	if (info->n_added == 0 || cc->cc_injecting)
+		return;
+	len = evbuffer_get_length(in);
+	if (cc->cc_framing != NULL || cc->cc_last) {
+		/* the stream has ended: nothing more of it is read */
+		http_cc_cut(cc, in, len - info->n_added, NULL);
 		return;
 	}
-	if ((status = cc->cc_errpage) == 0 ||
-	    (len = evbuffer_get_length(out)) < sizeof(tail))
+	/* the stream offset of the input's first byte */
+	start = cc->cc_frame.fr_off + info->n_added - len;
+	if (evbuffer_ptr_set(in, &p, len - info->n_added, EVBUFFER_PTR_SET) ==
+	    -1)
 		return;
-	if (evbuffer_ptr_set(out, &p, len - sizeof(tail), EVBUFFER_PTR_SET) ==
-	    -1 || evbuffer_copyout_from(out, &p, tail, sizeof(tail)) !=
-	    sizeof(tail) || memcmp(tail, HTTP_PAGE_END, sizeof(tail)) != 0)
+	for (left = info->n_added; left > 0; ) {
+		if ((n = evbuffer_peek(in, left, &p, v, 8)) <= 0)
+			return;
+		for (i = 0; i < n && i < 8 && left > 0; i++) {
+			k = v[i].iov_len < left ? v[i].iov_len : left;
+			if ((rc = http_frame_feed(&cc->cc_frame,
+			    v[i].iov_base, k)) != 0)
+				goto end;
+			left -= k;
+			evbuffer_ptr_set(in, &p, k, EVBUFFER_PTR_ADD);
+		}
+	}
+	return;
+end:
+	start = cc->cc_frame.fr_unit > start ? cc->cc_frame.fr_unit - start :
+	    0;
+	if (rc == 1) {
+		log_debug("client request: %s: answered on its head, then "
+		    "the connection is closed", cc->cc_frame.fr_reason);
+		cc->cc_last = 1;
+		http_cc_cut(cc, in, start < len ? (size_t)start : len, NULL);
 		return;
-	http_cc_rewrite(cc, out, status);	/* which calls back here */
-	cc->cc_errpage = 0;
+	}
+	cc->cc_framing = cc->cc_frame.fr_reason;
+	log_info("client request refused: ambiguous request framing: %s",
+	    cc->cc_framing);
+	http_cc_cut(cc, in, start < len ? (size_t)start : len, "X\r\n");
 }
 
 /* evhttp_set_bevcb: the bufferevent of a newly accepted connection. */
@@ -605,11 +735,23 @@ http_cc_new(struct event_base *base, void *arg)
 		return (NULL);
 	}
 	if ((cc->cc_outcb = evbuffer_add_cb(bufferevent_get_output(bev),
-	    http_cc_output, cc)) == NULL) {
+	    http_cc_output, cc)) == NULL ||
+	    (cc->cc_incb = evbuffer_add_cb(bufferevent_get_input(bev),
+	    http_cc_input, cc)) == NULL) {
 		bufferevent_free(bev);
 		free(cc);
 		return (NULL);
 	}
+	http_frame_init(&cc->cc_frame);
+	/*
+	 * evhttp reads on after each answer is written and parses only one
+	 * request per answer: a client that pipelines faster than it reads
+	 * would pile up requests here.  Reading stops once the input holds
+	 * one request of the largest size allowed (a chunked body is read
+	 * whole before evhttp takes it).
+	 */
+	bufferevent_setwatermark(bev, EV_READ, 0, h->h_srv->max_body_bytes +
+	    h->h_srv->max_header_bytes + HTTP_READ_SLACK);
 	bufferevent_incref(bev);
 	cc->cc_h = h;
 	cc->cc_bev = bev;
@@ -671,7 +813,14 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 	}
 	h = cn->cn_h;
 	http_conn_unlink(h, cn);
-	metrics_connections(h->h_ms, -1);
+	/*
+	 * A connection that dies with a reply unwritten (the client reset
+	 * it) never completes that reply: a drain must not wait for it.
+	 */
+	if (cn->cn_unflushed > 0) {
+		h->h_unflushed -= cn->cn_unflushed;
+		http_check_drained(h);
+	}
 	free(cn);
 }
 
@@ -716,7 +865,7 @@ http_conn(struct http *h, struct evhttp_connection *evcon)
 	if (++h->h_nconns > h->h_conncap)
 		http_conn_grow(h);
 	evhttp_connection_set_closecb(evcon, http_conn_closed, cn);
-	metrics_connections(h->h_ms, 1);
+	/* the gauge counts sockets, in http_cc_new: not here again */
 	return (cn);
 }
 
@@ -1146,6 +1295,18 @@ http_apply_rule(struct call *c)
 }
 
 static int	http_forward(struct call *);
+static long	http_timeout_ms(const struct sy_endpoint *,
+		    const struct jscan_body *);
+static void	http_watch_later(struct call *);
+
+/* Milliseconds left before the call's deadline, at least 1. */
+static long
+http_left_ms(const struct call *c)
+{
+	double	left = (c->c_deadline - sy_now()) * 1000.0;
+
+	return (left < 1 ? 1 : (long)left);
+}
 
 static void
 http_webhook_done(const struct upstream_response *res, void *arg)
@@ -1162,6 +1323,15 @@ http_webhook_done(const struct upstream_response *res, void *arg)
 		    "%ld)", c->c_reqid, w->w_i, res->error, res->status);
 	if (--c->c_pending > 0)
 		return;
+	if (sy_now() >= c->c_deadline) {
+		log_warnx("request %s: %s/%s/%s: the call's deadline passed "
+		    "while its webhooks ran", c->c_reqid, c->c_ep->project,
+		    c->c_ep->service, c->c_ep->name);
+		http_error(c, 504, "upstream deadline passed",
+		    "the deadline passed while the rule's webhooks ran");
+		call_end(c);
+		return;
+	}
 	if (http_apply_rule(c) == -1 || http_forward(c) == -1)
 		call_end(c);
 }
@@ -1219,7 +1389,10 @@ http_start_webhooks(struct call *c, const struct rule_webhook *wh, size_t n)
 	rq.max_headers = c->c_h->h_srv->max_header_bytes;
 	for (i = 0; i < n; i++) {
 		rq.url = wh[i].url;
+		/* each within its own timeout and the time the call has left */
 		rq.timeout_ms = (long)(wh[i].timeout * 1000.0);
+		if (rq.timeout_ms > http_left_ms(c))
+			rq.timeout_ms = http_left_ms(c);
 		c->c_whctx[i].w_call = c;
 		c->c_whctx[i].w_i = i;
 		c->c_wh[i] = upstream_start(c->c_h->h_up, &rq,
@@ -1254,6 +1427,9 @@ http_start(struct call *c)
 		http_error(c, 400, err, "");
 		return (-1);
 	}
+	c->c_deadline = c->c_start + http_timeout_ms(c->c_ep, &c->c_jb) / 1000.0;
+	/* from here on a client that leaves cancels the call, webhooks too */
+	http_watch_later(c);
 	http_want_jwks(c->c_h, c->c_proj);
 	if (rule_needs_token(c->c_ep->rule) && http_authenticate(c) == -1)
 		return (-1);
@@ -1414,7 +1590,7 @@ http_forward(struct call *c)
 		goto bad;
 	rq.nheaders = hdrs_lines(&hl, lines);
 	rq.headers = lines;
-	rq.timeout_ms = http_timeout_ms(ep, &c->c_jb);
+	rq.timeout_ms = http_left_ms(c);
 	rq.max_response = c->c_h->h_srv->max_response_bytes;
 	rq.max_headers = c->c_h->h_srv->max_header_bytes;
 	rq.resp_headers = (const char *const *)ep->resp_headers;
@@ -1426,7 +1602,6 @@ http_forward(struct call *c)
 		    "cannot start the upstream call", "");
 		goto out;
 	}
-	http_watch_later(c);
 	rc = 0;
 	goto out;
 bad:
@@ -1503,6 +1678,23 @@ http_admit(struct call *c)
 	return (0);
 }
 
+/*
+ * evhttp leaves reading on while a body-less request is served and its
+ * answer written, so a client that pipelines and never reads piles its
+ * requests up in memory.  No further request is read on a connection
+ * until its answer is written: evhttp enables reading again then, to
+ * read the next request.
+ */
+static void
+http_hold_reading(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+
+	if ((evcon = evhttp_request_get_connection(req)) != NULL)
+		bufferevent_disable(evhttp_connection_get_bufferevent(evcon),
+		    EV_READ);
+}
+
 static void
 http_api_cb(struct evhttp_request *req, void *arg)
 {
@@ -1516,6 +1708,7 @@ http_api_cb(struct evhttp_request *req, void *arg)
 	}
 	if ((cc = http_cc_of(h, req)) != NULL)
 		cc->cc_deadline = 0;
+	http_hold_reading(req);
 	c->c_h = h;
 	c->c_req = req;
 	c->c_start = sy_now();
@@ -1660,6 +1853,7 @@ http_admin_cb(struct evhttp_request *req, void *arg)
 	const char		*path;
 	int			 status = 200;
 
+	http_hold_reading(req);
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if ((b = evbuffer_new()) == NULL) {
 		evhttp_send_error(req, 503, NULL);

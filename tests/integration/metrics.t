@@ -20,15 +20,7 @@ from sytest import endpoint as E
 PLAN = 25
 
 
-def scrape(aport):
-	"""{(name, frozenset(labels.items())): value} from /metrics."""
-	from prometheus_client.parser import text_string_to_metric_families
-	r = T.request(aport, "GET", "/metrics")
-	out = {}
-	for fam in text_string_to_metric_families(r.body.decode("utf-8")):
-		for s in fam.samples:
-			out[(s.name, frozenset(s.labels.items()))] = s.value
-	return r, out
+scrape = T.scrape_metrics
 
 
 def val(m, name, **labels):

@@ -522,15 +522,22 @@ def try_request(*args, **kw):
 		return e
 
 
-def raw_request(port, data, timeout=5.0):
-	"""Send raw bytes, read until the server closes or timeout; returns a
-	Response (status None if nothing parseable came back)."""
+def raw_exchange(port, data, timeout=5.0, pause_after=None,
+    until_close=False):
+	"""Send raw bytes (in two parts with a 0.3 s pause when pause_after is
+	given), read until the server closes, timeout, or (unless
+	until_close) one whole response has come; (bytes, closed by the
+	server)."""
 	s = socket.create_connection((LOOPBACK, port), timeout=timeout)
-	t0 = time.monotonic()
-	chunks = []
+	chunks, closed = [], False
 	try:
 		try:
-			s.sendall(data)
+			if pause_after is None:
+				s.sendall(data)
+			else:
+				s.sendall(data[:pause_after])
+				time.sleep(0.3)
+				s.sendall(data[pause_after:])
 		except OSError:
 			pass
 		deadline = time.monotonic() + timeout
@@ -540,16 +547,42 @@ def raw_request(port, data, timeout=5.0):
 			except socket.timeout:
 				break
 			except OSError:
+				closed = True
 				break
 			if not c:
+				closed = True
 				break
 			chunks.append(c)
-			if _complete(b"".join(chunks)):
+			if not until_close and _complete(b"".join(chunks)):
 				break
 	finally:
 		s.close()
-	raw = b"".join(chunks)
+	return b"".join(chunks), closed
+
+
+def raw_request(port, data, timeout=5.0):
+	"""Send raw bytes, read until the server closes or timeout; returns a
+	Response (status None if nothing parseable came back)."""
+	t0 = time.monotonic()
+	raw, _ = raw_exchange(port, data, timeout)
 	return _parse_raw(raw, time.monotonic() - t0)
+
+
+def scrape_metrics(aport):
+	"""(the response, {(name, frozenset(labels.items())): value}) from
+	the admin listener's /metrics, read with Prometheus's own parser
+	(Debian's python3-prometheus-client)."""
+	try:
+		from prometheus_client.parser import \
+		    text_string_to_metric_families
+	except ImportError as e:
+		raise Bail("python3-prometheus-client is needed: %s" % e)
+	r = request(aport, "GET", "/metrics")
+	out = {}
+	for fam in text_string_to_metric_families(r.body.decode("utf-8")):
+		for s in fam.samples:
+			out[(s.name, frozenset(s.labels.items()))] = s.value
+	return r, out
 
 
 def _complete(raw):
