@@ -420,6 +420,9 @@ test_service_url(void **state)
 	config_free(cf);
 }
 
+/* an endpoint with a path, a rule and the members m */
+#define HDR_EP(m)	"{\"path\":\"/a\",\"rule\":{\"rule\":\"allow\"}," m "}"
+
 static void
 test_endpoint_errors(void **state)
 {
@@ -519,6 +522,71 @@ test_endpoint_errors(void **state)
 	{ "{\"path\":\"/a\",\"rule\":{\"rule\":\"allow\"},\"responseHeaders\":"
 	  "[\"X-Ok\",\"bad:name\"]}", EP_PATH ".responseHeaders[1]: must be a "
 	  "header name" },
+	/* SPEC section 3: headers no setting may name */
+	{ HDR_EP("\"headers\":[{\"key\":\"Content-Length\",\"value\":"
+	  "\"args.len\"}]"), EP_PATH ".headers[0].key: \"Content-Length\" is "
+	  "a hop-by-hop or framing header, which switchyard sets itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"X\",\"value\":\"1\"},{\"key\":"
+	  "\"transfer-ENCODING\",\"value\":\"chunked\",\"op\":\"add\"}]"),
+	  EP_PATH ".headers[1].key: \"transfer-ENCODING\" is a hop-by-hop or "
+	  "framing header, which switchyard sets itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"connection\",\"op\":\"del\"}]"),
+	  EP_PATH ".headers[0].key: \"connection\" is a hop-by-hop or framing "
+	  "header, which switchyard sets itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"Proxy-Authorization\",\"value\":"
+	  "\"auth.p\"}]"), EP_PATH ".headers[0].key: \"Proxy-Authorization\" "
+	  "is a hop-by-hop or framing header, which switchyard sets itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"x-sc-token\",\"value\":\"Bearer "
+	  "x\"}]"), EP_PATH ".headers[0].key: \"x-sc-token\" is the token "
+	  "switchyard signs itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"Host\",\"value\":\"a\",\"op\":"
+	  "\"add\"}]"), EP_PATH ".headers[0].op: \"Host\" may only be \"set\" "
+	  "(to a literal host name)" },
+	{ HDR_EP("\"headers\":[{\"key\":\"HOST\",\"op\":\"del\"}]"),
+	  EP_PATH ".headers[0].op: \"HOST\" may only be \"set\" (to a literal "
+	  "host name)" },
+	{ HDR_EP("\"headers\":[{\"key\":\"host\",\"value\":\"args.h\"}]"),
+	  EP_PATH ".headers[0].value: \"host\" may only be set to a literal "
+	  "host name, not to a variable" },
+	{ HDR_EP("\"forwardHeaders\":[\"Cookie\",\"Content-length\"]"),
+	  EP_PATH ".forwardHeaders[1]: \"Content-length\" is a hop-by-hop or "
+	  "framing header, which switchyard sets itself" },
+	{ HDR_EP("\"forwardHeaders\":[\"Host\"]"), EP_PATH ".forwardHeaders[0]: "
+	  "\"Host\" cannot be passed on (set it in \"headers\" to a literal "
+	  "host name)" },
+	{ HDR_EP("\"forwardHeaders\":[\"X-SC-Token\"]"),
+	  EP_PATH ".forwardHeaders[0]: \"X-SC-Token\" is the token switchyard "
+	  "signs itself" },
+	{ HDR_EP("\"forwardHeaders\":[\"Upgrade\"]"), EP_PATH
+	  ".forwardHeaders[0]: \"Upgrade\" is a hop-by-hop or framing header, "
+	  "which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"ETag\",\"Transfer-Encoding\"]"),
+	  EP_PATH ".responseHeaders[1]: \"Transfer-Encoding\" is a hop-by-hop "
+	  "or framing header, which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"content-length\"]"), EP_PATH
+	  ".responseHeaders[0]: \"content-length\" is a hop-by-hop or framing "
+	  "header, which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"Keep-Alive\"]"), EP_PATH
+	  ".responseHeaders[0]: \"Keep-Alive\" is a hop-by-hop or framing "
+	  "header, which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"TE\"]"), EP_PATH
+	  ".responseHeaders[0]: \"TE\" is a hop-by-hop or framing header, "
+	  "which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"trailer\"]"), EP_PATH
+	  ".responseHeaders[0]: \"trailer\" is a hop-by-hop or framing header, "
+	  "which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"Host\"]"), EP_PATH
+	  ".responseHeaders[0]: \"Host\" cannot be passed on (set it in "
+	  "\"headers\" to a literal host name)" },
+	{ HDR_EP("\"responseHeaders\":[\"X-A\\r\\nX-B\"]"), EP_PATH
+	  ".responseHeaders[0]: must be a header name" },
+	{ HDR_EP("\"forwardHeaders\":[\"\"]"), EP_PATH
+	  ".forwardHeaders[0]: must be a header name" },
+	{ HDR_EP("\"headers\":[{\"key\":\"X(A)\",\"value\":\"1\"}]"), EP_PATH
+	  ".headers[0].key: must be a header name" },
+	{ HDR_EP("\"headers\":[{\"key\":\"Host\",\"value\":\"a\\r\\nb\"}]"),
+	  EP_PATH ".headers[0].value: a literal header value must not contain "
+	  "CR or LF" },
 	{ "{\"path\":\"/a\",\"rule\":{\"rule\":\"allow\"},\"scToken\":true}",
 	  EP_PATH ".scToken: must be an object such as {\"bindRequest\": "
 	  "true}" },
