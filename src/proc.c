@@ -129,13 +129,13 @@ proc_pidfile_problem(const char *path)
 	const char	*why;
 	int		 fd;
 
+	/*
+	 * Only what is known to be wrong: a file this process may not open
+	 * (-t run by another user) is for proc_pidfile_write to report.
+	 */
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1) {
-		if (errno == ENOENT)
-			return (NULL);
-		return (errno == ELOOP ? PROC_PIDFILE_SYMLINK :
-		    strerror(errno));
-	}
+	if (fd == -1)
+		return (errno == ELOOP ? PROC_PIDFILE_SYMLINK : NULL);
 	why = proc_pidfile_fd_problem(fd);
 	close(fd);
 	return (why);

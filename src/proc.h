@@ -22,6 +22,8 @@ void	 proc_notify(int fd, const char *err);
  * or it is a regular file (not a symbolic link) that is empty or holds
  * only a process id, optionally followed by a newline.  The reason is a
  * static string that follows the path, e.g. "is not a regular file".
+ * NULL too when path cannot be opened for another reason (permissions):
+ * proc_pidfile_write reports that.
  */
 const char *proc_pidfile_problem(const char *path);
 /*
