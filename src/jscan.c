@@ -26,7 +26,9 @@
  * when an object closes, its entries are sorted by hash, then by decoded
  * bytes, and neighbours compared: O(n log n) whatever the names, so
  * neither a 100,000-member object nor names chosen to collide cost more
- * than a sort, and the memory is at most 12 bytes per 4 bytes of body.
+ * than a sort.  The memory is 12 bytes per member of the objects still
+ * open (each member takes at least 5 bytes of body), at most doubled by
+ * the growth: under five times the body, which maxBodyBytes bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
