@@ -37,6 +37,7 @@
 
 #include "auth.h"
 #include "cfsplit.h"
+#include "cfsys.h"
 #include "config.h"
 #include "endpoint.h"
 #include "log.h"
@@ -1070,6 +1071,7 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 		else
 			syerrs_add(errs, "server", "must be an object");
 	}
+	cfsys_check(&st.cf->srv, file, errs);
 	if ((v = cf_get(root, "projects")) != NULL)
 		cf_projects(&st, v);
 	sybuf_free(&st.rec);

@@ -70,6 +70,42 @@ ep_is_token(const char *s, size_t len)
 	return (1);
 }
 
+/*
+ * Headers no endpoint setting may name (SPEC section 3): hop-by-hop and
+ * framing headers, which let a caller or an upstream frame messages on a
+ * shared connection, and switchyard's own signed token.  "Proxy-*" is a
+ * prefix.
+ */
+static const char *const ep_forbidden[] = {
+	"Connection", "Keep-Alive", "TE", "Trailer", "Transfer-Encoding",
+	"Upgrade", "Content-Length", "X-SC-Token"
+};
+
+int
+endpoint_header_forbidden(const char *name)
+{
+	size_t	i;
+
+	if (strncasecmp(name, "Proxy-", 6) == 0)
+		return (1);
+	for (i = 0; i < sizeof(ep_forbidden) / sizeof(ep_forbidden[0]); i++)
+		if (strcasecmp(name, ep_forbidden[i]) == 0)
+			return (1);
+	return (0);
+}
+
+/* Why a setting may not name header name (a valid token), or NULL. */
+static const char *
+ep_name_problem(const char *name)
+{
+	if (strcasecmp(name, "X-SC-Token") == 0)
+		return ("is the token switchyard signs itself");
+	if (endpoint_header_forbidden(name))
+		return ("is a hop-by-hop or framing header, which switchyard "
+		    "sets itself");
+	return (NULL);
+}
+
 /* A header value naming a variable: "auth." or "args." then a.b.c */
 static int
 ep_is_var(const char *s)
@@ -611,6 +647,32 @@ ep_enc_op(struct json_object *h, const char *hpath, struct syerrs *errs)
 	return (-1);
 }
 
+/*
+ * The header operation h names header name: it must not be forbidden,
+ * and Host may only be set, to a literal (a name-based virtual host).
+ */
+static void
+ep_enc_header_name(struct json_object *h, const char *name, int op,
+    const char *hpath, struct syerrs *errs)
+{
+	struct json_object	*val;
+	const char		*why;
+
+	if ((why = ep_name_problem(name)) != NULL) {
+		ep_err(errs, hpath, "key", "\"%s\" %s", name, why);
+		return;
+	}
+	if (strcasecmp(name, "Host") != 0)
+		return;
+	if (op == EP_HDR_ADD || op == EP_HDR_DEL)
+		ep_err(errs, hpath, "op", "\"%s\" may only be \"set\" (to a "
+		    "literal host name)", name);
+	else if (op == EP_HDR_SET && (val = ep_get(h, "value")) != NULL &&
+	    ep_is_string(val) && ep_is_var(json_object_get_string(val)))
+		ep_err(errs, hpath, "value", "\"%s\" may only be set to a "
+		    "literal host name, not to a variable", name);
+}
+
 /* Check header h and append it to the "headers" array in rec. */
 static void
 ep_enc_header(struct json_object *h, const char *hpath, struct sybuf *rec,
@@ -631,6 +693,9 @@ ep_enc_header(struct json_object *h, const char *hpath, struct sybuf *rec,
 	else if (!ep_is_string(k) || !ep_is_token(json_object_get_string(k),
 	    json_object_get_string_len(k)))
 		ep_err(errs, hpath, "key", "must be a header name");
+	else
+		ep_enc_header_name(h, json_object_get_string(k), op, hpath,
+		    errs);
 	val = ep_get(h, "value");
 	if (op == EP_HDR_DEL)
 		val = NULL;	/* "del" needs no value; any is ignored */
@@ -704,6 +769,7 @@ ep_enc_names(struct json_object *v, const char *path, const char *member,
     struct sybuf *rec, struct syerrs *errs)
 {
 	struct json_object	*a = ep_get(v, member), *s;
+	const char		*why;
 	char			*npath;
 	size_t			 i;
 
@@ -713,11 +779,18 @@ ep_enc_names(struct json_object *v, const char *path, const char *member,
 	}
 	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {
 		s = json_object_array_get_idx(a, i);
-		if (ep_is_string(s) && ep_is_token(json_object_get_string(s),
-		    json_object_get_string_len(s)))
-			continue;
 		npath = ep_pathf("%s.%s[%zu]", path, member, i);
-		syerrs_add(errs, npath, "must be a header name");
+		if (!ep_is_string(s) || !ep_is_token(json_object_get_string(s),
+		    json_object_get_string_len(s)))
+			syerrs_add(errs, npath, "must be a header name");
+		else if ((why = ep_name_problem(json_object_get_string(s))) !=
+		    NULL)
+			syerrs_add(errs, npath, "\"%s\" %s",
+			    json_object_get_string(s), why);
+		else if (strcasecmp(json_object_get_string(s), "Host") == 0)
+			syerrs_add(errs, npath, "\"%s\" cannot be passed on "
+			    "(set it in \"headers\" to a literal host name)",
+			    json_object_get_string(s));
 		free(npath);
 	}
 	EP_PUT_LIT(rec, ",");

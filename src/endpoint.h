@@ -86,6 +86,17 @@ int			 endpoint_encode(struct json_object *v,
 const char		*endpoint_check_url(const char *url);
 
 /*
+ * 1 when no endpoint setting ("headers", "forwardHeaders",
+ * "responseHeaders") may name header name, in any letter case: the
+ * hop-by-hop and framing headers Connection, Keep-Alive, Proxy-* (any
+ * name that starts so), TE, Trailer, Transfer-Encoding, Upgrade,
+ * Content-Length, and X-SC-Token (SPEC section 3).  0 otherwise.  Host is
+ * not among them: it may be set in "headers" to a literal, and in no
+ * other way; callers check it themselves.
+ */
+int			 endpoint_header_forbidden(const char *name);
+
+/*
  * Decode a registry record.  Returns an endpoint with refcnt 1 (caller
  * releases it with endpoint_unref), or NULL with *err set to a message
  * the caller frees (NULL when even that allocation failed).  "headers",

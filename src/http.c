@@ -869,6 +869,17 @@ http_conn(struct http *h, struct evhttp_connection *evcon)
 	return (cn);
 }
 
+/*
+ * Headers that forwardHeaders and responseHeaders never pass on: those
+ * that frame a message or belong to one hop, X-SC-Token, and Host.
+ */
+static int
+http_header_refused(const char *name)
+{
+	return (endpoint_header_forbidden(name) ||
+	    strcasecmp(name, "Host") == 0);
+}
+
 static void
 http_reply_upstream(struct call *c, const struct upstream_response *res)
 {
@@ -886,6 +897,9 @@ http_reply_upstream(struct call *c, const struct upstream_response *res)
 			continue;
 		memcpy(name, res->headers[i], colon - res->headers[i]);
 		name[colon - res->headers[i]] = '\0';
+		/* config refuses these; never emitted, whatever the registry */
+		if (http_header_refused(name))
+			continue;
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
 		evhttp_add_header(out, name, v);
@@ -1119,6 +1133,11 @@ http_build_headers(struct call *c, const char *sc, struct hdrs *hl,
 	    hdrs_add(hl, "Content-Type", "application/json") == -1))
 		goto out;
 	for (i = 0; i < ep->nheaders; i++) {
+		/* config refuses these; never emitted, whatever the registry */
+		if (endpoint_header_forbidden(ep->headers[i].key) ||
+		    (strcasecmp(ep->headers[i].key, "Host") == 0 &&
+		    (ep->headers[i].op != EP_HDR_SET || ep->headers[i].is_var)))
+			continue;
 		if (ep->headers[i].op != EP_HDR_ADD)
 			hdrs_del(hl, ep->headers[i].key);
 		if (ep->headers[i].op == EP_HDR_DEL)
@@ -1129,7 +1148,7 @@ http_build_headers(struct call *c, const char *sc, struct hdrs *hl,
 	}
 	for (i = 0; i < ep->nfwd_headers; i++) {
 		/* the gateway's own identity header is never the caller's */
-		if (strcasecmp(ep->fwd_headers[i], "X-SC-Token") == 0 ||
+		if (http_header_refused(ep->fwd_headers[i]) ||
 		    (v = evhttp_find_header(in, ep->fwd_headers[i])) == NULL)
 			continue;
 		if (hdrs_add(hl, ep->fwd_headers[i], v) == -1)

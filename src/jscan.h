@@ -27,9 +27,12 @@ struct jscan_body {
 /*
  * Parse a call body.  An empty (or all white space) body is {}.  The body
  * must be one JSON object; "params" may be any value; "timeout" must be a
- * number or null when present; other members are ignored.  A duplicate
- * member: the last one wins.  Returns 0, or -1 with *err set to a static
- * message.
+ * number or null when present; other members are ignored.  Member names
+ * are read decoded ("p\u0061rams" is "params").  No object, at any depth,
+ * may name a member twice (the names compared decoded): that is an error,
+ * so that no two JSON parsers can read different values from the body.
+ * Returns 0, or -1 with *err set to a static message.  Allocates only for
+ * objects with many members, and frees before returning.
  */
 int	 jscan_body(const char *buf, size_t len, struct jscan_body *out,
 	    const char **err);

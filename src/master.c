@@ -77,6 +77,7 @@ static struct {
 	struct metrics		*metrics;
 	int			 admin_fd;	/* -1: no admin listener */
 	char			*admin_addr;
+	char			*pidfile;	/* the one written; NULL */
 	volatile pid_t		*ready;		/* shared with workers */
 	uid_t			 uid;
 	gid_t			 gid;
@@ -512,6 +513,29 @@ master_log_config(const struct sy_config *cfg)
 		    "calls carry no X-SC-Token", cfg->nosign[i]);
 }
 
+/*
+ * A reload that names another pidFile: write it, then remove the old one.
+ * Only the file the master wrote is ever removed, so a pidFile changed
+ * to some other file is never deleted at the stop.
+ */
+static void
+master_move_pidfile(const char *path)
+{
+	char	*err = NULL;
+
+	if (m.pidfile == NULL || strcmp(m.pidfile, path) == 0)
+		return;
+	if (proc_pidfile_write(path, &err) == -1) {
+		log_warnx("%s: keeping pidfile %s", err != NULL ? err :
+		    "out of memory", m.pidfile);
+		free(err);
+		return;
+	}
+	proc_pidfile_remove(m.pidfile);
+	free(m.pidfile);
+	m.pidfile = xstrdup(path);
+}
+
 static void
 master_reload(void)
 {
@@ -555,6 +579,7 @@ master_reload(void)
 	if (!m.foreground && log_init(cfg->srv.log_error, cfg->srv.log_level,
 	    "switchyard") == -1)
 		log_warn("cannot open log %s", cfg->srv.log_error);
+	master_move_pidfile(cfg->srv.pid_file);
 	if (proc)
 		master_replace_workers(master_nworkers(cfg));
 	else {
@@ -707,6 +732,7 @@ master_daemonize(void)
 		free(err);
 		return (-1);
 	}
+	m.pidfile = xstrdup(m.cfg->srv.pid_file);
 	if (fd != -1)
 		proc_notify(fd, NULL);
 	return (0);
@@ -732,7 +758,8 @@ master_run(const char *cfgpath, int foreground)
 		master_spawn(i);
 	}
 	master_loop(&waitmask);
-	proc_pidfile_remove(m.cfg->srv.pid_file);
+	proc_pidfile_remove(m.pidfile);
+	free(m.pidfile);
 	log_info("stopped");
 	master_close_listeners(m.ls, m.nls, NULL, 0);
 	free(m.fds);

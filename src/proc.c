@@ -3,6 +3,12 @@
  * dropping privileges.  The daemonized child reports success or the
  * start-up error through a pipe, so that the command that started it
  * exits non-zero with the reason on the terminal.
+ *
+ * The pidfile is only ever written over when it is one already: a file
+ * that holds nothing but a process id (and a newline), or nothing at
+ * all.  It is opened with O_NOFOLLOW, and checked and truncated through
+ * the same descriptor, so neither a symbolic link nor a file that changed
+ * since "switchyard -t" can make the daemon truncate something else.
  */
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -20,6 +26,10 @@
 
 #include "log.h"
 #include "proc.h"
+
+/* A pidfile is shorter: at most 19 digits and a newline. */
+#define PROC_PIDFILE_MAX	24
+#define PROC_PIDFILE_SYMLINK	"is a symbolic link (name the file itself)"
 
 static char *
 proc_err(const char *fmt, const char *a, const char *b)
@@ -88,20 +98,70 @@ proc_notify(int fd, const char *err)
 	}
 }
 
+/* Why the open file fd is not a pidfile, or NULL. */
+static const char *
+proc_pidfile_fd_problem(int fd)
+{
+	struct stat	 st;
+	char		 buf[PROC_PIDFILE_MAX + 1];
+	ssize_t		 n;
+	size_t		 i;
+
+	if (fstat(fd, &st) == -1)
+		return (strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return ("is not a regular file");
+	if ((n = pread(fd, buf, sizeof(buf), 0)) == -1)
+		return (strerror(errno));
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	for (i = 0; i < (size_t)n; i++)
+		if (buf[i] < '0' || buf[i] > '9')
+			break;
+	if (i != (size_t)n || n >= PROC_PIDFILE_MAX)
+		return ("is not a pidfile (it holds more than a process id)");
+	return (NULL);
+}
+
+const char *
+proc_pidfile_problem(const char *path)
+{
+	const char	*why;
+	int		 fd;
+
+	/*
+	 * Only what is known to be wrong: a file this process may not open
+	 * (-t run by another user) is for proc_pidfile_write to report.
+	 */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return (errno == ELOOP ? PROC_PIDFILE_SYMLINK : NULL);
+	why = proc_pidfile_fd_problem(fd);
+	close(fd);
+	return (why);
+}
+
 int
 proc_pidfile_write(const char *path, char **err)
 {
-	char	buf[32];
-	int	fd, n;
+	const char	*why;
+	char		 buf[32];
+	int		 fd, n;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644);
 	if (fd == -1) {
 		*err = proc_err("cannot write pidfile %s: %s", path,
-		    strerror(errno));
+		    errno == ELOOP ? PROC_PIDFILE_SYMLINK : strerror(errno));
+		return (-1);
+	}
+	if ((why = proc_pidfile_fd_problem(fd)) != NULL) {
+		*err = proc_err("will not write pidfile %s: it %s", path, why);
+		close(fd);
 		return (-1);
 	}
 	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (write(fd, buf, n) != n) {
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n) {
 		*err = proc_err("cannot write pidfile %s: %s", path,
 		    strerror(errno));
 		close(fd);

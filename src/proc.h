@@ -17,7 +17,20 @@ int	 proc_daemonize(int *notify_fd);
 /* From the daemon: err NULL = started.  Closes fd and detaches stdio. */
 void	 proc_notify(int fd, const char *err);
 
-/* Write our pid to path: 0, or -1 with *err set (caller frees). */
+/*
+ * Why path cannot be the pidfile, or NULL when it can: it does not exist,
+ * or it is a regular file (not a symbolic link) that is empty or holds
+ * only a process id, optionally followed by a newline.  The reason is a
+ * static string that follows the path, e.g. "is not a regular file".
+ * NULL too when path cannot be opened for another reason (permissions):
+ * proc_pidfile_write reports that.
+ */
+const char *proc_pidfile_problem(const char *path);
+/*
+ * Write our pid to path, which must pass proc_pidfile_problem (checked
+ * again on the descriptor that is written, opened with O_NOFOLLOW): 0,
+ * or -1 with *err set (caller frees).
+ */
 int	 proc_pidfile_write(const char *path, char **err);
 void	 proc_pidfile_remove(const char *path);
 

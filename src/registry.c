@@ -52,6 +52,9 @@ struct registry {
 static void	 registry_errf(char **, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static int	 registry_mkdirs(const char *, char **);
+static int	 registry_mode(const char *, const char *, mode_t, int,
+		    char **);
+static int	 registry_perms(const char *, char **);
 static int	 registry_check(const char *, char **);
 static int	 registry_chown(const char *, uid_t, gid_t, char **);
 static MDB_env	*registry_env_open(const char *, unsigned int,
@@ -121,6 +124,55 @@ registry_mkdirs(const char *dir, char **err)
 		return (-1);
 	}
 	free(p);
+	return (0);
+}
+
+/*
+ * path (dir itself, or a file in it) must not be writable by group or
+ * others: whoever can write the registry rewrites every rule.  A file
+ * that does not exist yet is fine (LMDB creates it 0640).
+ */
+static int
+registry_mode(const char *dir, const char *path, mode_t want, int is_dir,
+    char **err)
+{
+	struct stat	 st;
+
+	if (stat(path, &st) == -1) {
+		if (errno == ENOENT && !is_dir)
+			return (0);
+		registry_errf(err, "registry %s: stat %s: %s", dir, path,
+		    strerror(errno));
+		return (-1);
+	}
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) == 0)
+		return (0);
+	registry_errf(err, "registry %s %s is writable by group or others "
+	    "(mode %04o): switchyard refuses it; run \"chmod %04o %s\"",
+	    is_dir ? "directory" : "file", path,
+	    (unsigned int)(st.st_mode & 07777), (unsigned int)want, path);
+	return (-1);
+}
+
+/* The directory 0750 at most, its files 0640 at most, as created. */
+static int
+registry_perms(const char *dir, char **err)
+{
+	static const char *const files[] = { "/data.mdb", "/lock.mdb" };
+	char	path[4096];
+	size_t	i;
+
+	if (registry_mode(dir, dir, 0750, 1, err) == -1)
+		return (-1);
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s%s", dir,
+		    files[i]) >= sizeof(path)) {
+			registry_errf(err, "registry %s: path too long", dir);
+			return (-1);
+		}
+		if (registry_mode(dir, path, 0640, 0, err) == -1)
+			return (-1);
+	}
 	return (0);
 }
 
@@ -199,7 +251,7 @@ registry_prepare(const char *dir, uid_t uid, gid_t gid, char **err)
 	}
 	if (registry_mkdirs(dir, err) == -1)
 		return (-1);
-	if (registry_check(dir, err) == -1)
+	if (registry_perms(dir, err) == -1 || registry_check(dir, err) == -1)
 		return (-1);
 	return (registry_chown(dir, uid, gid, err));
 }

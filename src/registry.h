@@ -27,7 +27,9 @@ enum registry_status {
 /*
  * Create dir when missing (mode 0750, chowned to uid/gid unless they are
  * (uid_t)-1) and check that an LMDB environment can be opened there for
- * writing.  Returns 0, or -1 with *err set (caller frees).
+ * writing.  An existing dir, data.mdb or lock.mdb that group or others
+ * may write is refused, with the chmod that fixes it in *err.  Returns 0,
+ * or -1 with *err set (caller frees).
  */
 int	 registry_prepare(const char *dir, uid_t uid, gid_t gid, char **err);
 

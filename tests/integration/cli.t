@@ -2,7 +2,6 @@
 # cli.t: the command line (SPEC section 1): -V, -h, -t, start-up failures,
 # the pidfile, and -s reload|reopen|stop through the pidfile.
 
-import json
 import os
 import re
 import socket
@@ -21,11 +20,7 @@ def lines_with(text, *needles):
 	return [l for l in text.splitlines() if all(n in l for n in needles)]
 
 
-def write(path, cfg):
-	with open(path, "w") as f:
-		f.write(cfg if isinstance(cfg, str) else
-		    json.dumps(cfg, indent=1))
-	return path
+write = T.write_config_file
 
 
 def main(tap):

@@ -856,6 +856,14 @@ def endpoint(path, method="POST", rule=None, timeout=5, kind=None):
 	return ep
 
 
+def write_config_file(path, cfg):
+	"""Write cfg (a dict, or text as it is) to path; returns path."""
+	with open(path, "w") as f:
+		f.write(cfg if isinstance(cfg, str) else
+		    json.dumps(cfg, indent=1))
+	return path
+
+
 def adder_config(tmp, port, up, **kw):
 	"""make_config with one service "arith" at upstream up, endpoint
 	"adder"."""

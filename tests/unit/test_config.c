@@ -5,6 +5,7 @@
  */
 #include <sys/stat.h>
 
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -311,11 +312,17 @@ test_listen_forms(void **state)
 	size_t			 i;
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		/* port 9 is none of theirs: no overlap */
 		snprintf(text, sizeof(text), "{\"server\":{\"listen\":"
-		    "[\"%s\"],\"admin\":{\"listen\":\"%s\"}}}", good[i],
+		    "[\"%s\"],\"admin\":{\"listen\":\"127.0.0.9:9\"}}}",
 		    good[i]);
 		cf = expect_ok(text);
 		assert_string_equal(cf->srv.listen[0], good[i]);
+		config_free(cf);
+		snprintf(text, sizeof(text), "{\"server\":{\"listen\":"
+		    "[\"127.0.0.9:9\"],\"admin\":{\"listen\":\"%s\"}}}",
+		    good[i]);
+		cf = expect_ok(text);
 		assert_string_equal(cf->srv.admin_listen, good[i]);
 		config_free(cf);
 	}
@@ -333,6 +340,223 @@ test_listen_forms(void **state)
 	    "\":5\",\":6\",\":7\",\":8\",\":9\",\":10\",\":11\",\":12\","
 	    "\":13\",\":14\",\":15\",\":16\",\":17\"]}}",
 	    "server.listen: must be an array of 1 to 16 addresses");
+}
+
+/* SPEC section 3: listen and admin.listen must not share an address. */
+static void
+test_listen_overlap(void **state)
+{
+	static const struct {
+		const char	*listen;
+		const char	*admin;
+	} clash[] = {
+		{ "127.0.0.1:4122", "127.0.0.1:4122" },
+		{ "0.0.0.0:4122", "127.0.0.1:4122" },
+		{ "127.0.0.1:4122", "0.0.0.0:4122" },
+		{ ":4122", "127.0.0.1:4122" },
+		{ "*:4122", "10.1.2.3:4122" },
+		{ "127.0.0.1:4122", ":4122" },
+		{ "[::]:4122", "[::1]:4122" },
+		{ "[::1]:4122", "[0:0::1]:4122" },
+		{ "localhost:4122", "127.0.0.1:4122" },
+		{ "[::1]:4122", "LocalHost:4122" },
+		{ "gw.example:4122", "GW.example:4122" },
+	};
+	static const struct {
+		const char	*listen;
+		const char	*admin;
+	} apart[] = {
+		{ "127.0.0.1:4122", "127.0.0.1:4123" },
+		{ "127.0.0.1:4122", "127.0.0.2:4122" },
+		{ "0.0.0.0:4122", "[::1]:4122" },
+		{ "[::]:4122", "127.0.0.1:4122" },
+		{ "localhost:4122", "10.0.0.1:4122" },
+		{ "gw.example:4122", "127.0.0.1:4122" },
+		{ "gw.example:4122", "gw.example:4123" },
+	};
+	char			 text[256], msg[256];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(clash) / sizeof(clash[0]); i++) {
+		snprintf(text, sizeof(text), "{\"server\":{\"listen\":"
+		    "[\"127.0.0.9:9\",\"%s\"],\"admin\":{\"listen\":\"%s\"}}}",
+		    clash[i].listen, clash[i].admin);
+		snprintf(msg, sizeof(msg), "server.admin.listen: \"%s\" "
+		    "overlaps server.listen[1] \"%s\": the config API needs an "
+		    "address of its own", clash[i].admin, clash[i].listen);
+		expect_one(text, msg);
+	}
+	for (i = 0; i < sizeof(apart) / sizeof(apart[0]); i++) {
+		snprintf(text, sizeof(text), "{\"server\":{\"listen\":"
+		    "[\"%s\"],\"admin\":{\"listen\":\"%s\"}}}", apart[i].listen,
+		    apart[i].admin);
+		config_free(expect_ok(text));
+	}
+	/* the defaults: listen 127.0.0.1:4122 */
+	expect_one("{\"server\":{\"admin\":{\"listen\":\"0.0.0.0:4122\"}}}",
+	    "server.admin.listen: \"0.0.0.0:4122\" overlaps server.listen[0] "
+	    "\"127.0.0.1:4122\": the config API needs an address of its own");
+	config_free(expect_ok("{\"server\":{\"listen\":\"127.0.0.1:4123\","
+	    "\"admin\":null}}"));
+	/* listen addresses among themselves */
+	expect_one("{\"server\":{\"listen\":[\"0.0.0.0:80\",\"127.0.0.1:80\"],"
+	    "\"admin\":null}}", "server.listen[1]: \"127.0.0.1:80\" overlaps "
+	    "server.listen[0] \"0.0.0.0:80\"");
+	config_free(expect_ok("{\"server\":{\"listen\":[\"0.0.0.0:80\","
+	    "\"[::]:80\",\"127.0.0.1:81\"],\"admin\":null}}"));
+}
+
+/* A file under dir holding text (NULL: a directory); caller frees. */
+static char *
+make_file(const char *dir, const char *name, const char *text)
+{
+	char	*path;
+	int	 fd;
+
+	assert_true(asprintf(&path, "%s/%s", dir, name) != -1);
+	if (text == NULL) {
+		assert_int_equal(mkdir(path, 0700), 0);
+		return (path);
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return (path);
+}
+
+/* SPEC section 3: a pidFile naming a file other than a pidfile. */
+static void
+test_pidfile(void **state)
+{
+	static const struct {
+		const char	*name;
+		const char	*text;
+		const char	*why;	/* NULL: fine */
+	} t[] = {
+		{ "absent", "", NULL },
+		{ "empty", "", NULL },
+		{ "pid", "4122\n", NULL },
+		{ "pid-no-newline", "4122", NULL },
+		{ "passwd", "root:x:0:0:root:/root:/bin/bash\n",
+		  "is not a pidfile (it holds more than a process id)" },
+		{ "two-lines", "4122\n\n", "is not a pidfile (it holds more "
+		  "than a process id)" },
+		{ "spaced", " 4122\n", "is not a pidfile (it holds more than a "
+		  "process id)" },
+		{ "long", "1234567890123456789012345", "is not a pidfile (it "
+		  "holds more than a process id)" },
+		{ "dir", NULL, "is not a regular file" },
+	};
+	char			 dir[] = "/tmp/test_config.XXXXXX";
+	char			*path, *link, text[512], msg[512];
+	struct sy_config	*cf;
+	size_t			 i;
+
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (i == 0)
+			assert_true(asprintf(&path, "%s/absent", dir) != -1);
+		else
+			path = make_file(dir, t[i].name, t[i].text);
+		snprintf(text, sizeof(text), "{\"server\":{\"pidFile\":"
+		    "\"%s\"}}", path);
+		if (t[i].why == NULL) {
+			cf = expect_ok(text);
+			assert_string_equal(cf->srv.pid_file, path);
+			config_free(cf);
+		} else {
+			snprintf(msg, sizeof(msg), "server.pidFile: \"%s\" %s; "
+			    "switchyard never writes over such a file", path,
+			    t[i].why);
+			expect_one(text, msg);
+		}
+		if (t[i].text == NULL)
+			rmdir(path);
+		else
+			unlink(path);
+		free(path);
+	}
+	/* a symbolic link, even to a pidfile */
+	path = make_file(dir, "real.pid", "77\n");
+	assert_true(asprintf(&link, "%s/link.pid", dir) != -1);
+	assert_int_equal(symlink(path, link), 0);
+	snprintf(text, sizeof(text), "{\"server\":{\"pidFile\":\"%s\"}}", link);
+	snprintf(msg, sizeof(msg), "server.pidFile: \"%s\" is a symbolic link "
+	    "(name the file itself); switchyard never writes over such a file",
+	    link);
+	expect_one(text, msg);
+	unlink(link);
+	unlink(path);
+	free(link);
+	free(path);
+	rmdir(dir);
+}
+
+/* Relative paths are the config file's directory's. */
+static void
+test_relative_paths(void **state)
+{
+	char			 dir[] = "/tmp/test_config.XXXXXX";
+	char			*file, *want;
+	struct sy_config	*cf;
+	struct syerrs		 errs;
+
+	assert_non_null(mkdtemp(dir));
+	file = make_file(dir, "sy.json", "{\"server\":{\"registryPath\":"
+	    "\"reg/lmdb\",\"pidFile\":\"sy.pid\",\"log\":{\"error\":"
+	    "\"./err.log\",\"access\":\"acc.log\"}}}");
+	syerrs_init(&errs);
+	cf = config_load(file, &errs);
+	assert_non_null(cf);
+	assert_true(asprintf(&want, "%s/reg/lmdb", dir) != -1);
+	assert_string_equal(cf->srv.registry_path, want);
+	free(want);
+	assert_true(asprintf(&want, "%s/sy.pid", dir) != -1);
+	assert_string_equal(cf->srv.pid_file, want);
+	free(want);
+	assert_true(asprintf(&want, "%s/./err.log", dir) != -1);
+	assert_string_equal(cf->srv.log_error, want);
+	free(want);
+	assert_true(asprintf(&want, "%s/acc.log", dir) != -1);
+	assert_string_equal(cf->srv.log_access, want);
+	free(want);
+	config_free(cf);
+	unlink(file);
+	free(file);
+
+	/* absolute paths and the log keywords stay as they are */
+	file = make_file(dir, "abs.json", "{\"server\":{\"registryPath\":"
+	    "\"/var/lib/sy\",\"pidFile\":\"/nonexistent/sy.pid\",\"log\":"
+	    "{\"error\":\"syslog\",\"access\":null}}}");
+	cf = config_load(file, &errs);
+	assert_non_null(cf);
+	assert_string_equal(cf->srv.registry_path, "/var/lib/sy");
+	assert_string_equal(cf->srv.pid_file, "/nonexistent/sy.pid");
+	assert_string_equal(cf->srv.log_error, "syslog");
+	assert_null(cf->srv.log_access);
+	config_free(cf);
+	unlink(file);
+	free(file);
+
+	/* a relative pidFile is checked where it resolves to */
+	free(make_file(dir, "notpid", "hello\n"));
+	file = make_file(dir, "bad.json", "{\"server\":{\"pidFile\":"
+	    "\"notpid\"}}");
+	assert_null(config_load(file, &errs));
+	assert_int_equal(errs.n, 1);
+	assert_true(asprintf(&want, "server.pidFile: \"%s/notpid\" is not a "
+	    "pidfile (it holds more than a process id); switchyard never "
+	    "writes over such a file", dir) != -1);
+	assert_string_equal(errs.msg[0], want);
+	free(want);
+	syerrs_free(&errs);
+	unlink(file);
+	free(file);
+	assert_true(asprintf(&want, "%s/notpid", dir) != -1);
+	unlink(want);
+	free(want);
+	rmdir(dir);
 }
 
 static void
@@ -419,6 +643,9 @@ test_service_url(void **state)
 	    "\"url\":\"HTTPS://user@[::1]:8443/base\"}}}}}");
 	config_free(cf);
 }
+
+/* an endpoint with a path, a rule and the members m */
+#define HDR_EP(m)	"{\"path\":\"/a\",\"rule\":{\"rule\":\"allow\"}," m "}"
 
 static void
 test_endpoint_errors(void **state)
@@ -519,6 +746,71 @@ test_endpoint_errors(void **state)
 	{ "{\"path\":\"/a\",\"rule\":{\"rule\":\"allow\"},\"responseHeaders\":"
 	  "[\"X-Ok\",\"bad:name\"]}", EP_PATH ".responseHeaders[1]: must be a "
 	  "header name" },
+	/* SPEC section 3: headers no setting may name */
+	{ HDR_EP("\"headers\":[{\"key\":\"Content-Length\",\"value\":"
+	  "\"args.len\"}]"), EP_PATH ".headers[0].key: \"Content-Length\" is "
+	  "a hop-by-hop or framing header, which switchyard sets itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"X\",\"value\":\"1\"},{\"key\":"
+	  "\"transfer-ENCODING\",\"value\":\"chunked\",\"op\":\"add\"}]"),
+	  EP_PATH ".headers[1].key: \"transfer-ENCODING\" is a hop-by-hop or "
+	  "framing header, which switchyard sets itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"connection\",\"op\":\"del\"}]"),
+	  EP_PATH ".headers[0].key: \"connection\" is a hop-by-hop or framing "
+	  "header, which switchyard sets itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"Proxy-Authorization\",\"value\":"
+	  "\"auth.p\"}]"), EP_PATH ".headers[0].key: \"Proxy-Authorization\" "
+	  "is a hop-by-hop or framing header, which switchyard sets itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"x-sc-token\",\"value\":\"Bearer "
+	  "x\"}]"), EP_PATH ".headers[0].key: \"x-sc-token\" is the token "
+	  "switchyard signs itself" },
+	{ HDR_EP("\"headers\":[{\"key\":\"Host\",\"value\":\"a\",\"op\":"
+	  "\"add\"}]"), EP_PATH ".headers[0].op: \"Host\" may only be \"set\" "
+	  "(to a literal host name)" },
+	{ HDR_EP("\"headers\":[{\"key\":\"HOST\",\"op\":\"del\"}]"),
+	  EP_PATH ".headers[0].op: \"HOST\" may only be \"set\" (to a literal "
+	  "host name)" },
+	{ HDR_EP("\"headers\":[{\"key\":\"host\",\"value\":\"args.h\"}]"),
+	  EP_PATH ".headers[0].value: \"host\" may only be set to a literal "
+	  "host name, not to a variable" },
+	{ HDR_EP("\"forwardHeaders\":[\"Cookie\",\"Content-length\"]"),
+	  EP_PATH ".forwardHeaders[1]: \"Content-length\" is a hop-by-hop or "
+	  "framing header, which switchyard sets itself" },
+	{ HDR_EP("\"forwardHeaders\":[\"Host\"]"), EP_PATH
+	  ".forwardHeaders[0]: \"Host\" cannot be passed on (set it in "
+	  "\"headers\" to a literal host name)" },
+	{ HDR_EP("\"forwardHeaders\":[\"X-SC-Token\"]"),
+	  EP_PATH ".forwardHeaders[0]: \"X-SC-Token\" is the token switchyard "
+	  "signs itself" },
+	{ HDR_EP("\"forwardHeaders\":[\"Upgrade\"]"), EP_PATH
+	  ".forwardHeaders[0]: \"Upgrade\" is a hop-by-hop or framing header, "
+	  "which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"ETag\",\"Transfer-Encoding\"]"),
+	  EP_PATH ".responseHeaders[1]: \"Transfer-Encoding\" is a hop-by-hop "
+	  "or framing header, which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"content-length\"]"), EP_PATH
+	  ".responseHeaders[0]: \"content-length\" is a hop-by-hop or framing "
+	  "header, which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"Keep-Alive\"]"), EP_PATH
+	  ".responseHeaders[0]: \"Keep-Alive\" is a hop-by-hop or framing "
+	  "header, which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"TE\"]"), EP_PATH
+	  ".responseHeaders[0]: \"TE\" is a hop-by-hop or framing header, "
+	  "which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"trailer\"]"), EP_PATH
+	  ".responseHeaders[0]: \"trailer\" is a hop-by-hop or framing header, "
+	  "which switchyard sets itself" },
+	{ HDR_EP("\"responseHeaders\":[\"Host\"]"), EP_PATH
+	  ".responseHeaders[0]: \"Host\" cannot be passed on (set it in "
+	  "\"headers\" to a literal host name)" },
+	{ HDR_EP("\"responseHeaders\":[\"X-A\\r\\nX-B\"]"), EP_PATH
+	  ".responseHeaders[0]: must be a header name" },
+	{ HDR_EP("\"forwardHeaders\":[\"\"]"), EP_PATH
+	  ".forwardHeaders[0]: must be a header name" },
+	{ HDR_EP("\"headers\":[{\"key\":\"X(A)\",\"value\":\"1\"}]"), EP_PATH
+	  ".headers[0].key: must be a header name" },
+	{ HDR_EP("\"headers\":[{\"key\":\"Host\",\"value\":\"a\\r\\nb\"}]"),
+	  EP_PATH ".headers[0].value: a literal header value must not contain "
+	  "CR or LF" },
 	{ "{\"path\":\"/a\",\"rule\":{\"rule\":\"allow\"},\"scToken\":true}",
 	  EP_PATH ".scToken: must be an object such as {\"bindRequest\": "
 	  "true}" },
@@ -957,6 +1249,9 @@ main(void)
 		cmocka_unit_test(test_server_nulls),
 		cmocka_unit_test(test_server_bad_types),
 		cmocka_unit_test(test_listen_forms),
+		cmocka_unit_test(test_listen_overlap),
+		cmocka_unit_test(test_pidfile),
+		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_bad_ids),
 		cmocka_unit_test(test_service_url),
 		cmocka_unit_test(test_endpoint_errors),

@@ -434,6 +434,53 @@ test_encode_escapes(void **state)
 	sybuf_free(&rec);
 }
 
+/* SPEC section 3: the headers no endpoint setting may name. */
+static void
+test_header_forbidden(void **state)
+{
+	static const char *const no[] = {
+		"Connection", "connection", "KEEP-ALIVE", "Keep-Alive",
+		"Proxy-Authorization", "proxy-connection", "Proxy-",
+		"PROXY-X", "TE", "te", "Trailer", "Transfer-Encoding",
+		"transfer-encoding", "Upgrade", "Content-Length",
+		"content-LENGTH", "X-SC-Token", "x-sc-token",
+	};
+	static const char *const yes[] = {
+		"Host", "Content-Type", "Authorization", "Cookie", "Proxy",
+		"ProxyX", "X-Proxy-Id", "TE2", "Trailers-X", "Upgraded",
+		"Content-Length2", "X-SC-Tokens", "X-Request-Id", "Connections",
+		"Keep-Alive-X", "",
+	};
+	struct json_object	*v;
+	struct syerrs		 errs;
+	struct sybuf		 rec;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (!endpoint_header_forbidden(no[i]))
+			fail_msg("%s is allowed", no[i]);
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (endpoint_header_forbidden(yes[i]))
+			fail_msg("%s is forbidden", yes[i]);
+
+	/* Host set to a literal is the one way to name it */
+	v = json_tokener_parse("{\"path\":\"/a\",\"rule\":{\"rule\":"
+	    "\"allow\"},\"headers\":[{\"key\":\"Host\",\"value\":"
+	    "\"api.example\"},{\"key\":\"host\",\"value\":\"b\",\"op\":"
+	    "\"set\"},{\"key\":\"X-Proxy-Id\",\"value\":\"args.x\"}],"
+	    "\"forwardHeaders\":[\"Proxy\",\"Cookie\"],"
+	    "\"responseHeaders\":[\"Content-Type\",\"ETag\"]}");
+	assert_non_null(v);
+	syerrs_init(&errs);
+	sybuf_init(&rec);
+	assert_int_equal(endpoint_encode(v, "ep", "p", "s", "e", "http://h",
+	    &rec, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	json_object_put(v);
+	syerrs_free(&errs);
+	sybuf_free(&rec);
+}
+
 static void
 test_check_url(void **state)
 {
@@ -621,6 +668,7 @@ main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_encode_escapes),
 		cmocka_unit_test(test_check_url),
+		cmocka_unit_test(test_header_forbidden),
 		cmocka_unit_test(test_rule_allow_deny),
 		cmocka_unit_test(test_rule_others),
 		cmocka_unit_test(test_rule_errors),

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "jscan.h"
@@ -15,6 +16,7 @@
 #define ERR_INVALID	"request body is not valid JSON"
 #define ERR_NOTOBJ	"request body is not a JSON object"
 #define ERR_TIMEOUT	"timeout must be a number of milliseconds"
+#define ERR_DUP		"request body has a duplicate member name"
 
 static int
 validate(const char *s)
@@ -248,8 +250,9 @@ test_body_spans(void **state)
 		{ "  {\n\"params\" :\t [1]  \n}  ", "[1]" },
 		{ "{\"a\":{\"params\":1},\"params\":{\"b\":[{}]},\"c\":2}",
 		    "{\"b\":[{}]}" },
-		{ "{\"params\":1,\"params\":{\"last\":true}}",
-		    "{\"last\":true}" },
+		{ "{\"p\\u0061rams\":[7]}", "[7]" },	/* read decoded */
+		{ "{\"x\":{\"a\":1},\"params\":{\"a\":[{\"a\":1},"
+		    "{\"a\":2}]}}", "{\"a\":[{\"a\":1},{\"a\":2}]}" },
 		{ "{\"x\":[1,2],\"params\":\"\\u00e9\"}", "\"\\u00e9\"" },
 	};
 	struct jscan_body	 b;
@@ -269,7 +272,7 @@ test_body_params_absent(void **state)
 	static const char *const in[] = {
 		"{\"a\":1}",
 		"{\"x\":{\"params\":1}}",
-		"{\"p\\u0061rams\":1}",		/* raw bytes are compared */
+		"{\"p\\u0062rams\":1}",
 		"{\"Params\":1}",
 		"{\"param\":1,\"paramss\":2}",
 		"[{\"params\":1}]",
@@ -337,19 +340,17 @@ test_body_timeout_duplicates(void **state)
 	struct jscan_body	 b;
 	const char		*err;
 
-	/* the last member wins, so an earlier bad one is harmless */
+	/* a repeated "timeout" is a duplicate, whatever the values */
 	assert_int_equal(body("{\"timeout\":\"x\",\"timeout\":7}", &b, &err),
-	    0);
-	assert_int_equal(b.has_timeout, 1);
-	assert_true(b.timeout_ms == 7.0);
-
-	assert_int_equal(body("{\"timeout\":7,\"timeout\":null}", &b, &err),
-	    0);
-	assert_int_equal(b.has_timeout, 0);
-
-	assert_int_equal(body("{\"timeout\":7,\"timeout\":\"x\"}", &b, &err),
 	    -1);
-	assert_string_equal(err, ERR_TIMEOUT);
+	assert_string_equal(err, ERR_DUP);
+	assert_int_equal(b.has_timeout, 0);
+	assert_int_equal(body("{\"timeout\":7,\"timeout\":null}", &b, &err),
+	    -1);
+	assert_string_equal(err, ERR_DUP);
+	assert_int_equal(body("{\"timeout\":7,\"timeout\":7}", &b, &err),
+	    -1);
+	assert_string_equal(err, ERR_DUP);
 
 	/* a nested "timeout" is not the call's */
 	assert_int_equal(body("{\"params\":{\"timeout\":\"x\"}}", &b, &err),
@@ -357,6 +358,171 @@ test_body_timeout_duplicates(void **state)
 	assert_int_equal(b.has_timeout, 0);
 	assert_params(&b, "{\"params\":{\"timeout\":\"x\"}}",
 	    "{\"timeout\":\"x\"}");
+}
+
+static void
+test_body_duplicates(void **state)
+{
+	static const char *const dup[] = {
+		"{\"a\":1,\"a\":1}",
+		"{\"\":1,\"\":2}",
+		"{\"params\":1,\"params\":2}",
+		"{\"params\":{\"id\":\"admin\",\"id\":\"x\"}}",
+		"{\"params\":{\"u\":{\"role\":1,\"x\":2,\"role\":3}}}",
+		"{\"params\":[1,{\"a\":1,\"b\":2,\"a\":3}]}",
+		"{\"params\":[[[{\"k\":[{\"z\":0,\"z\":0}]}]]]}",
+		"{\"other\":{\"a\":1,\"a\":2},\"params\":{}}",
+		"{\"a\":{\"b\":1},\"a\":{\"c\":1}}",
+		"{\"x\":1,\"y\":{\"x\":1},\"x\":2}",
+		/* equal once decoded */
+		"{\"params\":{\"id\":1,\"i\\u0064\":2}}",
+		"{\"p\\u0061rams\":{},\"params\":1}",
+		"{\"a/b\":1,\"a\\/b\":2}",
+		"{\"\\n\":1,\"\\u000a\":2}",
+		"{\"\\u00e9\":1,\"\xc3\xa9\":2}",
+		"{\"\\u00E9\":1,\"\\u00e9\":2}",
+		"{\"\\ud83d\\ude00\":1,\"\xf0\x9f\x98\x80\":2}",
+		"{\"\\\"\":1,\"\\u0022\":2}",
+	};
+	static const char *const ok[] = {
+		"{\"a\":{\"a\":{\"a\":1}}}",
+		"{\"a\":{\"x\":1},\"b\":{\"x\":1}}",
+		"{\"params\":[{\"x\":1},{\"x\":1},{\"x\":1}]}",
+		"{\"a\":1,\"A\":1,\"a \":1,\" a\":1}",
+		"{\"\\u00e9\":1,\"\\u00e8\":2,\"e\":3}",
+		"{\"\\ud83d\":1,\"\\ude00\":2,\"\\ud83d\\ude00\":3}",
+		"{\"params\":{\"a\":1},\"p\":{\"params\":{\"a\":1}}}",
+	};
+	struct jscan_body	 b;
+	const char		*err;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(dup) / sizeof(dup[0]); i++) {
+		if (body(dup[i], &b, &err) != -1)
+			fail_msg("accepted %s", dup[i]);
+		if (strcmp(err, ERR_DUP) != 0)
+			fail_msg("%s: got \"%s\"", dup[i], err);
+		assert_null(b.params);
+		/* the validator still takes it: it is valid JSON */
+		assert_int_equal(validate(dup[i]), 0);
+	}
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (body(ok[i], &b, &err) != 0)
+			fail_msg("rejected %s: %s", ok[i], err);
+	/* a body that is not JSON is reported as that, duplicate or not */
+	assert_int_equal(body("{\"params\":{\"a\":1,\"a\":2},\"x\":}", &b,
+	    &err), -1);
+	assert_string_equal(err, ERR_INVALID);
+	assert_int_equal(body("{\"a\":1,\"a\":2} x", &b, &err), -1);
+	assert_string_equal(err, ERR_INVALID);
+	assert_int_equal(body("{\"a\":1,\"a\":2", &b, &err), -1);
+	assert_string_equal(err, ERR_INVALID);
+}
+
+/* {"params":{"k0":0,...}} with n members; dup adds "k<dupof>" last. */
+static char *
+many_members(size_t n, const char *fmt, long dupof, size_t *lenp)
+{
+	char	*s;
+	size_t	 cap = 32 + (n + 1) * 64, len, i;
+
+	s = malloc(cap);
+	assert_non_null(s);
+	len = (size_t)snprintf(s, cap, "{\"params\":{");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len, fmt,
+		    i > 0 ? "," : "", i);
+	if (dupof >= 0)
+		len += (size_t)snprintf(s + len, cap - len, fmt, ",",
+		    (size_t)dupof);
+	len += (size_t)snprintf(s + len, cap - len, "}}");
+	assert_true(len < cap);
+	*lenp = len;
+	return (s);
+}
+
+static double
+now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static void
+test_body_many_members(void **state)
+{
+	static const char *const fmts[] = {
+		"%s\"k%zu\":0",
+		/* long names with a common prefix, escapes in them */
+		"%s\"\\u0061aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\/%zu\":[]",
+	};
+	static const long dupof[] = { -1, 0, 50000, 99999 };
+	struct jscan_body	 b;
+	const char		*err;
+	char			*s;
+	size_t			 len, f, d;
+	double			 t0, took;
+
+	for (f = 0; f < sizeof(fmts) / sizeof(fmts[0]); f++) {
+		for (d = 0; d < sizeof(dupof) / sizeof(dupof[0]); d++) {
+			s = many_members(100000, fmts[f], dupof[d], &len);
+			t0 = now();
+			err = NULL;
+			if (dupof[d] < 0) {
+				assert_int_equal(jscan_body(s, len, &b, &err),
+				    0);
+				assert_non_null(b.params);
+			} else {
+				assert_int_equal(jscan_body(s, len, &b, &err),
+				    -1);
+				assert_string_equal(err, ERR_DUP);
+			}
+			took = now() - t0;
+			/* quadratic would be 5e9 comparisons: minutes */
+			if (took > 2.0)
+				fail_msg("100000 members took %.2f s", took);
+			free(s);
+		}
+	}
+}
+
+/* The same small objects many times over: names are forgotten on close. */
+static char *
+many_objects(size_t n, const char *last, size_t *lenp)
+{
+	char	*s;
+	size_t	 cap = n * 24 + 64, len, i;
+
+	s = malloc(cap);
+	assert_non_null(s);
+	len = (size_t)snprintf(s, cap, "{\"params\":[");
+	for (i = 0; i < n; i++)
+		len += (size_t)snprintf(s + len, cap - len,
+		    "{\"a\":{\"a\":1}},");
+	len += (size_t)snprintf(s + len, cap - len, "%s]}", last);
+	assert_true(len < cap);
+	*lenp = len;
+	return (s);
+}
+
+static void
+test_body_many_objects(void **state)
+{
+	struct jscan_body	 b;
+	const char		*err;
+	char			*s;
+	size_t			 len;
+
+	s = many_objects(200000, "{\"a\":{\"a\":1,\"b\":2}}", &len);
+	assert_int_equal(jscan_body(s, len, &b, &err), 0);
+	free(s);
+	/* a duplicate in the very last one is still found */
+	s = many_objects(200000, "{\"a\":{\"a\":1,\"a\":2}}", &len);
+	assert_int_equal(jscan_body(s, len, &b, &err), -1);
+	assert_string_equal(err, ERR_DUP);
+	free(s);
 }
 
 static void
@@ -490,6 +656,9 @@ main(void)
 		cmocka_unit_test(test_body_params_absent),
 		cmocka_unit_test(test_body_timeout),
 		cmocka_unit_test(test_body_timeout_duplicates),
+		cmocka_unit_test(test_body_duplicates),
+		cmocka_unit_test(test_body_many_members),
+		cmocka_unit_test(test_body_many_objects),
 		cmocka_unit_test(test_body_timeout_long_number),
 		cmocka_unit_test(test_body_not_object),
 		cmocka_unit_test(test_body_invalid),

@@ -217,6 +217,58 @@ test_prepare_chown(void **state)
 	}
 }
 
+/* SPEC section 3: a registry group or others may write is refused. */
+static void
+test_prepare_loose_modes(void **state)
+{
+	static const struct {
+		const char	*file;		/* "" for the directory */
+		mode_t		 mode;
+		mode_t		 fix;
+	} t[] = {
+		{ "", 0777, 0750 }, { "", 0770, 0750 }, { "", 0752, 0750 },
+		{ "", 01777, 0750 },
+		{ "/data.mdb", 0666, 0640 }, { "/data.mdb", 0660, 0640 },
+		{ "/data.mdb", 0642, 0640 },
+		{ "/lock.mdb", 0666, 0640 }, { "/lock.mdb", 0620, 0640 },
+	};
+	const char	*dir = *state;
+	struct stat	 st;
+	char		 path[512], want[1200], *err;
+	size_t		 i;
+
+	prepare_ok(dir);
+	for (i = 0; i < NELEM(t); i++) {
+		snprintf(path, sizeof(path), "%s%s", dir, t[i].file);
+		assert_int_equal(chmod(path, t[i].mode), 0);
+		err = NULL;
+		assert_int_equal(registry_prepare(dir, (uid_t)-1, (gid_t)-1,
+		    &err), -1);
+		snprintf(want, sizeof(want), "registry %s %s is writable by "
+		    "group or others (mode %04o): switchyard refuses it; run "
+		    "\"chmod %04o %s\"", *t[i].file == '\0' ? "directory" :
+		    "file", path, (unsigned int)t[i].mode,
+		    (unsigned int)t[i].fix, path);
+		assert_non_null(err);
+		assert_string_equal(err, want);
+		free(err);
+		/* the mode is left alone: the admin decides */
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_mode & 07777, t[i].mode);
+		assert_int_equal(chmod(path, t[i].fix), 0);
+		prepare_ok(dir);
+	}
+	/* stricter than created is fine */
+	assert_int_equal(chmod(dir, 0700), 0);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	assert_int_equal(chmod(path, 0600), 0);
+	prepare_ok(dir);
+	/* and new files come out 0640 at most whatever the umask */
+	snprintf(path, sizeof(path), "%s/lock.mdb", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0022, 0);
+}
+
 static void
 test_prepare_impossible(void **state)
 {
@@ -546,6 +598,7 @@ main(void)
 		T(test_prepare_creates_dir),
 		T(test_prepare_chown),
 		T(test_prepare_impossible),
+		T(test_prepare_loose_modes),
 		T(test_commit_read_back),
 		T(test_scan_prefix),
 		T(test_generation_increments),
