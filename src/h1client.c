@@ -1,0 +1,1278 @@
+/*
+ * h1client.c: the native HTTP/1.1 client for plain http:// upstreams.
+ * Raw non-blocking sockets with plain libevent events on the worker's
+ * event_base; responses parsed by Debian's libhttp-parser (the only
+ * file that includes http_parser.h); names resolved by evdns.
+ *
+ * Invariants:
+ * - A call's callback runs from an event callback only: every failure
+ *   found while starting or dispatching is delivered later, through the
+ *   call's own timer made active (h1_fail), and successes are delivered
+ *   from the connection's read event.
+ * - A connection belongs to one call at a time, or sits idle in its
+ *   host's pool watching EV_READ with the idle timeout: data or EOF on
+ *   an idle connection closes it.  A connection is pooled only after a
+ *   complete response, with keep-alive allowed by the response, no
+ *   byte after it, fewer than keepalive_requests requests done and room
+ *   in the pool; anything else (cancel, error, deadline) closes it.
+ * - Calls wait in their host's queue (FIFO) for a name, a free slot
+ *   under max_conns or an idle connection; h1_kick serves the queue
+ *   whenever one of those changes.
+ * - Retries: as nginx (proxy_next_upstream) does, a request is resent
+ *   once, on a fresh connection, only when it went out on a REUSED
+ *   connection that then failed (reset, EOF, send error) before any
+ *   response byte, and only when its method is not POST, PATCH or
+ *   LOCK: the server may close a kept-alive connection just as we write
+ *   (the idle close race), and resending an idempotent request is
+ *   harmless.  A non-idempotent request is never resent; the idle
+ *   timeout (4 s by default, below the 5 s of Node.js and Apache)
+ *   keeps that race rare.
+ * - Hosts are never freed before the client; resolved addresses of
+ *   names are kept 30 s (numeric addresses and localhost forever).
+ */
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <event2/util.h>
+#include <http_parser.h>
+
+#include "h1client.h"
+#include "util.h"
+
+#define H1_NBUCKET	64
+#define H1_FREE_MAX	64
+#define H1_RBUF		16384
+#define H1_DNS_TTL	30
+#define H1_ERRLEN	256
+
+/* The response parse state: one per call, reset per attempt. */
+struct h1_resp {
+	http_parser		 p;
+	int			 head;		/* HEAD: no body */
+	size_t			 maxhdr, maxbody, hdrbytes;
+	int			 done, hdrbig, toobig, hdrdone, badstatus;
+	size_t			 rx;		/* bytes received */
+	uint64_t		 cl;		/* Content-Length, or -1 */
+	struct sybuf		 body;
+	struct sybuf		 cur;		/* a wanted "Name: value" */
+	int			 curstate;	/* 0 none, 1 name, 2 value */
+	int			 curwant;
+	struct sybuf		 got;		/* lines, NUL-separated */
+	size_t			 ngot;
+	const struct sybuf	*want;		/* names, NUL-separated */
+	size_t			 nwant;
+};
+
+struct h1_host;
+
+struct h1_conn {
+	int			 fd;
+	struct event		 ev;
+	struct h1_host		*host;
+	struct h1client_call	*call;
+	unsigned		 nreq;
+	TAILQ_ENTRY(h1_conn)	 entry;		/* the host's idle list */
+};
+
+struct h1client_call {
+	struct h1client		*cl;
+	struct h1_host		*host;
+	struct h1_conn		*conn;
+	upstream_cb		 cb;
+	void			*arg;
+	struct event		 timer;		/* deadline; failures */
+	struct timeval		 start;
+	long			 timeout_ms;
+	struct sybuf		 out;		/* request head and body */
+	size_t			 off;
+	struct h1_resp		 r;
+	struct sybuf		 want;
+	const char		**hv;
+	size_t			 hvcap;
+	int			 unsafe;	/* POST, PATCH, LOCK */
+	int			 retried, fresh, queued, reused;
+	int			 failed, connecting, reading;
+	enum upstream_result	 res;
+	char			 err[H1_ERRLEN];
+	TAILQ_ENTRY(h1client_call) entry;	/* calls, or free list */
+	TAILQ_ENTRY(h1client_call) wentry;	/* the host's queue */
+};
+
+struct h1_host {
+	struct h1client		*cl;
+	char			*name;		/* no brackets */
+	char			*key;		/* "name:port" */
+	unsigned short		 port;
+	struct sybuf		 hosthdr;	/* "Host: ...\r\n" */
+	struct sockaddr_storage	 addr;
+	socklen_t		 alen;
+	time_t			 resolved;	/* 0: never, -1: forever */
+	int			 resolving;
+	struct evdns_getaddrinfo_request *dnsreq;
+	TAILQ_HEAD(h1_conn_head, h1_conn) idle;
+	size_t			 nidle, nconns;
+	TAILQ_HEAD(, h1client_call) queue;
+	LIST_ENTRY(h1_host)	 entry;
+};
+
+struct h1client {
+	struct event_base	*base;
+	struct evdns_base	*dns;
+	struct h1client_conf	 conf;
+	LIST_HEAD(, h1_host)	 hosts[H1_NBUCKET];
+	TAILQ_HEAD(, h1client_call) calls;
+	TAILQ_HEAD(, h1client_call) spare;
+	size_t			 nactive, nspare;
+	int			 dying;		/* in h1client_free */
+	struct h1client_stats	 st;
+	char			 rbuf[H1_RBUF];
+};
+
+static void	h1_kick(struct h1_host *);
+static void	h1_conn_cb(evutil_socket_t, short, void *);
+
+/* ---- the response parser ------------------------------------------ */
+
+static int
+h1_hdr_count(struct h1_resp *r, size_t n)
+{
+	if ((r->hdrbytes += n) > r->maxhdr) {
+		r->hdrbig = 1;
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+h1_on_begin(http_parser *p)
+{
+	struct h1_resp	*r = p->data;
+
+	/* a new message: after a 1xx, start the header count again */
+	r->hdrbytes = 0;
+	r->curstate = 0;
+	sybuf_reset(&r->got);
+	r->ngot = 0;
+	return (0);
+}
+
+static int
+h1_on_status(http_parser *p, const char *at, size_t len)
+{
+	struct h1_resp	*r = p->data;
+
+	/* "HTTP/1.1 200 " and the CRLF, as libcurl counts a line */
+	if (r->hdrbytes == 0 && h1_hdr_count(r, 15) == -1)
+		return (-1);
+	return (h1_hdr_count(r, len));
+}
+
+static int
+h1_wanted(const struct h1_resp *r, const char *name, size_t len)
+{
+	const char	*w = r->want->data;
+	size_t		 i, n;
+
+	for (i = 0; i < r->nwant; i++, w += n + 1) {
+		n = strlen(w);
+		if (n == len && strncasecmp(w, name, n) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/* The end of a header line: keep it when its name is wanted. */
+static int
+h1_hdr_end(struct h1_resp *r)
+{
+	if (r->curstate == 2 && r->curwant) {
+		if (sybuf_add(&r->got, r->cur.data, r->cur.len + 1) == -1)
+			return (-1);
+		r->ngot++;
+	}
+	r->curstate = 0;
+	return (0);
+}
+
+static int
+h1_on_field(http_parser *p, const char *at, size_t len)
+{
+	struct h1_resp	*r = p->data;
+
+	if (h1_hdr_count(r, r->curstate != 1 ? len + 4 : len) == -1)
+		return (-1);
+	if (r->curstate == 2 && h1_hdr_end(r) == -1)
+		return (-1);
+	if (r->curstate == 0) {
+		sybuf_reset(&r->cur);
+		r->curstate = 1;
+	}
+	if (r->nwant > 0 && sybuf_add(&r->cur, at, len) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+h1_on_value(http_parser *p, const char *at, size_t len)
+{
+	struct h1_resp	*r = p->data;
+
+	if (h1_hdr_count(r, len) == -1)
+		return (-1);
+	if (r->curstate == 1) {
+		r->curwant = r->nwant > 0 &&
+		    h1_wanted(r, r->cur.data, r->cur.len);
+		r->curstate = 2;
+		if (r->curwant && sybuf_add(&r->cur, ": ", 2) == -1)
+			return (-1);
+	}
+	if (r->curwant && sybuf_add(&r->cur, at, len) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+h1_on_headers(http_parser *p)
+{
+	struct h1_resp	*r = p->data;
+
+	if (h1_hdr_count(r, 2) == -1 || h1_hdr_end(r) == -1)
+		return (-1);
+	if (p->status_code < 100 || p->status_code == 101) {
+		r->badstatus = 1;
+		return (-1);
+	}
+	if (p->status_code / 100 == 1)
+		return (1);	/* an interim response: no body */
+	r->hdrdone = 1;
+	/* no body, whatever the headers say (RFC 9112 section 6.3) */
+	if (r->head || p->status_code == 204 || p->status_code == 304)
+		return (1);	/* F_SKIPBODY */
+	r->cl = (p->flags & F_CONTENTLENGTH) ? p->content_length :
+	    UINT64_MAX;
+	if (r->cl != UINT64_MAX && r->cl > r->maxbody) {
+		r->toobig = 1;
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+h1_on_body(http_parser *p, const char *at, size_t len)
+{
+	struct h1_resp	*r = p->data;
+
+	if (r->body.len + len > r->maxbody) {
+		r->toobig = 1;
+		return (-1);
+	}
+	return (sybuf_add(&r->body, at, len));
+}
+
+static int
+h1_on_complete(http_parser *p)
+{
+	struct h1_resp	*r = p->data;
+
+	if (!r->hdrdone)	/* a 1xx interim response: skip it */
+		return (0);
+	r->done = 1;
+	http_parser_pause(p, 1);
+	return (0);
+}
+
+static const http_parser_settings h1_settings = {
+	.on_message_begin = h1_on_begin,
+	.on_status = h1_on_status,
+	.on_header_field = h1_on_field,
+	.on_header_value = h1_on_value,
+	.on_headers_complete = h1_on_headers,
+	.on_body = h1_on_body,
+	.on_message_complete = h1_on_complete,
+};
+
+static void
+h1_resp_init(struct h1_resp *r, int head, size_t maxhdr, size_t maxbody,
+    const struct sybuf *want, size_t nwant)
+{
+	http_parser_init(&r->p, HTTP_RESPONSE);
+	r->p.data = r;
+	r->head = head;
+	r->maxhdr = maxhdr;
+	r->maxbody = maxbody;
+	r->hdrbytes = r->rx = 0;
+	r->done = r->hdrbig = r->toobig = r->hdrdone = r->badstatus = 0;
+	r->cl = UINT64_MAX;
+	r->curstate = r->curwant = 0;
+	r->ngot = 0;
+	sybuf_reset(&r->body);
+	sybuf_reset(&r->got);
+	r->want = want;
+	r->nwant = nwant;
+}
+
+static void
+h1_resp_free(struct h1_resp *r)
+{
+	sybuf_free(&r->body);
+	sybuf_free(&r->cur);
+	sybuf_free(&r->got);
+}
+
+/*
+ * Feed bytes (n == 0: the end of the stream).  0: more wanted; 1: the
+ * response is complete (*extra: bytes followed it); -1: failed, with
+ * the reason in err.
+ */
+static int
+h1_resp_feed(struct h1_resp *r, const char *buf, size_t n, int *extra,
+    enum upstream_result *res, char *err, size_t errlen)
+{
+	size_t			 done;
+	enum http_errno		 e;
+
+	r->rx += n;
+	done = http_parser_execute(&r->p, &h1_settings, buf, n);
+	e = HTTP_PARSER_ERRNO(&r->p);
+	if (r->done) {
+		*extra = done < n;
+		return (1);
+	}
+	if (e == HPE_OK && n > 0)
+		return (0);
+	*res = UPSTREAM_FAILED;
+	if (r->hdrbig) {
+		*res = UPSTREAM_HDRS_TOOBIG;
+		snprintf(err, errlen, "response headers over %zu bytes",
+		    r->maxhdr);
+	} else if (r->toobig) {
+		*res = UPSTREAM_TOOBIG;
+		snprintf(err, errlen, "Exceeded the maximum allowed file "
+		    "size (%zu)", r->maxbody);
+	} else if (r->badstatus)
+		snprintf(err, errlen, "Weird server reply: status %u",
+		    r->p.status_code);
+	else if (e == HPE_HEADER_OVERFLOW)
+		snprintf(err, errlen, "Weird server reply: header overflow");
+	else if (e != HPE_OK && e != HPE_INVALID_EOF_STATE)
+		snprintf(err, errlen, "Weird server reply (%s)",
+		    http_errno_description(e));
+	else if (r->rx == 0)
+		snprintf(err, errlen, "Empty reply from server");
+	else if (r->hdrdone && r->cl != UINT64_MAX)
+		snprintf(err, errlen, "transfer closed with %llu bytes "
+		    "remaining to read",
+		    (unsigned long long)(r->cl - r->body.len));
+	else if (r->hdrdone)
+		snprintf(err, errlen, "transfer closed with outstanding "
+		    "read data remaining");
+	else
+		snprintf(err, errlen, "Recv failure: connection closed in "
+		    "the response headers");
+	return (-1);
+}
+
+enum upstream_result
+h1client_parse_buf(const char *buf, size_t len, size_t chunk,
+    const char *method, size_t max_headers, size_t max_body, long *status)
+{
+	static const char	 names[] = "Content-Type\0X-Request-Id";
+	struct sybuf		 want;
+	struct h1_resp		 r;
+	enum upstream_result	 res = UPSTREAM_OK;
+	size_t			 off = 0, n;
+	int			 rc = 0, extra;
+	char			 err[H1_ERRLEN];
+
+	http_parser_set_max_header_size(UINT32_MAX);
+	want.data = (char *)names;
+	want.len = want.cap = sizeof(names);
+	memset(&r, 0, sizeof(r));
+	h1_resp_init(&r, strcmp(method, "HEAD") == 0, max_headers, max_body,
+	    &want, 2);
+	if (chunk == 0)
+		chunk = len;
+	while (rc == 0 && off < len) {
+		n = len - off < chunk ? len - off : chunk;
+		rc = h1_resp_feed(&r, buf + off, n, &extra, &res, err,
+		    sizeof(err));
+		off += n;
+	}
+	if (rc == 0)
+		rc = h1_resp_feed(&r, NULL, 0, &extra, &res, err, sizeof(err));
+	*status = r.p.status_code;
+	h1_resp_free(&r);
+	return (rc == 1 ? UPSTREAM_OK : res);
+}
+
+/* ---- hosts and names ---------------------------------------------- */
+
+/* Split an http:// URL; *path points into url.  -1 when malformed. */
+static int
+h1_url(const char *url, const char **host, size_t *hlen,
+    unsigned short *port, const char **path)
+{
+	const char	*h, *e, *p;
+	unsigned long	 n;
+	char		*end;
+
+	if (strncasecmp(url, "http://", 7) != 0)
+		return (-1);
+	h = url + 7;
+	if (*h == '[') {
+		if ((e = strchr(h, ']')) == NULL)
+			return (-1);
+		*host = h + 1;
+		*hlen = e - h - 1;
+		e++;
+	} else {
+		e = h + strcspn(h, ":/?#@");
+		*host = h;
+		*hlen = e - h;
+	}
+	if (*hlen == 0 || *e == '@' || memchr(*host, '@', *hlen) != NULL)
+		return (-1);
+	*port = 80;
+	if (*e == ':') {
+		n = strtoul(e + 1, &end, 10);
+		if (end == e + 1 || n == 0 || n > 65535)
+			return (-1);
+		*port = n;
+		e = end;
+	}
+	if (*e != '\0' && *e != '/' && *e != '?' && *e != '#')
+		return (-1);
+	p = e;
+	*path = p;
+	return (0);
+}
+
+static unsigned
+h1_hash(const char *s, size_t len)
+{
+	unsigned	h = 2166136261u;
+	size_t		i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return (h % H1_NBUCKET);
+}
+
+/* Numeric addresses and localhost need no resolver. */
+static int
+h1_numeric(struct h1_host *hs)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)&hs->addr;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&hs->addr;
+
+	memset(&hs->addr, 0, sizeof(hs->addr));
+	if (strcasecmp(hs->name, "localhost") == 0 ||
+	    inet_pton(AF_INET, hs->name, &sin->sin_addr) == 1) {
+		if (hs->name[0] == 'l' || hs->name[0] == 'L')
+			sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(hs->port);
+		hs->alen = sizeof(*sin);
+		return (0);
+	}
+	if (inet_pton(AF_INET6, hs->name, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(hs->port);
+		hs->alen = sizeof(*sin6);
+		return (0);
+	}
+	return (-1);
+}
+
+static struct h1_host *
+h1_host_get(struct h1client *cl, const char *url, const char **path)
+{
+	struct h1_host	*hs;
+	const char	*h;
+	size_t		 hlen, klen;
+	unsigned short	 port;
+	unsigned	 b;
+
+	if (h1_url(url, &h, &hlen, &port, path) == -1)
+		return (NULL);
+	klen = *path - (url + 7);	/* "name:port" as in the URL */
+	b = h1_hash(url + 7, klen);
+	LIST_FOREACH(hs, &cl->hosts[b], entry) {
+		if (strlen(hs->key) == klen &&
+		    memcmp(hs->key, url + 7, klen) == 0)
+			return (hs);
+	}
+	if ((hs = calloc(1, sizeof(*hs))) == NULL)
+		return (NULL);
+	hs->cl = cl;
+	hs->port = port;
+	TAILQ_INIT(&hs->idle);
+	TAILQ_INIT(&hs->queue);
+	sybuf_init(&hs->hosthdr);
+	if ((hs->name = strndup(h, hlen)) == NULL ||
+	    (hs->key = strndup(url + 7, klen)) == NULL ||
+	    sybuf_addstr(&hs->hosthdr, "Host: ") == -1 ||
+	    sybuf_add(&hs->hosthdr, url + 7, klen) == -1 ||
+	    sybuf_addstr(&hs->hosthdr, "\r\n") == -1) {
+		free(hs->name);
+		free(hs->key);
+		sybuf_free(&hs->hosthdr);
+		free(hs);
+		return (NULL);
+	}
+	if (h1_numeric(hs) == 0)
+		hs->resolved = -1;
+	LIST_INSERT_HEAD(&cl->hosts[b], hs, entry);
+	return (hs);
+}
+
+static int
+h1_need_name(const struct h1_host *hs)
+{
+	return (hs->resolved == 0 || (hs->resolved != -1 &&
+	    time(NULL) - hs->resolved > H1_DNS_TTL));
+}
+
+static void	h1_fail(struct h1client_call *, enum upstream_result,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+h1_dns_cb(int rc, struct evutil_addrinfo *ai, void *arg)
+{
+	struct h1_host		*hs = arg;
+	struct h1client_call	*c, *next;
+
+	if (rc == EVUTIL_EAI_CANCEL)
+		return;
+	hs->resolving = 0;
+	hs->dnsreq = NULL;
+	if (rc == 0 && ai != NULL && ai->ai_addrlen <= sizeof(hs->addr)) {
+		memcpy(&hs->addr, ai->ai_addr, ai->ai_addrlen);
+		hs->alen = ai->ai_addrlen;
+		if (hs->addr.ss_family == AF_INET6)
+			((struct sockaddr_in6 *)&hs->addr)->sin6_port =
+			    htons(hs->port);
+		else
+			((struct sockaddr_in *)&hs->addr)->sin_port =
+			    htons(hs->port);
+		hs->resolved = time(NULL);
+		evutil_freeaddrinfo(ai);
+		h1_kick(hs);
+		return;
+	}
+	if (ai != NULL)
+		evutil_freeaddrinfo(ai);
+	for (c = TAILQ_FIRST(&hs->queue); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, wentry);
+		h1_fail(c, UPSTREAM_REFUSED, "Could not resolve host: %s (%s)",
+		    hs->name, evutil_gai_strerror(rc));
+	}
+}
+
+static void
+h1_resolve(struct h1_host *hs)
+{
+	struct h1client			*cl = hs->cl;
+	struct evutil_addrinfo		 hints;
+	struct evdns_getaddrinfo_request *rq;
+
+	if (hs->resolving)
+		return;
+	if (cl->dns == NULL && (cl->dns = evdns_base_new(cl->base,
+	    cl->conf.hosts_file == NULL ? EVDNS_BASE_INITIALIZE_NAMESERVERS :
+	    0)) != NULL && cl->conf.hosts_file != NULL &&
+	    evdns_base_load_hosts(cl->dns, cl->conf.hosts_file) != 0) {
+		evdns_base_free(cl->dns, 0);
+		cl->dns = NULL;
+	}
+	if (cl->dns == NULL) {
+		h1_dns_cb(EVUTIL_EAI_FAIL, NULL, hs);
+		return;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
+	hs->resolving = 1;
+	rq = evdns_getaddrinfo(cl->dns, hs->name, NULL, &hints, h1_dns_cb,
+	    hs);
+	if (!hs->resolving)	/* the callback ran already */
+		return;
+	if (cl->conf.hosts_file == NULL) {
+		hs->dnsreq = rq;
+		return;
+	}
+	/* only the hosts file, and evdns answers it at once: not there */
+	if (rq != NULL)
+		evdns_getaddrinfo_cancel(rq);
+	h1_dns_cb(EVUTIL_EAI_NONAME, NULL, hs);
+}
+
+/* ---- connections -------------------------------------------------- */
+
+static long
+h1_elapsed(const struct h1client_call *c)
+{
+	struct timeval	now;
+
+	event_base_gettimeofday_cached(c->cl->base, &now);
+	return ((now.tv_sec - c->start.tv_sec) * 1000 +
+	    (now.tv_usec - c->start.tv_usec) / 1000);
+}
+
+static void
+h1_arm(struct h1_conn *cn, short what, const struct timeval *tv)
+{
+	event_del(&cn->ev);
+	event_assign(&cn->ev, cn->host->cl->base, cn->fd, what | EV_PERSIST,
+	    h1_conn_cb, cn);
+	event_add(&cn->ev, tv);
+}
+
+/* Close a connection; the caller kicks the host's queue. */
+static void
+h1_conn_close(struct h1_conn *cn)
+{
+	struct h1_host	*hs = cn->host;
+
+	if (cn->call == NULL) {
+		TAILQ_REMOVE(&hs->idle, cn, entry);
+		hs->nidle--;
+		hs->cl->st.idle--;
+	} else
+		cn->call->conn = NULL;
+	event_del(&cn->ev);
+	close(cn->fd);
+	hs->nconns--;
+	hs->cl->st.open--;
+	free(cn);
+}
+
+static void
+h1_dequeue(struct h1client_call *c)
+{
+	if (c->queued) {
+		TAILQ_REMOVE(&c->host->queue, c, wentry);
+		c->queued = 0;
+	}
+}
+
+/*
+ * Fail a call: its connection is closed, and the callback runs from
+ * the call's timer, made active, never from here.
+ */
+static void
+h1_fail(struct h1client_call *c, enum upstream_result res,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->err, sizeof(c->err), fmt, ap);
+	va_end(ap);
+	c->res = res;
+	c->failed = 1;
+	if (c->conn != NULL)
+		h1_conn_close(c->conn);
+	if (c->host != NULL)
+		h1_dequeue(c);
+	evtimer_del(&c->timer);
+	event_active(&c->timer, EV_TIMEOUT, 1);
+}
+
+/* The connection died: resend once, or fail (see the top comment). */
+static void
+h1_broken(struct h1client_call *c, const char *what)
+{
+	struct h1_host	*hs = c->host;
+
+	if (c->reused && !c->unsafe && !c->retried && c->r.rx == 0) {
+		c->cl->st.retries++;
+		c->retried = c->fresh = 1;
+		h1_conn_close(c->conn);
+		TAILQ_INSERT_HEAD(&hs->queue, c, wentry);
+		c->queued = 1;
+		h1_kick(hs);
+		return;
+	}
+	h1_fail(c, UPSTREAM_FAILED, "%s", what);
+}
+
+static void
+h1_write(struct h1client_call *c)
+{
+	struct h1_conn	*cn = c->conn;
+	ssize_t		 n;
+	char		 msg[128];
+
+	while (c->off < c->out.len) {
+		n = send(cn->fd, c->out.data + c->off, c->out.len - c->off,
+		    MSG_NOSIGNAL);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			h1_arm(cn, EV_WRITE, NULL);
+			return;
+		}
+		if (n == -1) {
+			snprintf(msg, sizeof(msg), "Send failure: %s",
+			    strerror(errno));
+			h1_broken(c, msg);
+			return;
+		}
+		c->off += n;
+	}
+	c->reading = 1;
+	h1_arm(cn, EV_READ, NULL);
+}
+
+/* A complete response: pool or close the connection, then deliver. */
+static void	h1_deliver(struct h1client_call *, enum upstream_result);
+
+static void
+h1_done(struct h1client_call *c, int noreuse)
+{
+	struct h1_conn	*cn = c->conn;
+	struct h1_host	*hs = cn->host;
+	struct h1client	*cl = hs->cl;
+	struct timeval	 tv;
+
+	if (!noreuse && http_should_keep_alive(&c->r.p) &&
+	    cn->nreq < cl->conf.keepalive_requests &&
+	    hs->nidle < cl->conf.max_idle) {
+		c->conn = NULL;
+		cn->call = NULL;
+		TAILQ_INSERT_HEAD(&hs->idle, cn, entry);
+		hs->nidle++;
+		cl->st.idle++;
+		tv.tv_sec = cl->conf.idle_timeout_ms / 1000;
+		tv.tv_usec = (cl->conf.idle_timeout_ms % 1000) * 1000;
+		h1_arm(cn, EV_READ, &tv);
+	} else
+		h1_conn_close(cn);
+	h1_kick(hs);
+	h1_deliver(c, UPSTREAM_OK);
+}
+
+static void
+h1_read(struct h1client_call *c)
+{
+	struct h1client		*cl = c->cl;
+	enum upstream_result	 res;
+	ssize_t			 n;
+	int			 rc, extra = 0;
+	char			 msg[H1_ERRLEN];
+
+	n = read(c->conn->fd, cl->rbuf, sizeof(cl->rbuf));
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n == -1) {
+		snprintf(msg, sizeof(msg), "Recv failure: %s",
+		    strerror(errno));
+		h1_broken(c, msg);
+		return;
+	}
+	rc = h1_resp_feed(&c->r, cl->rbuf, n, &extra, &res, msg,
+	    sizeof(msg));
+	if (rc == 1)
+		h1_done(c, extra || n == 0);
+	else if (rc == -1 && n == 0 && c->r.rx == 0)
+		h1_broken(c, "Empty reply from server");
+	else if (rc == -1)
+		h1_fail(c, res, "%s", msg);
+}
+
+static void
+h1_refused(struct h1client_call *c, int err)
+{
+	struct h1_host	*hs = c->host;
+	char		 a[INET6_ADDRSTRLEN];
+
+	if (hs->addr.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&hs->addr)->
+		    sin6_addr, a, sizeof(a));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&hs->addr)->
+		    sin_addr, a, sizeof(a));
+	h1_fail(c, UPSTREAM_REFUSED, "Failed to connect to %s port %u "
+	    "after %ld ms: %s (%s)", hs->name, hs->port, h1_elapsed(c),
+	    strerror(err), a);
+}
+
+static void
+h1_connected(struct h1client_call *c)
+{
+	socklen_t	 len = sizeof(int);
+	int		 err = 0;
+
+	if (getsockopt(c->conn->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		h1_refused(c, err);
+		return;
+	}
+	c->connecting = 0;
+	h1_write(c);
+}
+
+static void
+h1_conn_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct h1_conn		*cn = arg;
+	struct h1client_call	*c = cn->call;
+	struct h1_host		*hs = cn->host;
+
+	if (c == NULL) {
+		/* idle: EOF, unasked-for bytes or the idle timeout */
+		h1_conn_close(cn);
+		h1_kick(hs);
+	} else if (c->connecting)
+		h1_connected(c);
+	else if (!c->reading)
+		h1_write(c);
+	else
+		h1_read(c);
+}
+
+static void
+h1_attach(struct h1client_call *c, struct h1_conn *cn)
+{
+	struct h1client	*cl = c->cl;
+
+	c->conn = cn;
+	cn->call = c;
+	c->reused = cn->nreq > 0;
+	if (c->reused)
+		cl->st.reuses++;
+	cn->nreq++;
+	c->off = 0;
+	c->fresh = c->connecting = c->reading = 0;
+	h1_resp_init(&c->r, c->r.head, c->r.maxhdr, c->r.maxbody, &c->want,
+	    c->r.nwant);
+}
+
+static void
+h1_connect(struct h1client_call *c)
+{
+	struct h1_host	*hs = c->host;
+	struct h1client	*cl = hs->cl;
+	struct h1_conn	*cn;
+	int		 fd, one = 1;
+
+	fd = socket(hs->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1 || (cn = calloc(1, sizeof(*cn))) == NULL) {
+		h1_fail(c, UPSTREAM_FAILED, "socket: %s", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	cn->fd = fd;
+	cn->host = hs;
+	event_assign(&cn->ev, cl->base, fd, EV_WRITE | EV_PERSIST,
+	    h1_conn_cb, cn);
+	hs->nconns++;
+	cl->st.open++;
+	cl->st.connects++;
+	h1_attach(c, cn);
+	if (connect(fd, (struct sockaddr *)&hs->addr, hs->alen) == 0)
+		h1_write(c);
+	else if (errno == EINPROGRESS) {
+		c->connecting = 1;
+		event_add(&cn->ev, NULL);
+	} else
+		h1_refused(c, errno);
+}
+
+/* Serve the host's queue with idle connections, new ones or a name. */
+static void
+h1_kick(struct h1_host *hs)
+{
+	struct h1client		*cl = hs->cl;
+	struct h1client_call	*c;
+	struct h1_conn		*cn;
+
+	while (!cl->dying && (c = TAILQ_FIRST(&hs->queue)) != NULL) {
+		if (!c->fresh && (cn = TAILQ_FIRST(&hs->idle)) != NULL) {
+			TAILQ_REMOVE(&hs->idle, cn, entry);
+			hs->nidle--;
+			cl->st.idle--;
+			h1_dequeue(c);
+			h1_attach(c, cn);
+			h1_write(c);
+			continue;
+		}
+		if (cl->conf.max_conns != 0 &&
+		    hs->nconns >= cl->conf.max_conns) {
+			/* a retry wants a fresh one: drop the oldest idle */
+			if (c->fresh && (cn = TAILQ_LAST(&hs->idle,
+			    h1_conn_head)) != NULL) {
+				h1_conn_close(cn);
+				continue;
+			}
+			break;
+		}
+		if (h1_need_name(hs)) {
+			h1_resolve(hs);
+			break;
+		}
+		h1_dequeue(c);
+		h1_connect(c);
+	}
+}
+
+/* ---- calls -------------------------------------------------------- */
+
+static void
+h1_call_free(struct h1client_call *c)
+{
+	sybuf_free(&c->out);
+	sybuf_free(&c->want);
+	h1_resp_free(&c->r);
+	free(c->hv);
+	free(c);
+}
+
+/* Keep a finished call's buffers for the next one. */
+static void
+h1_recycle(struct h1client_call *c)
+{
+	struct h1client	*cl = c->cl;
+
+	if (cl->nspare < H1_FREE_MAX) {
+		TAILQ_INSERT_HEAD(&cl->spare, c, entry);
+		cl->nspare++;
+	} else
+		h1_call_free(c);
+}
+
+static void
+h1_deliver(struct h1client_call *c, enum upstream_result res)
+{
+	struct h1client			*cl = c->cl;
+	struct upstream_response	 out;
+	const char			**hv, *s;
+	size_t				 i;
+
+	evtimer_del(&c->timer);
+	TAILQ_REMOVE(&cl->calls, c, entry);
+	cl->nactive--;
+	memset(&out, 0, sizeof(out));
+	out.result = res;
+	out.status = c->r.p.status_code;
+	out.body = c->r.body.data != NULL ? c->r.body.data : "";
+	out.body_len = c->r.body.len;
+	out.error = res == UPSTREAM_OK ? "" : c->err;
+	if (c->r.ngot > c->hvcap && (hv = reallocarray(c->hv, c->r.ngot,
+	    sizeof(*hv))) != NULL) {
+		c->hv = hv;
+		c->hvcap = c->r.ngot;
+	}
+	if (c->r.ngot <= c->hvcap) {
+		for (i = 0, s = c->r.got.data; i < c->r.ngot; i++) {
+			c->hv[i] = s;
+			s += strlen(s) + 1;
+		}
+		out.headers = c->hv;
+		out.nheaders = c->r.ngot;
+	}
+	c->cb(&out, c->arg);
+	h1_recycle(c);
+}
+
+/* The deadline, or a failure made active by h1_fail. */
+static void
+h1_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct h1client_call	*c = arg;
+	struct h1_host		*hs = c->host;
+	long			 ms = h1_elapsed(c);
+
+	if (c->failed) {
+		h1_deliver(c, c->res);
+		if (hs != NULL)
+			h1_kick(hs);
+		return;
+	}
+	if (c->conn != NULL && c->connecting)
+		snprintf(c->err, sizeof(c->err), "Connection timed out after "
+		    "%ld milliseconds", ms);
+	else if (c->r.hdrdone && c->r.cl != UINT64_MAX)
+		snprintf(c->err, sizeof(c->err), "Operation timed out after "
+		    "%ld milliseconds with %zu out of %llu bytes received", ms,
+		    c->r.body.len, (unsigned long long)c->r.cl);
+	else
+		snprintf(c->err, sizeof(c->err), "Operation timed out after "
+		    "%ld milliseconds with %zu bytes received", ms,
+		    c->r.body.len);
+	if (c->conn != NULL)
+		h1_conn_close(c->conn);
+	h1_dequeue(c);
+	h1_deliver(c, UPSTREAM_TIMEOUT);
+	h1_kick(hs);
+}
+
+static int
+h1_has(const struct upstream_request *rq, const char *name, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < rq->nheaders; i++)
+		if (strncasecmp(rq->headers[i], name, n) == 0)
+			return (1);
+	return (0);
+}
+
+static int
+h1_addnum(struct sybuf *b, size_t v)
+{
+	char	d[24];
+	size_t	i = sizeof(d);
+
+	do
+		d[--i] = '0' + v % 10;
+	while ((v /= 10) != 0);
+	return (sybuf_add(b, d + i, sizeof(d) - i));
+}
+
+/*
+ * The request head and body, in one buffer sent with one send(2).  As
+ * libcurl does, a caller's "Name:" line with an empty value is not sent
+ * (it removes "Expect:"), and a caller's Host or Accept replaces ours.
+ */
+static int
+h1_build(struct h1client_call *c, const struct upstream_request *rq,
+    const char *path)
+{
+	struct sybuf	*b = &c->out;
+	const char	*v;
+	size_t		 i, plen = strcspn(path, "#");
+	int		 rc = 0, get;
+
+	sybuf_reset(b);
+	rc |= sybuf_addstr(b, rq->method);
+	rc |= sybuf_addc(b, ' ');
+	rc |= plen == 0 || path[0] == '?' ? sybuf_addc(b, '/') : 0;
+	rc |= sybuf_add(b, path, plen);
+	rc |= sybuf_addstr(b, " HTTP/1.1\r\n");
+	if (!h1_has(rq, "Host:", 5))
+		rc |= sybuf_add(b, c->host->hosthdr.data, c->host->hosthdr.len);
+	if (!h1_has(rq, "Accept:", 7))
+		rc |= sybuf_addstr(b, "Accept: */*\r\n");
+	for (i = 0; i < rq->nheaders; i++) {
+		if ((v = strchr(rq->headers[i], ':')) == NULL)
+			continue;
+		if (v[strspn(v + 1, " \t") + 1] == '\0')
+			continue;
+		rc |= sybuf_addstr(b, rq->headers[i]);
+		rc |= sybuf_add(b, "\r\n", 2);
+	}
+	get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
+	if (rq->has_body || !get) {
+		rc |= sybuf_addstr(b, "Content-Length: ");
+		rc |= h1_addnum(b, rq->has_body ? rq->body_len : 0);
+		rc |= sybuf_add(b, "\r\n", 2);
+	}
+	rc |= sybuf_add(b, "\r\n", 2);
+	if (rq->has_body)
+		rc |= sybuf_add(b, rq->body, rq->body_len);
+	return (rc != 0 ? -1 : 0);
+}
+
+static struct h1client_call *
+h1_call_get(struct h1client *cl)
+{
+	struct h1client_call	*c;
+
+	if ((c = TAILQ_FIRST(&cl->spare)) != NULL) {
+		TAILQ_REMOVE(&cl->spare, c, entry);
+		cl->nspare--;
+	} else if ((c = calloc(1, sizeof(*c))) != NULL) {
+		sybuf_init(&c->out);
+		sybuf_init(&c->want);
+		sybuf_init(&c->r.body);
+		sybuf_init(&c->r.cur);
+		sybuf_init(&c->r.got);
+	}
+	return (c);
+}
+
+static int
+h1_unsafe(const char *m)
+{
+	return (strcmp(m, "POST") == 0 || strcmp(m, "PATCH") == 0 ||
+	    strcmp(m, "LOCK") == 0);
+}
+
+struct h1client_call *
+h1client_start(struct h1client *cl, const struct upstream_request *rq,
+    upstream_cb cb, void *arg)
+{
+	struct h1client_call	*c;
+	const char		*path;
+	struct timeval		 tv;
+	size_t			 i;
+	int			 rc = 0;
+
+	if ((c = h1_call_get(cl)) == NULL)
+		return (NULL);
+	c->cl = cl;
+	c->cb = cb;
+	c->arg = arg;
+	c->conn = NULL;
+	c->retried = c->fresh = c->queued = c->reused = c->failed = 0;
+	c->err[0] = '\0';
+	c->unsafe = h1_unsafe(rq->method);
+	evtimer_assign(&c->timer, cl->base, h1_timer_cb, c);
+	event_base_gettimeofday_cached(cl->base, &c->start);
+	sybuf_reset(&c->want);
+	for (i = 0; i < rq->nresp_headers; i++)
+		rc |= sybuf_add(&c->want, rq->resp_headers[i],
+		    strlen(rq->resp_headers[i]) + 1);
+	c->r.head = strcmp(rq->method, "HEAD") == 0;
+	c->r.maxhdr = rq->max_headers;
+	c->r.maxbody = rq->max_response;
+	c->r.nwant = rq->nresp_headers;
+	h1_resp_init(&c->r, c->r.head, c->r.maxhdr, c->r.maxbody, &c->want,
+	    c->r.nwant);
+	TAILQ_INSERT_TAIL(&cl->calls, c, entry);
+	cl->nactive++;
+	if (rq->timeout_ms > 0) {
+		tv.tv_sec = rq->timeout_ms / 1000;
+		tv.tv_usec = (rq->timeout_ms % 1000) * 1000;
+		evtimer_add(&c->timer, &tv);
+	}
+	c->host = h1_host_get(cl, rq->url, &path);
+	if (c->host == NULL)
+		h1_fail(c, UPSTREAM_FAILED, "URL rejected: Malformed input "
+		    "to a URL function (%s)", rq->url);
+	else if (rc != 0 || h1_build(c, rq, path) == -1)
+		h1_fail(c, UPSTREAM_FAILED, "Out of memory");
+	else {
+		TAILQ_INSERT_TAIL(&c->host->queue, c, wentry);
+		c->queued = 1;
+		h1_kick(c->host);
+	}
+	return (c);
+}
+
+void
+h1client_cancel(struct h1client_call *c)
+{
+	struct h1client	*cl = c->cl;
+	struct h1_host	*hs = c->host;
+	int		 closed = c->conn != NULL;
+
+	evtimer_del(&c->timer);
+	if (c->conn != NULL)
+		h1_conn_close(c->conn);
+	if (hs != NULL)
+		h1_dequeue(c);
+	TAILQ_REMOVE(&cl->calls, c, entry);
+	cl->nactive--;
+	h1_recycle(c);
+	if (closed)
+		h1_kick(hs);
+}
+
+void
+h1client_conf_default(struct h1client_conf *conf)
+{
+	conf->max_idle = 32;
+	conf->max_conns = 0;
+	conf->keepalive_requests = 1000;
+	conf->idle_timeout_ms = 4000;
+	conf->hosts_file = NULL;
+}
+
+struct h1client *
+h1client_new(struct event_base *base, const struct h1client_conf *conf)
+{
+	struct h1client	*cl;
+	size_t		 i;
+
+	if ((cl = calloc(1, sizeof(*cl))) == NULL)
+		return (NULL);
+	cl->base = base;
+	if (conf != NULL)
+		cl->conf = *conf;
+	else
+		h1client_conf_default(&cl->conf);
+	if (cl->conf.keepalive_requests == 0)
+		cl->conf.keepalive_requests = 1;
+	for (i = 0; i < H1_NBUCKET; i++)
+		LIST_INIT(&cl->hosts[i]);
+	TAILQ_INIT(&cl->calls);
+	TAILQ_INIT(&cl->spare);
+	/* the header limit is the caller's max_headers, counted here */
+	http_parser_set_max_header_size(UINT32_MAX);
+	return (cl);
+}
+
+void
+h1client_free(struct h1client *cl)
+{
+	struct h1client_call	*c;
+	struct h1_host		*hs;
+	size_t			 i;
+
+	if (cl == NULL)
+		return;
+	cl->dying = 1;
+	while ((c = TAILQ_FIRST(&cl->calls)) != NULL)
+		h1client_cancel(c);
+	while ((c = TAILQ_FIRST(&cl->spare)) != NULL) {
+		TAILQ_REMOVE(&cl->spare, c, entry);
+		h1_call_free(c);
+	}
+	for (i = 0; i < H1_NBUCKET; i++) {
+		while ((hs = LIST_FIRST(&cl->hosts[i])) != NULL) {
+			LIST_REMOVE(hs, entry);
+			if (hs->dnsreq != NULL)
+				evdns_getaddrinfo_cancel(hs->dnsreq);
+			while (!TAILQ_EMPTY(&hs->idle))
+				h1_conn_close(TAILQ_FIRST(&hs->idle));
+			free(hs->name);
+			free(hs->key);
+			sybuf_free(&hs->hosthdr);
+			free(hs);
+		}
+	}
+	if (cl->dns != NULL)
+		evdns_base_free(cl->dns, 0);
+	free(cl);
+}
+
+size_t
+h1client_active(const struct h1client *cl)
+{
+	return (cl->nactive);
+}
+
+void
+h1client_stats(const struct h1client *cl, struct h1client_stats *st)
+{
+	*st = cl->st;
+}
