@@ -10,8 +10,10 @@
  *   call's own timer made active (h1_fail), and successes are delivered
  *   from the connection's read event.
  * - A connection belongs to one call at a time, or sits idle in its
- *   host's pool watching EV_READ with the idle timeout: data or EOF on
- *   an idle connection closes it.  A connection is pooled only after a
+ *   host's pool with its idle timer: data or EOF on an idle connection
+ *   closes it.  Its EV_READ event stays registered from one call to the
+ *   next (EV_WRITE only while connecting or after a short write), so a
+ *   call on a kept-alive connection costs no epoll_ctl(2).  A connection is pooled only after a
  *   complete response, with keep-alive allowed by the response, no
  *   byte after it, fewer than keepalive_requests requests done and room
  *   in the pool; anything else (cancel, error, deadline) closes it.
@@ -86,7 +88,9 @@ struct h1_host;
 
 struct h1_conn {
 	int			 fd;
-	struct event		 ev;
+	struct event		 ev;		/* EV_READ, or EV_WRITE */
+	short			 what;		/* ev's kind, 0: not added */
+	struct event		 idle;		/* the idle timeout */
 	struct h1_host		*host;
 	struct h1client_call	*call;
 	unsigned		 nreq;
@@ -149,6 +153,7 @@ struct h1client {
 
 static void	h1_kick(struct h1_host *);
 static void	h1_conn_cb(evutil_socket_t, short, void *);
+static void	h1_idle_cb(evutil_socket_t, short, void *);
 
 /* ---- the response parser ------------------------------------------ */
 
@@ -640,13 +645,18 @@ h1_elapsed(const struct h1client_call *c)
 	    (now.tv_usec - c->start.tv_usec) / 1000);
 }
 
+/* Watch for what; no epoll_ctl(2) when that is watched already. */
 static void
-h1_arm(struct h1_conn *cn, short what, const struct timeval *tv)
+h1_arm(struct h1_conn *cn, short what)
 {
-	event_del(&cn->ev);
+	if (cn->what == what)
+		return;
+	if (cn->what != 0)
+		event_del(&cn->ev);
 	event_assign(&cn->ev, cn->host->cl->base, cn->fd, what | EV_PERSIST,
 	    h1_conn_cb, cn);
-	event_add(&cn->ev, tv);
+	event_add(&cn->ev, NULL);
+	cn->what = what;
 }
 
 /* Close a connection; the caller kicks the host's queue. */
@@ -662,6 +672,7 @@ h1_conn_close(struct h1_conn *cn)
 	} else
 		cn->call->conn = NULL;
 	event_del(&cn->ev);
+	evtimer_del(&cn->idle);
 	close(cn->fd);
 	hs->nconns--;
 	hs->cl->st.open--;
@@ -731,7 +742,7 @@ h1_write(struct h1client_call *c)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			h1_arm(cn, EV_WRITE, NULL);
+			h1_arm(cn, EV_WRITE);
 			return;
 		}
 		if (n == -1) {
@@ -743,7 +754,7 @@ h1_write(struct h1client_call *c)
 		c->off += n;
 	}
 	c->reading = 1;
-	h1_arm(cn, EV_READ, NULL);
+	h1_arm(cn, EV_READ);
 }
 
 /* A complete response: pool or close the connection, then deliver. */
@@ -767,7 +778,8 @@ h1_done(struct h1client_call *c, int noreuse)
 		cl->st.idle++;
 		tv.tv_sec = cl->conf.idle_timeout_ms / 1000;
 		tv.tv_usec = (cl->conf.idle_timeout_ms % 1000) * 1000;
-		h1_arm(cn, EV_READ, &tv);
+		h1_arm(cn, EV_READ);
+		evtimer_add(&cn->idle, &tv);
 	} else
 		h1_conn_close(cn);
 	h1_kick(hs);
@@ -837,6 +849,16 @@ h1_connected(struct h1client_call *c)
 }
 
 static void
+h1_idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct h1_conn	*cn = arg;
+	struct h1_host	*hs = cn->host;
+
+	h1_conn_close(cn);
+	h1_kick(hs);
+}
+
+static void
 h1_conn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct h1_conn		*cn = arg;
@@ -844,7 +866,7 @@ h1_conn_cb(evutil_socket_t fd, short what, void *arg)
 	struct h1_host		*hs = cn->host;
 
 	if (c == NULL) {
-		/* idle: EOF, unasked-for bytes or the idle timeout */
+		/* idle: EOF or unasked-for bytes */
 		h1_conn_close(cn);
 		h1_kick(hs);
 	} else if (c->connecting)
@@ -891,8 +913,7 @@ h1_connect(struct h1client_call *c)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	cn->fd = fd;
 	cn->host = hs;
-	event_assign(&cn->ev, cl->base, fd, EV_WRITE | EV_PERSIST,
-	    h1_conn_cb, cn);
+	evtimer_assign(&cn->idle, cl->base, h1_idle_cb, cn);
 	hs->nconns++;
 	cl->st.open++;
 	cl->st.connects++;
@@ -901,7 +922,7 @@ h1_connect(struct h1client_call *c)
 		h1_write(c);
 	else if (errno == EINPROGRESS) {
 		c->connecting = 1;
-		event_add(&cn->ev, NULL);
+		h1_arm(cn, EV_WRITE);
 	} else
 		h1_refused(c, errno);
 }
@@ -919,6 +940,7 @@ h1_kick(struct h1_host *hs)
 			TAILQ_REMOVE(&hs->idle, cn, entry);
 			hs->nidle--;
 			cl->st.idle--;
+			evtimer_del(&cn->idle);
 			h1_dequeue(c);
 			h1_attach(c, cn);
 			h1_write(c);

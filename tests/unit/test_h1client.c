@@ -438,6 +438,22 @@ h_connclose(struct srv *s, int fd, int k, int n, const char *req)
 	return (KEEP);
 }
 
+/* Bytes after the response: the connection cannot be reused. */
+static enum act
+h_extra(struct srv *s, int fd, int k, int n, const char *req)
+{
+	say(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200");
+	return (KEEP);
+}
+
+/* Answered, kept alive, then closed by the server. */
+static enum act
+h_answer_close(struct srv *s, int fd, int k, int n, const char *req)
+{
+	h_plain(s, fd, k, n, req);
+	return (CLOSE);
+}
+
 static enum act
 h_slow(struct srv *s, int fd, int k, int n, const char *req)
 {
@@ -532,6 +548,8 @@ h_stale(struct srv *s, int fd, int k, int n, const char *req)
 		return (CLOSE);
 	return (h_plain(s, fd, k, n, req));
 }
+
+static int	eofs_seen(void *);
 
 /* ---- tests ----------------------------------------------------------- */
 
@@ -635,6 +653,7 @@ test_twice(void **state)
 		{ h_1xx, 201, "ok", 1 },
 		{ h_http10, 200, "ok", 2 },
 		{ h_connclose, 200, "ok", 2 },
+		{ h_extra, 200, "ok", 2 },
 	};
 	struct h1client		*cl;
 	struct h1client_stats	 st;
@@ -658,6 +677,52 @@ test_twice(void **state)
 		h1client_free(cl);
 		srv_stop(S);
 	}
+}
+
+static int
+no_open(void *arg)
+{
+	struct h1client_stats	st;
+
+	h1client_stats(arg, &st);
+	return (st.open == 0);
+}
+
+/* Idle connections close after the idle timeout, or when the server
+ * closes them, without a retry. */
+static void
+test_idle(void **state)
+{
+	struct h1client_conf	 conf;
+	struct h1client		*cl;
+	struct h1client_stats	 st;
+	struct res		 o;
+	int			 one = 1;
+
+	h1client_conf_default(&conf);
+	conf.idle_timeout_ms = 100;
+	cl = h1client_new(B, &conf);
+	srv_start(h_plain);
+	call_get(cl, "/i", &o);
+	ok_body(&o, 200, "{\"a\":1}");
+	h1client_stats(cl, &st);
+	assert_int_equal(st.idle, 1);
+	loop_until(eofs_seen, &one, 1000);
+	assert_int_equal(get(&S->eofs), 1);	/* the client closed it */
+	assert_true(no_open(cl));
+	srv_stop(S);
+	srv_start(h_answer_close);
+	call_get(cl, "/i", &o);
+	ok_body(&o, 200, "{\"a\":1}");
+	loop_until(no_open, cl, 1000);
+	assert_true(no_open(cl));
+	call_get(cl, "/i", &o);
+	ok_body(&o, 200, "{\"a\":1}");
+	h1client_stats(cl, &st);
+	assert_int_equal(st.retries, 0);
+	assert_int_equal(get(&S->accepts), 2);
+	h1client_free(cl);
+	srv_stop(S);
 }
 
 static void
@@ -997,6 +1062,7 @@ main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_twice),
+		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_nobody),
 		cmocka_unit_test(test_pool_max),
 		cmocka_unit_test(test_refused),
