@@ -1,8 +1,9 @@
 /*
  * h1client.c: the native HTTP/1.1 client for plain http:// upstreams.
  * Raw non-blocking sockets with plain libevent events on the worker's
- * event_base; responses parsed by Debian's libhttp-parser (the only
- * file that includes http_parser.h); names resolved by evdns.
+ * event_base; responses parsed by h1resp.c (Debian's libhttp-parser);
+ * names resolved by evdns.  This file owns connections, pools, names,
+ * deadlines and calls.
  *
  * Invariants:
  * - A call's callback runs from an event callback only: every failure
@@ -55,34 +56,15 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/util.h>
-#include <http_parser.h>
 
 #include "h1client.h"
+#include "h1resp.h"
 #include "util.h"
 
 #define H1_NBUCKET	64
 #define H1_FREE_MAX	64
 #define H1_RBUF		16384
 #define H1_DNS_TTL	30
-#define H1_ERRLEN	256
-
-/* The response parse state: one per call, reset per attempt. */
-struct h1_resp {
-	http_parser		 p;
-	int			 head;		/* HEAD: no body */
-	size_t			 maxhdr, maxbody, hdrbytes;
-	int			 done, hdrbig, toobig, hdrdone, badstatus;
-	size_t			 rx;		/* bytes received */
-	uint64_t		 cl;		/* Content-Length, or -1 */
-	struct sybuf		 body;
-	struct sybuf		 cur;		/* a wanted "Name: value" */
-	int			 curstate;	/* 0 none, 1 name, 2 value */
-	int			 curwant;
-	struct sybuf		 got;		/* lines, NUL-separated */
-	size_t			 ngot;
-	const struct sybuf	*want;		/* names, NUL-separated */
-	size_t			 nwant;
-};
 
 struct h1_host;
 
@@ -108,7 +90,7 @@ struct h1client_call {
 	long			 timeout_ms;
 	struct sybuf		 out;		/* request head and body */
 	size_t			 off;
-	struct h1_resp		 r;
+	struct h1resp		 r;
 	struct sybuf		 want;
 	const char		**hv;
 	size_t			 hvcap;
@@ -116,7 +98,7 @@ struct h1client_call {
 	int			 retried, fresh, queued, reused;
 	int			 failed, connecting, reading;
 	enum upstream_result	 res;
-	char			 err[H1_ERRLEN];
+	char			 err[H1RESP_ERRLEN];
 	TAILQ_ENTRY(h1client_call) entry;	/* calls, or free list */
 	TAILQ_ENTRY(h1client_call) wentry;	/* the host's queue */
 };
@@ -154,280 +136,6 @@ struct h1client {
 static void	h1_kick(struct h1_host *);
 static void	h1_conn_cb(evutil_socket_t, short, void *);
 static void	h1_idle_cb(evutil_socket_t, short, void *);
-
-/* ---- the response parser ------------------------------------------ */
-
-static int
-h1_hdr_count(struct h1_resp *r, size_t n)
-{
-	if ((r->hdrbytes += n) > r->maxhdr) {
-		r->hdrbig = 1;
-		return (-1);
-	}
-	return (0);
-}
-
-static int
-h1_on_begin(http_parser *p)
-{
-	struct h1_resp	*r = p->data;
-
-	/* a new message: after a 1xx, start the header count again */
-	r->hdrbytes = 0;
-	r->curstate = 0;
-	sybuf_reset(&r->got);
-	r->ngot = 0;
-	return (0);
-}
-
-static int
-h1_on_status(http_parser *p, const char *at, size_t len)
-{
-	struct h1_resp	*r = p->data;
-
-	/* "HTTP/1.1 200 " and the CRLF, as libcurl counts a line */
-	if (r->hdrbytes == 0 && h1_hdr_count(r, 15) == -1)
-		return (-1);
-	return (h1_hdr_count(r, len));
-}
-
-static int
-h1_wanted(const struct h1_resp *r, const char *name, size_t len)
-{
-	const char	*w = r->want->data;
-	size_t		 i, n;
-
-	for (i = 0; i < r->nwant; i++, w += n + 1) {
-		n = strlen(w);
-		if (n == len && strncasecmp(w, name, n) == 0)
-			return (1);
-	}
-	return (0);
-}
-
-/* The end of a header line: keep it when its name is wanted. */
-static int
-h1_hdr_end(struct h1_resp *r)
-{
-	if (r->curstate == 2 && r->curwant) {
-		if (sybuf_add(&r->got, r->cur.data, r->cur.len + 1) == -1)
-			return (-1);
-		r->ngot++;
-	}
-	r->curstate = 0;
-	return (0);
-}
-
-static int
-h1_on_field(http_parser *p, const char *at, size_t len)
-{
-	struct h1_resp	*r = p->data;
-
-	if (h1_hdr_count(r, r->curstate != 1 ? len + 4 : len) == -1)
-		return (-1);
-	if (r->curstate == 2 && h1_hdr_end(r) == -1)
-		return (-1);
-	if (r->curstate == 0) {
-		sybuf_reset(&r->cur);
-		r->curstate = 1;
-	}
-	if (r->nwant > 0 && sybuf_add(&r->cur, at, len) == -1)
-		return (-1);
-	return (0);
-}
-
-static int
-h1_on_value(http_parser *p, const char *at, size_t len)
-{
-	struct h1_resp	*r = p->data;
-
-	if (h1_hdr_count(r, len) == -1)
-		return (-1);
-	if (r->curstate == 1) {
-		r->curwant = r->nwant > 0 &&
-		    h1_wanted(r, r->cur.data, r->cur.len);
-		r->curstate = 2;
-		if (r->curwant && sybuf_add(&r->cur, ": ", 2) == -1)
-			return (-1);
-	}
-	if (r->curwant && sybuf_add(&r->cur, at, len) == -1)
-		return (-1);
-	return (0);
-}
-
-static int
-h1_on_headers(http_parser *p)
-{
-	struct h1_resp	*r = p->data;
-
-	if (h1_hdr_count(r, 2) == -1 || h1_hdr_end(r) == -1)
-		return (-1);
-	if (p->status_code < 100 || p->status_code == 101) {
-		r->badstatus = 1;
-		return (-1);
-	}
-	if (p->status_code / 100 == 1)
-		return (1);	/* an interim response: no body */
-	r->hdrdone = 1;
-	/* no body, whatever the headers say (RFC 9112 section 6.3) */
-	if (r->head || p->status_code == 204 || p->status_code == 304)
-		return (1);	/* F_SKIPBODY */
-	r->cl = (p->flags & F_CONTENTLENGTH) ? p->content_length :
-	    UINT64_MAX;
-	if (r->cl != UINT64_MAX && r->cl > r->maxbody) {
-		r->toobig = 1;
-		return (-1);
-	}
-	return (0);
-}
-
-static int
-h1_on_body(http_parser *p, const char *at, size_t len)
-{
-	struct h1_resp	*r = p->data;
-
-	if (r->body.len + len > r->maxbody) {
-		r->toobig = 1;
-		return (-1);
-	}
-	return (sybuf_add(&r->body, at, len));
-}
-
-static int
-h1_on_complete(http_parser *p)
-{
-	struct h1_resp	*r = p->data;
-
-	if (!r->hdrdone)	/* a 1xx interim response: skip it */
-		return (0);
-	r->done = 1;
-	http_parser_pause(p, 1);
-	return (0);
-}
-
-static const http_parser_settings h1_settings = {
-	.on_message_begin = h1_on_begin,
-	.on_status = h1_on_status,
-	.on_header_field = h1_on_field,
-	.on_header_value = h1_on_value,
-	.on_headers_complete = h1_on_headers,
-	.on_body = h1_on_body,
-	.on_message_complete = h1_on_complete,
-};
-
-static void
-h1_resp_init(struct h1_resp *r, int head, size_t maxhdr, size_t maxbody,
-    const struct sybuf *want, size_t nwant)
-{
-	http_parser_init(&r->p, HTTP_RESPONSE);
-	r->p.data = r;
-	r->head = head;
-	r->maxhdr = maxhdr;
-	r->maxbody = maxbody;
-	r->hdrbytes = r->rx = 0;
-	r->done = r->hdrbig = r->toobig = r->hdrdone = r->badstatus = 0;
-	r->cl = UINT64_MAX;
-	r->curstate = r->curwant = 0;
-	r->ngot = 0;
-	sybuf_reset(&r->body);
-	sybuf_reset(&r->got);
-	r->want = want;
-	r->nwant = nwant;
-}
-
-static void
-h1_resp_free(struct h1_resp *r)
-{
-	sybuf_free(&r->body);
-	sybuf_free(&r->cur);
-	sybuf_free(&r->got);
-}
-
-/*
- * Feed bytes (n == 0: the end of the stream).  0: more wanted; 1: the
- * response is complete (*extra: bytes followed it); -1: failed, with
- * the reason in err.
- */
-static int
-h1_resp_feed(struct h1_resp *r, const char *buf, size_t n, int *extra,
-    enum upstream_result *res, char *err, size_t errlen)
-{
-	size_t			 done;
-	enum http_errno		 e;
-
-	r->rx += n;
-	done = http_parser_execute(&r->p, &h1_settings, buf, n);
-	e = HTTP_PARSER_ERRNO(&r->p);
-	if (r->done) {
-		*extra = done < n;
-		return (1);
-	}
-	if (e == HPE_OK && n > 0)
-		return (0);
-	*res = UPSTREAM_FAILED;
-	if (r->hdrbig) {
-		*res = UPSTREAM_HDRS_TOOBIG;
-		snprintf(err, errlen, "response headers over %zu bytes",
-		    r->maxhdr);
-	} else if (r->toobig) {
-		*res = UPSTREAM_TOOBIG;
-		snprintf(err, errlen, "Exceeded the maximum allowed file "
-		    "size (%zu)", r->maxbody);
-	} else if (r->badstatus)
-		snprintf(err, errlen, "Weird server reply: status %u",
-		    r->p.status_code);
-	else if (e == HPE_HEADER_OVERFLOW)
-		snprintf(err, errlen, "Weird server reply: header overflow");
-	else if (e != HPE_OK && e != HPE_INVALID_EOF_STATE)
-		snprintf(err, errlen, "Weird server reply (%s)",
-		    http_errno_description(e));
-	else if (r->rx == 0)
-		snprintf(err, errlen, "Empty reply from server");
-	else if (r->hdrdone && r->cl != UINT64_MAX)
-		snprintf(err, errlen, "transfer closed with %llu bytes "
-		    "remaining to read",
-		    (unsigned long long)(r->cl - r->body.len));
-	else if (r->hdrdone)
-		snprintf(err, errlen, "transfer closed with outstanding "
-		    "read data remaining");
-	else
-		snprintf(err, errlen, "Recv failure: connection closed in "
-		    "the response headers");
-	return (-1);
-}
-
-enum upstream_result
-h1client_parse_buf(const char *buf, size_t len, size_t chunk,
-    const char *method, size_t max_headers, size_t max_body, long *status)
-{
-	static const char	 names[] = "Content-Type\0X-Request-Id";
-	struct sybuf		 want;
-	struct h1_resp		 r;
-	enum upstream_result	 res = UPSTREAM_OK;
-	size_t			 off = 0, n;
-	int			 rc = 0, extra;
-	char			 err[H1_ERRLEN];
-
-	http_parser_set_max_header_size(UINT32_MAX);
-	want.data = (char *)names;
-	want.len = want.cap = sizeof(names);
-	memset(&r, 0, sizeof(r));
-	h1_resp_init(&r, strcmp(method, "HEAD") == 0, max_headers, max_body,
-	    &want, 2);
-	if (chunk == 0)
-		chunk = len;
-	while (rc == 0 && off < len) {
-		n = len - off < chunk ? len - off : chunk;
-		rc = h1_resp_feed(&r, buf + off, n, &extra, &res, err,
-		    sizeof(err));
-		off += n;
-	}
-	if (rc == 0)
-		rc = h1_resp_feed(&r, NULL, 0, &extra, &res, err, sizeof(err));
-	*status = r.p.status_code;
-	h1_resp_free(&r);
-	return (rc == 1 ? UPSTREAM_OK : res);
-}
 
 /* ---- hosts and names ---------------------------------------------- */
 
@@ -768,7 +476,7 @@ h1_done(struct h1client_call *c, int noreuse)
 	struct h1client	*cl = hs->cl;
 	struct timeval	 tv;
 
-	if (!noreuse && http_should_keep_alive(&c->r.p) &&
+	if (!noreuse && h1resp_keepalive(&c->r) &&
 	    cn->nreq < cl->conf.keepalive_requests &&
 	    hs->nidle < cl->conf.max_idle) {
 		c->conn = NULL;
@@ -793,7 +501,7 @@ h1_read(struct h1client_call *c)
 	enum upstream_result	 res;
 	ssize_t			 n;
 	int			 rc, extra = 0;
-	char			 msg[H1_ERRLEN];
+	char			 msg[H1RESP_ERRLEN];
 
 	n = read(c->conn->fd, cl->rbuf, sizeof(cl->rbuf));
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
@@ -805,7 +513,7 @@ h1_read(struct h1client_call *c)
 		h1_broken(c, msg);
 		return;
 	}
-	rc = h1_resp_feed(&c->r, cl->rbuf, n, &extra, &res, msg,
+	rc = h1resp_feed(&c->r, cl->rbuf, n, &extra, &res, msg,
 	    sizeof(msg));
 	if (rc == 1)
 		h1_done(c, extra || n == 0);
@@ -890,7 +598,7 @@ h1_attach(struct h1client_call *c, struct h1_conn *cn)
 	cn->nreq++;
 	c->off = 0;
 	c->fresh = c->connecting = c->reading = 0;
-	h1_resp_init(&c->r, c->r.head, c->r.maxhdr, c->r.maxbody, &c->want,
+	h1resp_init(&c->r, c->r.head, c->r.maxhdr, c->r.maxbody, &c->want,
 	    c->r.nwant);
 }
 
@@ -972,7 +680,7 @@ h1_call_free(struct h1client_call *c)
 {
 	sybuf_free(&c->out);
 	sybuf_free(&c->want);
-	h1_resp_free(&c->r);
+	h1resp_free(&c->r);
 	free(c->hv);
 	free(c);
 }
@@ -1003,7 +711,7 @@ h1_deliver(struct h1client_call *c, enum upstream_result res)
 	cl->nactive--;
 	memset(&out, 0, sizeof(out));
 	out.result = res;
-	out.status = c->r.p.status_code;
+	out.status = h1resp_status(&c->r);
 	out.body = c->r.body.data != NULL ? c->r.body.data : "";
 	out.body_len = c->r.body.len;
 	out.error = res == UPSTREAM_OK ? "" : c->err;
@@ -1177,7 +885,7 @@ h1client_start(struct h1client *cl, const struct upstream_request *rq,
 	c->r.maxhdr = rq->max_headers;
 	c->r.maxbody = rq->max_response;
 	c->r.nwant = rq->nresp_headers;
-	h1_resp_init(&c->r, c->r.head, c->r.maxhdr, c->r.maxbody, &c->want,
+	h1resp_init(&c->r, c->r.head, c->r.maxhdr, c->r.maxbody, &c->want,
 	    c->r.nwant);
 	TAILQ_INSERT_TAIL(&cl->calls, c, entry);
 	cl->nactive++;
@@ -1248,8 +956,7 @@ h1client_new(struct event_base *base, const struct h1client_conf *conf)
 		LIST_INIT(&cl->hosts[i]);
 	TAILQ_INIT(&cl->calls);
 	TAILQ_INIT(&cl->spare);
-	/* the header limit is the caller's max_headers, counted here */
-	http_parser_set_max_header_size(UINT32_MAX);
+	h1resp_setup();
 	return (cl);
 }
 

@@ -60,13 +60,4 @@ size_t			 h1client_active(const struct h1client *);
 void			 h1client_stats(const struct h1client *,
 			    struct h1client_stats *);
 
-/*
- * The response parser alone, for fuzzing and tests: parse buf as the
- * answer to a call of method, fed in pieces of at most chunk bytes (0:
- * at once), then end of stream.  Returns the result; *status is set.
- */
-enum upstream_result	 h1client_parse_buf(const char *buf, size_t len,
-			    size_t chunk, const char *method,
-			    size_t max_headers, size_t max_body, long *status);
-
 #endif

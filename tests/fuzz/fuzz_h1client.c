@@ -1,6 +1,6 @@
 /*
  * fuzz_h1client.c: hostile upstream responses for the native HTTP/1.1
- * client's parser (h1client_parse_buf: libhttp-parser and the client's
+ * client's parser (h1resp_parse_buf: libhttp-parser and the client's
  * callbacks: 1xx, header capture and limits, body limits, EOF).  The
  * first byte picks the method and the limits, the second the size of
  * the pieces the response arrives in; the rest is the response.
@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "h1client.h"
+#include "h1resp.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -30,9 +30,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	maxhdr = (data[0] & 2) ? 64 : 16384;
 	maxbody = (data[0] & 4) ? 8 : 65536;
 	chunk = data[1] % 17 + 1;
-	whole = h1client_parse_buf((const char *)data + 2, size - 2, 0,
+	whole = h1resp_parse_buf((const char *)data + 2, size - 2, 0,
 	    method, maxhdr, maxbody, &s1);
-	split = h1client_parse_buf((const char *)data + 2, size - 2, chunk,
+	split = h1resp_parse_buf((const char *)data + 2, size - 2, chunk,
 	    method, maxhdr, maxbody, &s2);
 	if (whole > UPSTREAM_FAILED || split > UPSTREAM_FAILED ||
 	    (whole == UPSTREAM_OK) != (split == UPSTREAM_OK))

@@ -29,6 +29,7 @@
 #include <event2/event.h>
 
 #include "h1client.h"
+#include "h1resp.h"
 
 #define NCONN	16
 #define RQMAX	8192
@@ -1042,16 +1043,16 @@ test_parse_buf(void **state)
 	    "2\r\nok\r\n0\r\n\r\n";
 	long			status;
 
-	assert_int_equal(h1client_parse_buf(resp, sizeof(resp) - 1, 1, "GET",
+	assert_int_equal(h1resp_parse_buf(resp, sizeof(resp) - 1, 1, "GET",
 	    1000, 1000, &status), UPSTREAM_OK);
 	assert_int_equal(status, 200);
-	assert_int_equal(h1client_parse_buf(resp, sizeof(resp) - 1, 0, "GET",
+	assert_int_equal(h1resp_parse_buf(resp, sizeof(resp) - 1, 0, "GET",
 	    30, 1000, &status), UPSTREAM_HDRS_TOOBIG);
-	assert_int_equal(h1client_parse_buf(resp, sizeof(resp) - 1, 3, "GET",
+	assert_int_equal(h1resp_parse_buf(resp, sizeof(resp) - 1, 3, "GET",
 	    1000, 1, &status), UPSTREAM_TOOBIG);
-	assert_int_equal(h1client_parse_buf(resp, 30, 0, "GET", 1000, 1000,
+	assert_int_equal(h1resp_parse_buf(resp, 30, 0, "GET", 1000, 1000,
 	    &status), UPSTREAM_FAILED);
-	assert_int_equal(h1client_parse_buf("", 0, 0, "GET", 1000, 1000,
+	assert_int_equal(h1resp_parse_buf("", 0, 0, "GET", 1000, 1000,
 	    &status), UPSTREAM_FAILED);
 }
 
