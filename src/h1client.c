@@ -36,7 +36,6 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -87,7 +86,6 @@ struct h1client_call {
 	void			*arg;
 	struct event		 timer;		/* deadline; failures */
 	struct timeval		 start;
-	long			 timeout_ms;
 	struct sybuf		 out;		/* request head and body */
 	size_t			 off;
 	struct h1resp		 r;
