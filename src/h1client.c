@@ -1,9 +1,10 @@
 /*
- * h1client.c: the native HTTP/1.1 client for plain http:// upstreams.
- * Raw non-blocking sockets with plain libevent events on the worker's
- * event_base; responses parsed by h1resp.c (Debian's libhttp-parser);
- * names resolved by evdns.  This file owns connections, pools, names,
- * deadlines and calls.
+ * h1client.c: the native HTTP/1.1 client for plain http:// upstreams:
+ * connections, pools, deadlines, retries and calls.  Raw non-blocking
+ * sockets with plain libevent events on the worker's event_base; hosts
+ * and names in h1host.c (evdns), responses parsed by h1resp.c (Debian's
+ * libhttp-parser).  The request (head and body) is built in one buffer
+ * kept by the call and sent with one send(2).
  *
  * Invariants:
  * - A call's callback runs from an event callback only: every failure
@@ -14,10 +15,11 @@
  *   host's pool with its idle timer: data or EOF on an idle connection
  *   closes it.  Its EV_READ event stays registered from one call to the
  *   next (EV_WRITE only while connecting or after a short write), so a
- *   call on a kept-alive connection costs no epoll_ctl(2).  A connection is pooled only after a
- *   complete response, with keep-alive allowed by the response, no
- *   byte after it, fewer than keepalive_requests requests done and room
- *   in the pool; anything else (cancel, error, deadline) closes it.
+ *   call on a kept-alive connection costs no epoll_ctl(2).  It is
+ *   pooled only after a complete response, with keep-alive allowed by
+ *   the response, no byte after it, fewer than keepalive_requests
+ *   requests done and room in the pool; anything else (cancel, error,
+ *   deadline) closes it.
  * - Calls wait in their host's queue (FIFO) for a name, a free slot
  *   under max_conns or an idle connection; h1_kick serves the queue
  *   whenever one of those changes.
@@ -30,49 +32,42 @@
  *   harmless.  A non-idempotent request is never resent; the idle
  *   timeout (4 s by default, below the 5 s of Node.js and Apache)
  *   keeps that race rare.
- * - Hosts are never freed before the client; resolved addresses of
- *   names are kept 30 s (numeric addresses and localhost forever).
+ * - Finished calls keep their buffers on a free list (up to 64), so a
+ *   steady call rate allocates nothing per call.
  */
 #include <sys/types.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <stdarg.h>
-#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
 #include <event2/util.h>
 
 #include "h1client.h"
+#include "h1host.h"
 #include "h1resp.h"
 #include "util.h"
 
-#define H1_NBUCKET	64
 #define H1_FREE_MAX	64
 #define H1_RBUF		16384
-#define H1_DNS_TTL	30
-
-struct h1_host;
 
 struct h1_conn {
 	int			 fd;
 	struct event		 ev;		/* EV_READ, or EV_WRITE */
 	short			 what;		/* ev's kind, 0: not added */
 	struct event		 idle;		/* the idle timeout */
-	struct h1_host		*host;
+	struct h1host		*host;
 	struct h1client_call	*call;
 	unsigned		 nreq;
 	TAILQ_ENTRY(h1_conn)	 entry;		/* the host's idle list */
@@ -80,7 +75,7 @@ struct h1_conn {
 
 struct h1client_call {
 	struct h1client		*cl;
-	struct h1_host		*host;
+	struct h1host		*host;
 	struct h1_conn		*conn;
 	upstream_cb		 cb;
 	void			*arg;
@@ -101,28 +96,10 @@ struct h1client_call {
 	TAILQ_ENTRY(h1client_call) wentry;	/* the host's queue */
 };
 
-struct h1_host {
-	struct h1client		*cl;
-	char			*name;		/* no brackets */
-	char			*key;		/* "name:port" */
-	unsigned short		 port;
-	struct sybuf		 hosthdr;	/* "Host: ...\r\n" */
-	struct sockaddr_storage	 addr;
-	socklen_t		 alen;
-	time_t			 resolved;	/* 0: never, -1: forever */
-	int			 resolving;
-	struct evdns_getaddrinfo_request *dnsreq;
-	TAILQ_HEAD(h1_conn_head, h1_conn) idle;
-	size_t			 nidle, nconns;
-	TAILQ_HEAD(, h1client_call) queue;
-	LIST_ENTRY(h1_host)	 entry;
-};
-
 struct h1client {
 	struct event_base	*base;
-	struct evdns_base	*dns;
 	struct h1client_conf	 conf;
-	LIST_HEAD(, h1_host)	 hosts[H1_NBUCKET];
+	struct h1hosts		 hosts;
 	TAILQ_HEAD(, h1client_call) calls;
 	TAILQ_HEAD(, h1client_call) spare;
 	size_t			 nactive, nspare;
@@ -131,212 +108,28 @@ struct h1client {
 	char			 rbuf[H1_RBUF];
 };
 
-static void	h1_kick(struct h1_host *);
+static void	h1_kick(struct h1host *);
 static void	h1_conn_cb(evutil_socket_t, short, void *);
 static void	h1_idle_cb(evutil_socket_t, short, void *);
-
-/* ---- hosts and names ---------------------------------------------- */
-
-/* Split an http:// URL; *path points into url.  -1 when malformed. */
-static int
-h1_url(const char *url, const char **host, size_t *hlen,
-    unsigned short *port, const char **path)
-{
-	const char	*h, *e, *p;
-	unsigned long	 n;
-	char		*end;
-
-	if (strncasecmp(url, "http://", 7) != 0)
-		return (-1);
-	h = url + 7;
-	if (*h == '[') {
-		if ((e = strchr(h, ']')) == NULL)
-			return (-1);
-		*host = h + 1;
-		*hlen = e - h - 1;
-		e++;
-	} else {
-		e = h + strcspn(h, ":/?#@");
-		*host = h;
-		*hlen = e - h;
-	}
-	if (*hlen == 0 || *e == '@' || memchr(*host, '@', *hlen) != NULL)
-		return (-1);
-	*port = 80;
-	if (*e == ':') {
-		n = strtoul(e + 1, &end, 10);
-		if (end == e + 1 || n == 0 || n > 65535)
-			return (-1);
-		*port = n;
-		e = end;
-	}
-	if (*e != '\0' && *e != '/' && *e != '?' && *e != '#')
-		return (-1);
-	p = e;
-	*path = p;
-	return (0);
-}
-
-static unsigned
-h1_hash(const char *s, size_t len)
-{
-	unsigned	h = 2166136261u;
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return (h % H1_NBUCKET);
-}
-
-/* Numeric addresses and localhost need no resolver. */
-static int
-h1_numeric(struct h1_host *hs)
-{
-	struct sockaddr_in	*sin = (struct sockaddr_in *)&hs->addr;
-	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)&hs->addr;
-
-	memset(&hs->addr, 0, sizeof(hs->addr));
-	if (strcasecmp(hs->name, "localhost") == 0 ||
-	    inet_pton(AF_INET, hs->name, &sin->sin_addr) == 1) {
-		if (hs->name[0] == 'l' || hs->name[0] == 'L')
-			sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(hs->port);
-		hs->alen = sizeof(*sin);
-		return (0);
-	}
-	if (inet_pton(AF_INET6, hs->name, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(hs->port);
-		hs->alen = sizeof(*sin6);
-		return (0);
-	}
-	return (-1);
-}
-
-static struct h1_host *
-h1_host_get(struct h1client *cl, const char *url, const char **path)
-{
-	struct h1_host	*hs;
-	const char	*h;
-	size_t		 hlen, klen;
-	unsigned short	 port;
-	unsigned	 b;
-
-	if (h1_url(url, &h, &hlen, &port, path) == -1)
-		return (NULL);
-	klen = *path - (url + 7);	/* "name:port" as in the URL */
-	b = h1_hash(url + 7, klen);
-	LIST_FOREACH(hs, &cl->hosts[b], entry) {
-		if (strlen(hs->key) == klen &&
-		    memcmp(hs->key, url + 7, klen) == 0)
-			return (hs);
-	}
-	if ((hs = calloc(1, sizeof(*hs))) == NULL)
-		return (NULL);
-	hs->cl = cl;
-	hs->port = port;
-	TAILQ_INIT(&hs->idle);
-	TAILQ_INIT(&hs->queue);
-	sybuf_init(&hs->hosthdr);
-	if ((hs->name = strndup(h, hlen)) == NULL ||
-	    (hs->key = strndup(url + 7, klen)) == NULL ||
-	    sybuf_addstr(&hs->hosthdr, "Host: ") == -1 ||
-	    sybuf_add(&hs->hosthdr, url + 7, klen) == -1 ||
-	    sybuf_addstr(&hs->hosthdr, "\r\n") == -1) {
-		free(hs->name);
-		free(hs->key);
-		sybuf_free(&hs->hosthdr);
-		free(hs);
-		return (NULL);
-	}
-	if (h1_numeric(hs) == 0)
-		hs->resolved = -1;
-	LIST_INSERT_HEAD(&cl->hosts[b], hs, entry);
-	return (hs);
-}
-
-static int
-h1_need_name(const struct h1_host *hs)
-{
-	return (hs->resolved == 0 || (hs->resolved != -1 &&
-	    time(NULL) - hs->resolved > H1_DNS_TTL));
-}
 
 static void	h1_fail(struct h1client_call *, enum upstream_result,
 		    const char *, ...) __attribute__((format(printf, 3, 4)));
 
+/* The name of hs resolved (rc 0), or not: serve or fail its queue. */
 static void
-h1_dns_cb(int rc, struct evutil_addrinfo *ai, void *arg)
+h1_named(struct h1host *hs, int rc)
 {
-	struct h1_host		*hs = arg;
 	struct h1client_call	*c, *next;
 
-	if (rc == EVUTIL_EAI_CANCEL)
-		return;
-	hs->resolving = 0;
-	hs->dnsreq = NULL;
-	if (rc == 0 && ai != NULL && ai->ai_addrlen <= sizeof(hs->addr)) {
-		memcpy(&hs->addr, ai->ai_addr, ai->ai_addrlen);
-		hs->alen = ai->ai_addrlen;
-		if (hs->addr.ss_family == AF_INET6)
-			((struct sockaddr_in6 *)&hs->addr)->sin6_port =
-			    htons(hs->port);
-		else
-			((struct sockaddr_in *)&hs->addr)->sin_port =
-			    htons(hs->port);
-		hs->resolved = time(NULL);
-		evutil_freeaddrinfo(ai);
+	if (rc == 0) {
 		h1_kick(hs);
 		return;
 	}
-	if (ai != NULL)
-		evutil_freeaddrinfo(ai);
 	for (c = TAILQ_FIRST(&hs->queue); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, wentry);
 		h1_fail(c, UPSTREAM_REFUSED, "Could not resolve host: %s (%s)",
 		    hs->name, evutil_gai_strerror(rc));
 	}
-}
-
-static void
-h1_resolve(struct h1_host *hs)
-{
-	struct h1client			*cl = hs->cl;
-	struct evutil_addrinfo		 hints;
-	struct evdns_getaddrinfo_request *rq;
-
-	if (hs->resolving)
-		return;
-	if (cl->dns == NULL && (cl->dns = evdns_base_new(cl->base,
-	    cl->conf.hosts_file == NULL ? EVDNS_BASE_INITIALIZE_NAMESERVERS :
-	    0)) != NULL && cl->conf.hosts_file != NULL &&
-	    evdns_base_load_hosts(cl->dns, cl->conf.hosts_file) != 0) {
-		evdns_base_free(cl->dns, 0);
-		cl->dns = NULL;
-	}
-	if (cl->dns == NULL) {
-		h1_dns_cb(EVUTIL_EAI_FAIL, NULL, hs);
-		return;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_ADDRCONFIG;
-	hs->resolving = 1;
-	rq = evdns_getaddrinfo(cl->dns, hs->name, NULL, &hints, h1_dns_cb,
-	    hs);
-	if (!hs->resolving)	/* the callback ran already */
-		return;
-	if (cl->conf.hosts_file == NULL) {
-		hs->dnsreq = rq;
-		return;
-	}
-	/* only the hosts file, and evdns answers it at once: not there */
-	if (rq != NULL)
-		evdns_getaddrinfo_cancel(rq);
-	h1_dns_cb(EVUTIL_EAI_NONAME, NULL, hs);
 }
 
 /* ---- connections -------------------------------------------------- */
@@ -369,7 +162,7 @@ h1_arm(struct h1_conn *cn, short what)
 static void
 h1_conn_close(struct h1_conn *cn)
 {
-	struct h1_host	*hs = cn->host;
+	struct h1host	*hs = cn->host;
 
 	if (cn->call == NULL) {
 		TAILQ_REMOVE(&hs->idle, cn, entry);
@@ -421,7 +214,7 @@ h1_fail(struct h1client_call *c, enum upstream_result res,
 static void
 h1_broken(struct h1client_call *c, const char *what)
 {
-	struct h1_host	*hs = c->host;
+	struct h1host	*hs = c->host;
 
 	if (c->reused && !c->unsafe && !c->retried && c->r.rx == 0) {
 		c->cl->st.retries++;
@@ -470,7 +263,7 @@ static void
 h1_done(struct h1client_call *c, int noreuse)
 {
 	struct h1_conn	*cn = c->conn;
-	struct h1_host	*hs = cn->host;
+	struct h1host	*hs = cn->host;
 	struct h1client	*cl = hs->cl;
 	struct timeval	 tv;
 
@@ -524,15 +317,10 @@ h1_read(struct h1client_call *c)
 static void
 h1_refused(struct h1client_call *c, int err)
 {
-	struct h1_host	*hs = c->host;
+	struct h1host	*hs = c->host;
 	char		 a[INET6_ADDRSTRLEN];
 
-	if (hs->addr.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&hs->addr)->
-		    sin6_addr, a, sizeof(a));
-	else
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&hs->addr)->
-		    sin_addr, a, sizeof(a));
+	h1host_addr(hs, a, sizeof(a));
 	h1_fail(c, UPSTREAM_REFUSED, "Failed to connect to %s port %u "
 	    "after %ld ms: %s (%s)", hs->name, hs->port, h1_elapsed(c),
 	    strerror(err), a);
@@ -558,7 +346,7 @@ static void
 h1_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct h1_conn	*cn = arg;
-	struct h1_host	*hs = cn->host;
+	struct h1host	*hs = cn->host;
 
 	h1_conn_close(cn);
 	h1_kick(hs);
@@ -569,7 +357,7 @@ h1_conn_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct h1_conn		*cn = arg;
 	struct h1client_call	*c = cn->call;
-	struct h1_host		*hs = cn->host;
+	struct h1host		*hs = cn->host;
 
 	if (c == NULL) {
 		/* idle: EOF or unasked-for bytes */
@@ -603,7 +391,7 @@ h1_attach(struct h1client_call *c, struct h1_conn *cn)
 static void
 h1_connect(struct h1client_call *c)
 {
-	struct h1_host	*hs = c->host;
+	struct h1host	*hs = c->host;
 	struct h1client	*cl = hs->cl;
 	struct h1_conn	*cn;
 	int		 fd, one = 1;
@@ -635,7 +423,7 @@ h1_connect(struct h1client_call *c)
 
 /* Serve the host's queue with idle connections, new ones or a name. */
 static void
-h1_kick(struct h1_host *hs)
+h1_kick(struct h1host *hs)
 {
 	struct h1client		*cl = hs->cl;
 	struct h1client_call	*c;
@@ -662,8 +450,8 @@ h1_kick(struct h1_host *hs)
 			}
 			break;
 		}
-		if (h1_need_name(hs)) {
-			h1_resolve(hs);
+		if (h1host_need_name(hs)) {
+			h1host_resolve(hs);
 			break;
 		}
 		h1_dequeue(c);
@@ -735,7 +523,7 @@ static void
 h1_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct h1client_call	*c = arg;
-	struct h1_host		*hs = c->host;
+	struct h1host		*hs = c->host;
 	long			 ms = h1_elapsed(c);
 
 	if (c->failed) {
@@ -892,7 +680,7 @@ h1client_start(struct h1client *cl, const struct upstream_request *rq,
 		tv.tv_usec = (rq->timeout_ms % 1000) * 1000;
 		evtimer_add(&c->timer, &tv);
 	}
-	c->host = h1_host_get(cl, rq->url, &path);
+	c->host = h1host_get(&cl->hosts, rq->url, &path);
 	if (c->host == NULL)
 		h1_fail(c, UPSTREAM_FAILED, "URL rejected: Malformed input "
 		    "to a URL function (%s)", rq->url);
@@ -910,7 +698,7 @@ void
 h1client_cancel(struct h1client_call *c)
 {
 	struct h1client	*cl = c->cl;
-	struct h1_host	*hs = c->host;
+	struct h1host	*hs = c->host;
 	int		 closed = c->conn != NULL;
 
 	evtimer_del(&c->timer);
@@ -939,7 +727,6 @@ struct h1client *
 h1client_new(struct event_base *base, const struct h1client_conf *conf)
 {
 	struct h1client	*cl;
-	size_t		 i;
 
 	if ((cl = calloc(1, sizeof(*cl))) == NULL)
 		return (NULL);
@@ -950,20 +737,25 @@ h1client_new(struct event_base *base, const struct h1client_conf *conf)
 		h1client_conf_default(&cl->conf);
 	if (cl->conf.keepalive_requests == 0)
 		cl->conf.keepalive_requests = 1;
-	for (i = 0; i < H1_NBUCKET; i++)
-		LIST_INIT(&cl->hosts[i]);
+	h1host_init(&cl->hosts, base, cl, cl->conf.hosts_file, h1_named);
 	TAILQ_INIT(&cl->calls);
 	TAILQ_INIT(&cl->spare);
 	h1resp_setup();
 	return (cl);
 }
 
+/* Before a host is freed: close its idle connections. */
+static void
+h1_host_gone(struct h1host *hs)
+{
+	while (!TAILQ_EMPTY(&hs->idle))
+		h1_conn_close(TAILQ_FIRST(&hs->idle));
+}
+
 void
 h1client_free(struct h1client *cl)
 {
 	struct h1client_call	*c;
-	struct h1_host		*hs;
-	size_t			 i;
 
 	if (cl == NULL)
 		return;
@@ -974,21 +766,7 @@ h1client_free(struct h1client *cl)
 		TAILQ_REMOVE(&cl->spare, c, entry);
 		h1_call_free(c);
 	}
-	for (i = 0; i < H1_NBUCKET; i++) {
-		while ((hs = LIST_FIRST(&cl->hosts[i])) != NULL) {
-			LIST_REMOVE(hs, entry);
-			if (hs->dnsreq != NULL)
-				evdns_getaddrinfo_cancel(hs->dnsreq);
-			while (!TAILQ_EMPTY(&hs->idle))
-				h1_conn_close(TAILQ_FIRST(&hs->idle));
-			free(hs->name);
-			free(hs->key);
-			sybuf_free(&hs->hosthdr);
-			free(hs);
-		}
-	}
-	if (cl->dns != NULL)
-		evdns_base_free(cl->dns, 0);
+	h1host_free(&cl->hosts, h1_host_gone);
 	free(cl);
 }
 

@@ -39,7 +39,7 @@ void			 h1client_conf_default(struct h1client_conf *);
 
 /*
  * base is borrowed; conf is copied (NULL: defaults), its hosts_file
- * borrowed until the first name is resolved.  NULL on failure.
+ * borrowed for the life of the client.  NULL on failure.
  */
 struct h1client		*h1client_new(struct event_base *base,
 			    const struct h1client_conf *conf);
