@@ -32,7 +32,7 @@
 #include "h1resp.h"
 
 #define NCONN	16
-#define RQMAX	8192
+#define LASTMAX	8192
 
 /* What the server does after answering. */
 enum act { KEEP, CLOSE, RESET, HOLD };
@@ -44,8 +44,8 @@ typedef enum act (*handler)(struct srv *, int fd, int k, int n,
 
 struct sconn {
 	int	 fd, k, n;
-	size_t	 len;
-	char	 buf[RQMAX];
+	size_t	 len, cap;
+	char	*buf;		/* grows to hold a request */
 };
 
 struct srv {
@@ -54,7 +54,7 @@ struct srv {
 	handler		 h;
 	int		 stop;		/* atomics from here */
 	int		 accepts, eofs, requests;
-	char		 last[RQMAX];	/* under the lock */
+	char		 last[LASTMAX];	/* under the lock */
 	pthread_mutex_t	 mu;
 	struct sconn	 c[NCONN];
 };
@@ -120,8 +120,15 @@ srv_input(struct srv *s, struct sconn *c)
 	ssize_t		 r;
 	size_t		 n;
 	enum act	 a;
+	char		*b;
 
-	r = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+	if (c->cap - c->len < 65537) {
+		b = realloc(c->buf, c->cap * 2 + 65537);
+		assert_non_null(b);
+		c->buf = b;
+		c->cap = c->cap * 2 + 65537;
+	}
+	r = recv(c->fd, c->buf + c->len, c->cap - 1 - c->len, 0);
 	if (r <= 0) {
 		__atomic_add_fetch(&s->eofs, 1, __ATOMIC_SEQ_CST);
 		srv_drop(s, c, CLOSE);
@@ -131,8 +138,8 @@ srv_input(struct srv *s, struct sconn *c)
 	c->buf[c->len] = '\0';
 	while ((n = req_len(c->buf, c->len)) > 0) {
 		pthread_mutex_lock(&s->mu);
-		memcpy(s->last, c->buf, n);
-		s->last[n] = '\0';
+		memcpy(s->last, c->buf, n < LASTMAX ? n : LASTMAX - 1);
+		s->last[n < LASTMAX ? n : LASTMAX - 1] = '\0';
 		pthread_mutex_unlock(&s->mu);
 		__atomic_add_fetch(&s->requests, 1, __ATOMIC_SEQ_CST);
 		a = s->h(s, c->fd, c->k, ++c->n, c->buf);
@@ -168,7 +175,7 @@ srv_main(void *arg)
 			if (i == NCONN)
 				close(fd);
 			else {
-				memset(&s->c[i], 0, sizeof(s->c[i]));
+				s->c[i].len = s->c[i].n = 0;
 				s->c[i].fd = fd;
 				s->c[i].k = ++nacc;
 				__atomic_add_fetch(&s->accepts, 1,
@@ -222,6 +229,8 @@ srv_stop(struct srv *s)
 	for (i = 0; i < NCONN; i++)
 		if (s->c[i].fd != -1)
 			close(s->c[i].fd);
+	for (i = 0; i < NCONN; i++)
+		free(s->c[i].buf);
 	close(s->lfd);
 	pthread_mutex_destroy(&s->mu);
 	free(s);
@@ -436,6 +445,25 @@ h_connclose(struct srv *s, int fd, int k, int n, const char *req)
 {
 	say(fd, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2"
 	    "\r\n\r\nok");
+	return (KEEP);
+}
+
+/* The length and byte sum of the request body. */
+static enum act
+h_sum(struct srv *s, int fd, int k, int n, const char *req)
+{
+	const char	*b = strstr(req, "\r\n\r\n") + 4, *cl;
+	unsigned long	 len = 0, sum = 0, i;
+	char		 out[128], body[64];
+
+	if ((cl = strcasestr(req, "\r\nContent-Length:")) != NULL && cl < b)
+		len = strtoul(cl + 17, NULL, 10);
+	for (i = 0; i < len; i++)
+		sum += (unsigned char)b[i];
+	snprintf(body, sizeof(body), "%lu %lu", len, sum);
+	snprintf(out, sizeof(out), "HTTP/1.1 200 OK\r\nContent-Length: %zu"
+	    "\r\n\r\n%s", strlen(body), body);
+	say(fd, out);
 	return (KEEP);
 }
 
@@ -689,6 +717,33 @@ test_twice(void **state)
 		h1client_free(cl);
 		srv_stop(S);
 	}
+}
+
+/* A body larger than loopback's socket buffers: several sends. */
+static void
+test_big_body(void **state)
+{
+	struct h1client		*cl = client(0, 0);
+	struct upstream_request	 rq;
+	struct res		 o;
+	char			*body, want[64];
+	unsigned long		 i, sum = 0, len = 16 << 20;
+
+	body = malloc(len);
+	assert_non_null(body);
+	for (i = 0; i < len; i++)
+		sum += (unsigned char)(body[i] = 'a' + i % 26);
+	srv_start(h_sum);
+	rq = mkreq("PUT", "/b");
+	rq.body = body;
+	rq.body_len = len;
+	rq.has_body = 1;
+	call(cl, &rq, &o);
+	free(body);
+	snprintf(want, sizeof(want), "%lu %lu", len, sum);
+	ok_body(&o, 200, want);
+	h1client_free(cl);
+	srv_stop(S);
 }
 
 static int
@@ -1142,6 +1197,7 @@ main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_reuse),
 		cmocka_unit_test(test_twice),
+		cmocka_unit_test(test_big_body),
 		cmocka_unit_test(test_idle),
 		cmocka_unit_test(test_nobody),
 		cmocka_unit_test(test_pool_max),
