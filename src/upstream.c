@@ -24,6 +24,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "h1client.h"
 #include "log.h"
 #include "upstream.h"
 #include "util.h"
@@ -47,6 +48,7 @@ struct upstream_call {
 	size_t			 uc_ngot;
 	upstream_cb		 uc_cb;
 	void			*uc_arg;
+	struct h1client_call	*uc_h1;		/* a native call */
 	char			 uc_err[CURL_ERROR_SIZE];
 	TAILQ_ENTRY(upstream_call) uc_entry;
 };
@@ -62,6 +64,7 @@ struct upstream {
 	CURL			*up_pool[UP_POOL_MAX];
 	size_t			 up_npool;
 	size_t			 up_active;
+	struct h1client		*up_h1;		/* made on first use */
 	TAILQ_HEAD(, upstream_call) up_calls;
 };
 
@@ -210,7 +213,10 @@ upstream_cancel(struct upstream_call *uc)
 {
 	struct upstream	*up = uc->uc_up;
 
-	curl_multi_remove_handle(up->up_multi, uc->uc_easy);
+	if (uc->uc_h1 != NULL)
+		h1client_cancel(uc->uc_h1);
+	else
+		curl_multi_remove_handle(up->up_multi, uc->uc_easy);
 	TAILQ_REMOVE(&up->up_calls, uc, uc_entry);
 	up->up_active--;
 	up_call_free(uc);
@@ -226,6 +232,7 @@ upstream_free(struct upstream *up)
 		return;
 	while ((uc = TAILQ_FIRST(&up->up_calls)) != NULL)
 		upstream_cancel(uc);
+	h1client_free(up->up_h1);
 	for (i = 0; i < up->up_npool; i++)
 		curl_easy_cleanup(up->up_pool[i]);
 	if (up->up_multi != NULL)
@@ -409,6 +416,30 @@ up_set_common(struct upstream_call *uc, const struct upstream_request *rq)
 	    (curl_off_t)rq->max_response);
 }
 
+/* A native call's end: the same bookkeeping as up_finish. */
+static void
+up_h1_done(const struct upstream_response *res, void *arg)
+{
+	struct upstream_call	*uc = arg;
+
+	TAILQ_REMOVE(&uc->uc_up->up_calls, uc, uc_entry);
+	uc->uc_up->up_active--;
+	uc->uc_cb(res, uc->uc_arg);
+	up_call_free(uc);
+}
+
+static int
+up_start_native(struct upstream_call *uc, const struct upstream_request *rq)
+{
+	struct upstream	*up = uc->uc_up;
+
+	if (up->up_h1 == NULL &&
+	    (up->up_h1 = h1client_new(up->up_base, NULL)) == NULL)
+		return (-1);
+	uc->uc_h1 = h1client_start(up->up_h1, rq, up_h1_done, uc);
+	return (uc->uc_h1 == NULL ? -1 : 0);
+}
+
 struct upstream_call *
 upstream_start(struct upstream *up, const struct upstream_request *rq,
     upstream_cb cb, void *arg)
@@ -421,6 +452,11 @@ upstream_start(struct upstream *up, const struct upstream_request *rq,
 	uc->uc_up = up;
 	uc->uc_cb = cb;
 	uc->uc_arg = arg;
+	if (rq->native) {
+		if (up_start_native(uc, rq) == -1)
+			goto fail;
+		goto started;
+	}
 	uc->uc_max = rq->max_response;
 	uc->uc_hdrmax = rq->max_headers;
 	sybuf_init(&uc->uc_resp);
@@ -435,6 +471,7 @@ upstream_start(struct upstream *up, const struct upstream_request *rq,
 		    curl_multi_strerror(mc));
 		goto fail;
 	}
+started:
 	TAILQ_INSERT_TAIL(&up->up_calls, uc, uc_entry);
 	up->up_active++;
 	return (uc);

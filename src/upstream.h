@@ -36,6 +36,7 @@ struct upstream_request {
 	size_t			 max_headers;	/* header block bytes */
 	const char *const	*resp_headers;	/* names to hand back */
 	size_t			 nresp_headers;
+	int			 native;	/* http:// by h1client.c */
 };
 
 struct upstream_response {
