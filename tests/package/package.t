@@ -29,6 +29,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -53,19 +54,41 @@ WATCHED = ["/etc", "/lib/systemd", "/usr", "/var/lib", "/var/log", "/run"]
 state = {"policy": None, "touched": False}
 
 
-def sh(argv, timeout=180, stdin=None):
-	"""(rc, stdout+stderr); rc None after a timeout."""
+def quiet_signals():
+	"""From here on the test only cleans up: no watchdog, no signal
+	interrupts it (each command it runs is bounded)."""
+	signal.alarm(0)
+	for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+		signal.signal(sig, signal.SIG_IGN)
+
+
+def sh(argv, timeout=180):
+	"""(rc, stdout+stderr); rc None after a timeout.  When the test is
+	interrupted (watchdog, signal) while apt-get or dpkg runs, the command
+	is let finish (for at most timeout seconds) rather than killed half
+	way, then the test goes on to put the machine back."""
 	env = dict(os.environ, DEBIAN_FRONTEND="noninteractive",
 	    PATH="/usr/sbin:/usr/bin:/sbin:/bin")
 	for k in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
 		env.pop(k, None)
+	p = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+	    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+	    start_new_session=True)
 	try:
-		p = subprocess.run(argv, stdin=subprocess.DEVNULL,
-		    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-		    timeout=timeout, start_new_session=True)
-	except subprocess.TimeoutExpired as e:
-		return None, (e.stdout or b"").decode("utf-8", "replace")
-	return p.returncode, p.stdout.decode("utf-8", "replace")
+		out, _ = p.communicate(timeout=timeout)
+	except subprocess.TimeoutExpired:
+		os.killpg(p.pid, signal.SIGKILL)
+		out, _ = p.communicate()
+		return None, out.decode("utf-8", "replace")
+	except BaseException:
+		quiet_signals()
+		try:
+			p.communicate(timeout=timeout)
+		except subprocess.TimeoutExpired:
+			os.killpg(p.pid, signal.SIGKILL)
+			p.communicate()
+		raise
+	return p.returncode, out.decode("utf-8", "replace")
 
 
 APT = ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=120"]
@@ -142,6 +165,7 @@ def put_back():
 	"""Leave the machine as the test found it, whatever happened."""
 	if not state["touched"]:
 		return
+	quiet_signals()
 	state["touched"] = False
 	if installed_version():
 		sh(["dpkg", "--purge", "switchyard"], 120)
@@ -488,6 +512,13 @@ def main(tap):
 	tap.diag("package.t ran in %.0f s" % (time.monotonic() - t0))
 
 
-import atexit
-atexit.register(put_back)
-T.run_main(PLAN, main, watchdog=900)
+def body(tap):
+	# sytest's Bail ends the process with os._exit (no atexit): put the
+	# machine back before that
+	try:
+		main(tap)
+	finally:
+		put_back()
+
+
+T.run_main(PLAN, body, watchdog=900)
