@@ -1,18 +1,22 @@
 /*
- * http.c: the worker's HTTP front end on libevent's evhttp.  It routes
- * POST /v1/api/{project}/services/{service}/{endpoint}, answers the CORS
- * preflight, finds the endpoint in the catalog, applies the rule, builds
- * the upstream request and hands it to upstream.c, then turns the
- * outcome into the contract's answer.
+ * http.c: the worker's HTTP front end on libevent's evhttp: listeners,
+ * drain, routing, replies (CORS, request ids, the access log, JSON
+ * errors), the REST handler of
+ * POST /v1/api/{project}/services/{service}/{endpoint} (lookup, body,
+ * deadline, the caller's principal through authn.c, then one call
+ * through call.c, whose completion becomes the reply), the table of
+ * client connections (deadlines, maxConnections, the framing check of
+ * http_frame.c, the rewrite of evhttp's own error pages, a client that
+ * leaves) and the admin listener.
  *
  * Invariants:
- * - Only this file includes event2/http.h.
- * - All memory of a call hangs off one struct call, freed in call_end().
+ * - Only the transport files include event2/http.h.
+ * - All memory of a REST request hangs off one struct rest, freed in
+ *   rest_end(); the call it started is cancelled there if still running.
  * - Every request ends in exactly one evhttp_send_reply (through
  *   http_send) and is never touched after it; a request whose client went
  *   away is freed in http_conn_closed instead.
- * - The client's params bytes are forwarded as they are; JSON is only
- *   parsed when the URL template or a GET query needs values from it.
+ * - The client's params bytes are forwarded as they are (call.c).
  */
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -33,9 +37,9 @@
 #include <event2/event_struct.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <json-c/json.h>
 
-#include "auth.h"
+#include "authn.h"
+#include "call.h"
 #include "catalog.h"
 #include "config.h"
 #include "endpoint.h"
@@ -48,9 +52,7 @@
 #include "project.h"
 #include "route.h"
 #include "rule.h"
-#include "tmpl.h"
-#include "tokcache.h"
-#include "upstream.h"
+#include "upreq.h"
 #include "util.h"
 
 #define HTTP_REQID_MAX		128
@@ -65,9 +67,8 @@ struct http {
 	const struct sy_server		*h_srv;
 	struct catalog			*h_cat;
 	struct upstream			*h_up;
-	struct tokcache			*h_tc;
-	struct jwks			*h_jwks;
-	uint64_t			 h_jwks_gen;	/* generation prefetched */
+	struct authn			*h_authn;
+	struct call_ctx			 h_call;
 	struct metrics			*h_metrics;
 	struct metrics_slot		*h_ms;
 	struct evhttp			*h_admin;
@@ -90,34 +91,23 @@ struct http {
 	uint64_t			 h_idcount;
 };
 
-struct call {
-	struct http			*c_h;
-	struct evhttp_request		*c_req;
-	struct conn			*c_conn;
-	struct sy_endpoint		*c_ep;
-	struct sy_project		*c_proj;
-	struct upstream_call		*c_uc;
-	struct jscan_body		 c_jb;		/* into the request body */
-	const char			*c_token;	/* raw caller token */
-	size_t				 c_tokenlen;
-	struct json_object		*c_claims;	/* verified, or NULL */
-	struct json_object		*c_params;	/* parsed when needed */
-	char				*c_body;	/* params after force/remove */
-	struct upstream_call		**c_wh;		/* webhook calls */
-	int				*c_wh_ok;
-	size_t				 c_nwh;
-	struct wh_ctx			*c_whctx;
-	size_t				 c_pending;	/* webhooks in flight */
-	struct route			*c_route;	/* NULL: not an API path */
-	struct route			 c_routebuf;
-	double				 c_start;	/* monotonic */
-	double				 c_upstart;	/* upstream call start */
-	double				 c_deadline;	/* monotonic; webhooks too */
-	struct event			 c_slow;	/* upstream slow: watch */
-	struct event			 c_watch;	/* the client's socket */
-	int				 c_watching;	/* c_slow/c_watch set up */
-	long				 c_upstatus;	/* 0: no upstream answer */
-	char				 c_reqid[HTTP_REQID_MAX + 1];
+struct rest {
+	struct http			*r_h;
+	struct evhttp_request		*r_req;
+	struct conn			*r_conn;
+	struct sy_endpoint		*r_ep;
+	struct sy_project		*r_proj;
+	struct call			*r_call;	/* in flight, or NULL */
+	struct principal		 r_who;
+	int				 r_has_who;
+	struct route			*r_route;	/* NULL: not an API path */
+	struct route			 r_routebuf;
+	double				 r_start;	/* monotonic */
+	struct event			 r_slow;	/* upstream slow: watch */
+	struct event			 r_watch;	/* the client's socket */
+	int				 r_watching;	/* r_slow/r_watch set up */
+	long				 r_upstatus;	/* 0: no upstream answer */
+	char				 r_reqid[HTTP_REQID_MAX + 1];
 };
 
 /*
@@ -149,13 +139,8 @@ struct conn {
 	struct conn			*cn_next;
 	struct evhttp_connection	*cn_evcon;
 	struct http			*cn_h;
-	struct call			*cn_call;	/* in flight, or NULL */
+	struct rest			*cn_call;	/* in flight, or NULL */
 	size_t				 cn_unflushed;	/* replies being sent */
-};
-
-struct wh_ctx {
-	struct call	*w_call;
-	size_t		 w_i;
 };
 
 
@@ -275,44 +260,44 @@ http_sent(struct evhttp_request *req, void *arg)
 
 /* One access log line (see README: "Logs"). */
 static void
-http_access(struct call *c, int status, size_t bytes)
+http_access(struct rest *r, int status, size_t bytes)
 {
 	struct evhttp_connection	*evcon;
 	const char			*addr = "-";
 	ev_uint16_t			 port = 0;
 	char				 up[24];
 
-	evcon = evhttp_request_get_connection(c->c_req);
+	evcon = evhttp_request_get_connection(r->r_req);
 	if (evcon != NULL)
 		evhttp_connection_get_peer(evcon, (char **)&addr, &port);
-	if (c->c_upstatus > 0)
-		snprintf(up, sizeof(up), "%ld", c->c_upstatus);
+	if (r->r_upstatus > 0)
+		snprintf(up, sizeof(up), "%ld", r->r_upstatus);
 	else
 		snprintf(up, sizeof(up), "-");
-	log_access("%s %s:%u %s/%s/%s %d %s %zu %.3f", c->c_reqid, addr,
-	    (unsigned)port, c->c_route ? c->c_route->project : "-",
-	    c->c_route ? c->c_route->service : "-",
-	    c->c_route ? c->c_route->endpoint : "-", status, up, bytes,
-	    (sy_now() - c->c_start) * 1000.0);
+	log_access("%s %s:%u %s/%s/%s %d %s %zu %.3f", r->r_reqid, addr,
+	    (unsigned)port, r->r_route ? r->r_route->project : "-",
+	    r->r_route ? r->r_route->service : "-",
+	    r->r_route ? r->r_route->endpoint : "-", status, up, bytes,
+	    (sy_now() - r->r_start) * 1000.0);
 }
 
 /* The one place that answers a request. */
 static void
-http_send(struct call *c, int status, struct evbuffer *body)
+http_send(struct rest *r, int status, struct evbuffer *body)
 {
-	struct http			*h = c->c_h;
-	struct evhttp_request		*req = c->c_req;
+	struct http			*h = r->r_h;
+	struct evhttp_request		*req = r->r_req;
 	struct evhttp_connection	*evcon;
 	struct cconn			*cc;
 	struct conn			*cn;
 
 	if (log_access_enabled())
-		http_access(c, status, body != NULL ?
+		http_access(r, status, body != NULL ?
 		    evbuffer_get_length(body) : 0);
 	/* only names the registry knows become series, never a caller's */
-	if (c->c_ep != NULL)
-		metrics_request(h->h_ms, c->c_ep->project, c->c_ep->service,
-		    c->c_ep->name, status);
+	if (r->r_ep != NULL)
+		metrics_request(h->h_ms, r->r_ep->project, r->r_ep->service,
+		    r->r_ep->name, status);
 	else
 		metrics_request(h->h_ms, "-", "-", "-", status);
 	evcon = evhttp_request_get_connection(req);
@@ -334,9 +319,9 @@ http_send(struct call *c, int status, struct evbuffer *body)
 }
 
 static void
-http_error(struct call *c, int status, const char *msg, const char *raw)
+http_error(struct rest *r, int status, const char *msg, const char *raw)
 {
-	struct evhttp_request	*req = c->c_req;
+	struct evhttp_request	*req = r->r_req;
 	struct evbuffer		*b;
 
 	if ((b = evbuffer_new()) == NULL) {
@@ -348,11 +333,11 @@ http_error(struct call *c, int status, const char *msg, const char *raw)
 	evbuffer_add(b, ",\"rawError\":", 12);
 	http_json_str(b, raw != NULL ? raw : "");
 	evbuffer_add(b, "}", 1);
-	http_common_headers(c->c_h, req, c->c_reqid, 1);
+	http_common_headers(r->r_h, req, r->r_reqid, 1);
 	if (status == 405)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", "POST, OPTIONS");
-	http_send(c, status, b);
+	http_send(r, status, b);
 	evbuffer_free(b);
 }
 
@@ -390,46 +375,36 @@ http_request_id(struct http *h, struct evhttp_request *req, char *dst)
 }
 
 static void
-http_preflight(struct call *c)
+http_preflight(struct rest *r)
 {
 	struct evkeyvalq	*out;
 
-	out = evhttp_request_get_output_headers(c->c_req);
-	http_common_headers(c->c_h, c->c_req, NULL, 0);
+	out = evhttp_request_get_output_headers(r->r_req);
+	http_common_headers(r->r_h, r->r_req, NULL, 0);
 	evhttp_add_header(out, "Access-Control-Allow-Methods", "POST, OPTIONS");
 	evhttp_add_header(out, "Access-Control-Allow-Headers",
 	    "Authorization, Content-Type");
 	evhttp_add_header(out, "Access-Control-Max-Age", "86400");
-	http_send(c, 204, NULL);
+	http_send(r, 204, NULL);
 }
 
 static void
-call_end(struct call *c)
+rest_end(struct rest *r)
 {
-	struct http	*h = c->c_h;
-	size_t		 i;
+	struct http	*h = r->r_h;
 
-	if (c->c_conn != NULL)
-		c->c_conn->cn_call = NULL;
-	if (c->c_watching) {
-		event_del(&c->c_slow);
-		event_del(&c->c_watch);
+	if (r->r_conn != NULL)
+		r->r_conn->cn_call = NULL;
+	if (r->r_watching) {
+		event_del(&r->r_slow);
+		event_del(&r->r_watch);
 	}
-	if (c->c_uc != NULL)
-		upstream_cancel(c->c_uc);
-	for (i = 0; i < c->c_nwh; i++)
-		if (c->c_wh[i] != NULL)
-			upstream_cancel(c->c_wh[i]);
-	if (c->c_ep != NULL)
-		endpoint_unref(c->c_ep);
-	project_unref(c->c_proj);
-	json_object_put(c->c_claims);
-	json_object_put(c->c_params);
-	free(c->c_body);
-	free(c->c_wh);
-	free(c->c_wh_ok);
-	free(c->c_whctx);
-	free(c);
+	call_cancel(r->r_call);
+	if (r->r_ep != NULL)
+		endpoint_unref(r->r_ep);
+	project_unref(r->r_proj);
+	principal_clear(&r->r_who);
+	free(r);
 	h->h_inflight--;
 	http_check_drained(h);
 }
@@ -800,16 +775,16 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 {
 	struct conn	*cn = arg;
 	struct http	*h;
-	struct call	*c = cn->cn_call;
+	struct rest	*r = cn->cn_call;
 
-	if (c != NULL) {
+	if (r != NULL) {
 		log_debug("request %s: client closed the connection",
-		    c->c_reqid);
+		    r->r_reqid);
 		/* evhttp detached the request from the dead connection */
-		if (evhttp_request_get_connection(c->c_req) == NULL)
-			evhttp_request_free(c->c_req);
-		c->c_conn = NULL;
-		call_end(c);
+		if (evhttp_request_get_connection(r->r_req) == NULL)
+			evhttp_request_free(r->r_req);
+		r->r_conn = NULL;
+		rest_end(r);
 	}
 	h = cn->cn_h;
 	http_conn_unlink(h, cn);
@@ -869,21 +844,10 @@ http_conn(struct http *h, struct evhttp_connection *evcon)
 	return (cn);
 }
 
-/*
- * Headers that forwardHeaders and responseHeaders never pass on: those
- * that frame a message or belong to one hop, X-SC-Token, and Host.
- */
-static int
-http_header_refused(const char *name)
-{
-	return (endpoint_header_forbidden(name) ||
-	    strcasecmp(name, "Host") == 0);
-}
-
 static void
-http_reply_upstream(struct call *c, const struct upstream_response *res)
+http_reply_upstream(struct rest *r, const struct call_result *res)
 {
-	struct evhttp_request	*req = c->c_req;
+	struct evhttp_request	*req = r->r_req;
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	struct evbuffer		*b;
 	const char		*colon, *v;
@@ -898,297 +862,25 @@ http_reply_upstream(struct call *c, const struct upstream_response *res)
 		memcpy(name, res->headers[i], colon - res->headers[i]);
 		name[colon - res->headers[i]] = '\0';
 		/* config refuses these; never emitted, whatever the registry */
-		if (http_header_refused(name))
+		if (upreq_header_refused(name))
 			continue;
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
 		evhttp_add_header(out, name, v);
 	}
 	if (res->status == 204 || res->status == 304 || res->body_len == 0) {
-		http_common_headers(c->c_h, req, c->c_reqid, 0);
-		http_send(c, (int)res->status, NULL);
+		http_common_headers(r->r_h, req, r->r_reqid, 0);
+		http_send(r, (int)res->status, NULL);
 		return;
 	}
-	http_common_headers(c->c_h, req, c->c_reqid, 1);
+	http_common_headers(r->r_h, req, r->r_reqid, 1);
 	if ((b = evbuffer_new()) == NULL ||
 	    evbuffer_add(b, res->body, res->body_len) == -1) {
 		evhttp_send_error(req, 500, NULL);
 	} else
-		http_send(c, (int)res->status, b);
+		http_send(r, (int)res->status, b);
 	if (b != NULL)
 		evbuffer_free(b);
-}
-
-static void
-http_upstream_done(const struct upstream_response *res, void *arg)
-{
-	struct call	*c = arg;
-	const char		*msg = NULL, *raw = res->error;
-	enum metrics_uperr	 kind = METRICS_UP_RESET;
-	int			 status = 502;
-	int			 empty_ok;
-	char			 detail[64];
-
-	c->c_uc = NULL;
-	if (res->result == UPSTREAM_OK)
-		c->c_upstatus = res->status;
-	empty_ok = res->status == 204 || res->status == 304 ||
-	    strcmp(c->c_ep->method, "HEAD") == 0;
-	switch (res->result) {
-	case UPSTREAM_OK:
-		kind = METRICS_UP_BAD_RESPONSE;
-		if (res->status < 200 || res->status > 599)
-			msg = "upstream answered with an unusable status";
-		else if (!(empty_ok && res->body_len == 0) &&
-		    jscan_validate(res->body, res->body_len) == -1)
-			msg = "upstream answered with a body that is not JSON";
-		break;
-	case UPSTREAM_REFUSED:
-		kind = METRICS_UP_REFUSED;
-		msg = "upstream refused the connection";
-		break;
-	case UPSTREAM_TIMEOUT:
-		kind = METRICS_UP_TIMEOUT;
-		msg = "upstream deadline passed";
-		status = 504;
-		break;
-	case UPSTREAM_TOOBIG:
-		kind = METRICS_UP_TOO_LARGE;
-		msg = "upstream response is larger than maxResponseBytes";
-		break;
-	case UPSTREAM_HDRS_TOOBIG:
-		kind = METRICS_UP_TOO_LARGE;
-		msg = "upstream response headers are larger than "
-		    "maxHeaderBytes";
-		break;
-	case UPSTREAM_FAILED:
-		kind = METRICS_UP_RESET;
-		msg = "upstream call failed";
-		break;
-	}
-	metrics_upstream(c->c_h->h_ms, c->c_ep->project, c->c_ep->service,
-	    sy_now() - c->c_upstart, msg != NULL ? (int)kind : -1);
-	if (msg != NULL) {
-		if (res->error[0] == '\0') {
-			/* an answer, but not one to pass on */
-			snprintf(detail, sizeof(detail), "status %ld, %zu bytes",
-			    res->status, res->body_len);
-			raw = detail;
-		}
-		log_warnx("request %s: %s/%s/%s: %s (%s)", c->c_reqid,
-		    c->c_ep->project, c->c_ep->service, c->c_ep->name, msg,
-		    raw);
-		http_error(c, status, msg, raw);
-	} else
-		http_reply_upstream(c, res);
-	call_end(c);
-}
-
-/* Parse the params value (already validated by jscan) with json-c. */
-static struct json_object *
-http_parse_params(const struct jscan_body *body)
-{
-	struct json_object	*v;
-	char			*tmp;
-
-	if ((tmp = strndup(body->params, body->params_len)) == NULL)
-		return (NULL);
-	v = json_tokener_parse(tmp);
-	free(tmp);
-	return (v);
-}
-
-/* The upstream URL: template expanded, plus the query for GET/HEAD. */
-static int
-http_build_url(struct call *c, struct json_object *params, struct sybuf *url,
-    char **err)
-{
-	struct sy_endpoint	*ep = c->c_ep;
-	int			 rc = 0;
-
-	if (ep->url_vars)
-		rc = tmpl_expand(url, ep->url, params, c->c_claims, err);
-	else if (sybuf_addstr(url, ep->url) == -1)
-		rc = -1;
-	if (rc == 0 && !ep->has_body && tmpl_query(url, params) == -1)
-		rc = -1;
-	if (rc == -1 && *err == NULL)
-		*err = strdup("out of memory");
-	return (rc);
-}
-
-/* Whether the call needs the params as JSON values, not just bytes. */
-static int
-http_needs_params(const struct sy_endpoint *ep)
-{
-	size_t	i;
-
-	if (ep->url_vars || !ep->has_body || rule_needs_params(ep->rule))
-		return (1);
-	for (i = 0; i < ep->nheaders; i++)
-		if (ep->headers[i].is_var &&
-		    strncmp(ep->headers[i].value, "args.", 5) == 0)
-			return (1);
-	return (0);
-}
-
-/*
- * The upstream request headers, in the contract's order, kept as
- * "Name: value" strings in one buffer; a deleted entry is skipped.
- */
-struct hdrs {
-	struct sybuf	 store;
-	size_t		*off;
-	size_t		 n;
-	size_t		 cap;
-};
-
-#define HDR_GONE	((size_t)-1)
-
-static int
-hdrs_is(const struct hdrs *hl, size_t i, const char *name)
-{
-	size_t	n = strlen(name);
-	char	*e;
-
-	if (hl->off[i] == HDR_GONE)
-		return (0);
-	e = hl->store.data + hl->off[i];
-	return (strncasecmp(e, name, n) == 0 && e[n] == ':');
-}
-
-static void
-hdrs_del(struct hdrs *hl, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < hl->n; i++)
-		if (hdrs_is(hl, i, name))
-			hl->off[i] = HDR_GONE;
-}
-
-static int
-hdrs_add(struct hdrs *hl, const char *name, const char *value)
-{
-	if (hl->n == hl->cap)
-		return (-1);
-	hl->off[hl->n++] = hl->store.len;
-	/* hot path: plain copies, no printf */
-	if (sybuf_addstr(&hl->store, name) == -1 ||
-	    sybuf_add(&hl->store, ": ", 2) == -1 ||
-	    sybuf_add(&hl->store, value, strlen(value) + 1) == -1)
-		return (-1);
-	return (0);
-}
-
-/* The value of a header operation; NULL with *err on a bad variable. */
-static const char *
-http_header_value(const struct ep_header *eh, struct call *c,
-    struct sybuf *tmp, char **err)
-{
-	struct json_object	*v;
-	const char		*p = eh->value + 5;
-
-	if (!eh->is_var)
-		return (eh->value);
-	/* args.X reads the params, auth.X the verified claims */
-	v = tmpl_lookup(strncmp(eh->value, "args.", 5) == 0 ? c->c_params :
-	    c->c_claims, p, strlen(p));
-	sybuf_reset(tmp);
-	if (v == NULL || tmpl_scalar_text(tmp, v) == -1 ||
-	    strpbrk(tmp->data, "\r\n") != NULL) {
-		if (asprintf(err, "header variable %s is missing, not a "
-		    "scalar, or holds CR or LF", eh->value) == -1)
-			*err = NULL;
-		return (NULL);
-	}
-	return (tmp->data);
-}
-
-static int
-http_build_headers(struct call *c, const char *sc, struct hdrs *hl,
-    char **err)
-{
-	struct sy_endpoint	*ep = c->c_ep;
-	struct evkeyvalq	*in;
-	struct sybuf		 tmp;
-	const char		*auth, *v;
-	size_t			 i;
-	int			 rc = -1;
-
-	in = evhttp_request_get_input_headers(c->c_req);
-	sybuf_init(&tmp);
-	if (ep->token != NULL) {
-		if (sybuf_printf(&tmp, "%s%s", strncasecmp(ep->token,
-		    "Bearer ", 7) == 0 ? "" : "Bearer ", ep->token) == -1 ||
-		    hdrs_add(hl, "Authorization", tmp.data) == -1)
-			goto out;
-	} else if ((auth = evhttp_find_header(in, "Authorization")) != NULL &&
-	    hdrs_add(hl, "Authorization", auth) == -1)
-		goto out;
-	if (sc != NULL && hdrs_add(hl, "X-SC-Token", sc) == -1)
-		goto out;
-	if (hdrs_add(hl, "X-Request-Id", c->c_reqid) == -1 ||
-	    (ep->has_body &&
-	    hdrs_add(hl, "Content-Type", "application/json") == -1))
-		goto out;
-	for (i = 0; i < ep->nheaders; i++) {
-		/* config refuses these; never emitted, whatever the registry */
-		if (endpoint_header_forbidden(ep->headers[i].key) ||
-		    (strcasecmp(ep->headers[i].key, "Host") == 0 &&
-		    (ep->headers[i].op != EP_HDR_SET || ep->headers[i].is_var)))
-			continue;
-		if (ep->headers[i].op != EP_HDR_ADD)
-			hdrs_del(hl, ep->headers[i].key);
-		if (ep->headers[i].op == EP_HDR_DEL)
-			continue;
-		if ((v = http_header_value(&ep->headers[i], c, &tmp,
-		    err)) == NULL || hdrs_add(hl, ep->headers[i].key, v) == -1)
-			goto out;
-	}
-	for (i = 0; i < ep->nfwd_headers; i++) {
-		/* the gateway's own identity header is never the caller's */
-		if (http_header_refused(ep->fwd_headers[i]) ||
-		    (v = evhttp_find_header(in, ep->fwd_headers[i])) == NULL)
-			continue;
-		if (hdrs_add(hl, ep->fwd_headers[i], v) == -1)
-			goto out;
-	}
-	rc = 0;
-out:
-	sybuf_free(&tmp);
-	if (rc == -1 && *err == NULL)
-		*err = strdup("cannot build the upstream headers");
-	return (rc);
-}
-
-/* Pointers to the live entries, for upstream_start. */
-static size_t
-hdrs_lines(struct hdrs *hl, const char **lines)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < hl->n; i++)
-		if (hl->off[i] != HDR_GONE)
-			lines[n++] = hl->store.data + hl->off[i];
-	return (n);
-}
-
-static double
-http_wall_now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-static void	http_want_jwks(struct http *, struct sy_project *);
-
-static void
-http_prefetch_cb(struct sy_project *p, void *arg)
-{
-	http_want_jwks(arg, p);
 }
 
 /*
@@ -1198,268 +890,94 @@ http_prefetch_cb(struct sy_project *p, void *arg)
 void
 http_prefetch(struct http *h)
 {
-	uint64_t	gen = catalog_generation(h->h_cat);
-
-	if (gen != 0 && gen == h->h_jwks_gen)
-		return;
-	catalog_each_project(h->h_cat, http_prefetch_cb, h);
-	h->h_jwks_gen = catalog_generation(h->h_cat);
+	authn_prefetch(h->h_authn);
 }
 
-/* Ask for the JWK_URL keys of the project once per compiled project. */
-static void
-http_want_jwks(struct http *h, struct sy_project *p)
-{
-	size_t	i, n;
+static long	http_timeout_ms(const struct sy_endpoint *,
+		    const struct jscan_body *);
+static void	http_watch_later(struct rest *);
+static void	http_call_done(const struct call_result *, void *);
 
-	if (p->jwks_wanted)
-		return;
-	p->jwks_wanted = 1;
-	n = auth_keyset_njwks(p->keys);
-	for (i = 0; i < n; i++)
-		jwks_want(h->h_jwks, auth_keyset_jwks_url(p->keys, i));
+/* The caller's request headers, for the call core (upreq.c). */
+static const char *
+http_client_header(void *arg, const char *name)
+{
+	struct rest	*r = arg;
+
+	return (evhttp_find_header(evhttp_request_get_input_headers(r->r_req),
+	    name));
 }
 
 /*
- * Verify the caller's bearer token (from the cache when it was verified
- * before).  0 = c_claims set; -1 = answered 401 or 503.
+ * After the lookup: the body, the deadline, the caller (when the rule
+ * needs one), then the call.  0 = the call goes on (asynchronously);
+ * -1 = answered.
  */
 static int
-http_authenticate(struct call *c)
+http_start(struct rest *r)
 {
-	struct http		*h = c->c_h;
-	struct json_object	*claims;
-	enum auth_result	 r;
-	const char		*auth, *url = NULL;
-	double			 now = http_wall_now(), exp = 0;
-	uint64_t		 gen;
+	struct evbuffer		*in;
+	struct call_in		 ci;
+	struct jscan_body	 jb;
+	const char		*err = NULL, *auth;
 
-	/* cached verdicts stand only for the keys that gave them */
-	gen = (catalog_generation(h->h_cat) << 32) ^ jwks_epoch(h->h_jwks);
-
-	auth = evhttp_find_header(evhttp_request_get_input_headers(c->c_req),
-	    "Authorization");
-	if (auth == NULL || strncasecmp(auth, "Bearer ", 7) != 0 ||
-	    auth[7] == '\0') {
-		metrics_auth_failure(h->h_ms, 0);
-		http_error(c, 401,
-		    "this endpoint needs a bearer token", "");
+	in = evhttp_request_get_input_buffer(r->r_req);
+	if (jscan_body((const char *)evbuffer_pullup(in, -1),
+	    evbuffer_get_length(in), &jb, &err) == -1) {
+		http_error(r, 400, err, "");
 		return (-1);
 	}
-	c->c_token = auth + 7;
-	c->c_tokenlen = strlen(c->c_token);
-	claims = tokcache_get(h->h_tc, gen, c->c_proj->name, c->c_token,
-	    c->c_tokenlen, now);
-	if (claims != NULL) {
-		c->c_claims = json_object_get(claims);
-		return (0);
-	}
-	r = auth_verify(c->c_proj->keys, c->c_token, c->c_tokenlen, now,
-	    jwks_lookup, h->h_jwks, &claims, &exp, &url);
-	if (url != NULL)
-		jwks_refresh(h->h_jwks, url);
-	if (r != AUTH_OK)
-		metrics_auth_failure(h->h_ms, (int)r);
-	if (r == AUTH_NO_KEYS) {
-		http_error(c, 503,
-		    "the project's signing keys are not loaded yet", "");
-		return (-1);
-	}
-	if (r != AUTH_OK) {
-		log_debug("request %s: token refused: %s", c->c_reqid,
-		    auth_result_str(r));
-		http_error(c, 401, auth_result_str(r), "");
-		return (-1);
-	}
-	tokcache_put(h->h_tc, gen, c->c_proj->name, c->c_token, c->c_tokenlen,
-	    claims, exp, now, AUTH_LEEWAY);
-	c->c_claims = claims;
-	return (0);
-}
-
-/*
- * Evaluate the rule (its webhooks have answered) and, when it changed
- * the params, serialize them as the new upstream body.  0 = go on.
- */
-static int
-http_apply_rule(struct call *c)
-{
-	struct rule_env		 env;
-	const char		*err = NULL, *text;
-
-	memset(&env, 0, sizeof(env));
-	env.auth = c->c_claims;
-	env.params = c->c_params;
-	env.token = c->c_token;
-	env.now = http_wall_now();
-	env.webhook_ok = c->c_wh_ok;
-	env.nwebhooks = c->c_nwh;
-	if (rule_eval(c->c_ep->rule, &env, &err) != RULE_PASS) {
-		c->c_params = env.params;
-		http_error(c, 403, err != NULL ? err :
-		    "the endpoint's rule denies this call", "");
-		return (-1);
-	}
-	c->c_params = env.params;
-	if (rule_changes_params(c->c_ep->rule)) {
-		text = c->c_params != NULL ? json_object_to_json_string_ext(
-		    c->c_params, JSON_C_TO_STRING_PLAIN) : "{}";
-		if ((c->c_body = strdup(text)) == NULL) {
-			http_error(c, 503,
-			    "out of memory", "");
+	/* from here on a client that leaves cancels the call, webhooks too */
+	http_watch_later(r);
+	authn_want_keys(r->r_h->h_authn, r->r_proj);
+	if (rule_needs_token(r->r_ep->rule)) {
+		auth = http_client_header(r, "Authorization");
+		switch (authn_verify(r->r_h->h_authn, r->r_proj, auth,
+		    &r->r_who, &err)) {
+		case AUTHN_OK:
+			r->r_has_who = 1;
+			break;
+		case AUTHN_KEYS_NOT_LOADED:
+			http_error(r, 503, err, "");
+			return (-1);
+		default:
+			log_debug("request %s: token refused: %s", r->r_reqid,
+			    err);
+			http_error(r, 401, err, "");
 			return (-1);
 		}
 	}
+	memset(&ci, 0, sizeof(ci));
+	ci.ep = r->r_ep;
+	ci.proj = r->r_proj;
+	ci.params = jb.params;
+	ci.params_len = jb.params_len;
+	ci.who = r->r_has_who ? &r->r_who : NULL;
+	ci.deadline = r->r_start + http_timeout_ms(r->r_ep, &jb) / 1000.0;
+	ci.reqid = r->r_reqid;
+	ci.header = http_client_header;
+	ci.header_arg = r;
+	if ((r->r_call = call_start(&r->r_h->h_call, &ci, http_call_done,
+	    r)) == NULL) {
+		http_error(r, 503, "out of memory", "");
+		return (-1);
+	}
 	return (0);
 }
 
-static int	http_forward(struct call *);
-static long	http_timeout_ms(const struct sy_endpoint *,
-		    const struct jscan_body *);
-static void	http_watch_later(struct call *);
-
-/* Milliseconds left before the call's deadline, at least 1. */
-static long
-http_left_ms(const struct call *c)
-{
-	double	left = (c->c_deadline - sy_now()) * 1000.0;
-
-	return (left < 1 ? 1 : (long)left);
-}
-
+/* The call's one completion: the upstream's answer, or a JSON error. */
 static void
-http_webhook_done(const struct upstream_response *res, void *arg)
+http_call_done(const struct call_result *res, void *arg)
 {
-	struct wh_ctx	*w = arg;
-	struct call	*c = w->w_call;
+	struct rest	*r = arg;
 
-	c->c_wh[w->w_i] = NULL;
-	c->c_wh_ok[w->w_i] = res->result == UPSTREAM_OK &&
-	    res->status >= 200 && res->status < 300 &&
-	    jscan_validate(res->body, res->body_len) == 0;
-	if (!c->c_wh_ok[w->w_i])
-		log_info("request %s: webhook %zu refused the call (%s, status "
-		    "%ld)", c->c_reqid, w->w_i, res->error, res->status);
-	if (--c->c_pending > 0)
-		return;
-	if (sy_now() >= c->c_deadline) {
-		log_warnx("request %s: %s/%s/%s: the call's deadline passed "
-		    "while its webhooks ran", c->c_reqid, c->c_ep->project,
-		    c->c_ep->service, c->c_ep->name);
-		http_error(c, 504, "upstream deadline passed",
-		    "the deadline passed while the rule's webhooks ran");
-		call_end(c);
-		return;
-	}
-	if (http_apply_rule(c) == -1 || http_forward(c) == -1)
-		call_end(c);
-}
-
-/* The webhook body: {"auth","params","token"}.  Caller frees. */
-static char *
-http_webhook_body(struct call *c)
-{
-	struct json_object	*o;
-	char			*s;
-
-	if ((o = json_object_new_object()) == NULL)
-		return (NULL);
-	json_object_object_add(o, "auth", c->c_claims != NULL ?
-	    json_object_get(c->c_claims) : json_object_new_object());
-	json_object_object_add(o, "params", c->c_params != NULL ?
-	    json_object_get(c->c_params) : json_object_new_object());
-	json_object_object_add(o, "token", json_object_new_string_len(
-	    c->c_token != NULL ? c->c_token : "", (int)c->c_tokenlen));
-	s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
-	json_object_put(o);
-	return (s);
-}
-
-/* Start every webhook of the rule in parallel.  0, or -1 (answered). */
-static int
-http_start_webhooks(struct call *c, const struct rule_webhook *wh, size_t n)
-{
-	struct upstream_request	 rq;
-	const char		*hdrs[2];
-	char			 rid[HTTP_REQID_MAX + 16], *body;
-	size_t			 i;
-
-	c->c_wh = calloc(n, sizeof(*c->c_wh));
-	c->c_wh_ok = calloc(n, sizeof(*c->c_wh_ok));
-	c->c_whctx = calloc(n, sizeof(*c->c_whctx));
-	if (c->c_wh == NULL || c->c_wh_ok == NULL || c->c_whctx == NULL ||
-	    (body = http_webhook_body(c)) == NULL) {
-		http_error(c, 503, "out of memory",
-		    "");
-		return (-1);
-	}
-	c->c_nwh = n;
-	snprintf(rid, sizeof(rid), "X-Request-Id: %s", c->c_reqid);
-	hdrs[0] = "Content-Type: application/json";
-	hdrs[1] = rid;
-	memset(&rq, 0, sizeof(rq));
-	rq.method = "POST";
-	rq.has_body = 1;
-	rq.body = body;
-	rq.body_len = strlen(body);
-	rq.headers = hdrs;
-	rq.nheaders = 2;
-	rq.max_response = HTTP_WEBHOOK_MAX;
-	rq.max_headers = c->c_h->h_srv->max_header_bytes;
-	for (i = 0; i < n; i++) {
-		rq.url = wh[i].url;
-		/* each within its own timeout and the time the call has left */
-		rq.timeout_ms = (long)(wh[i].timeout * 1000.0);
-		if (rq.timeout_ms > http_left_ms(c))
-			rq.timeout_ms = http_left_ms(c);
-		c->c_whctx[i].w_call = c;
-		c->c_whctx[i].w_i = i;
-		c->c_wh[i] = upstream_start(c->c_h->h_up, &rq,
-		    http_webhook_done, &c->c_whctx[i]);
-		if (c->c_wh[i] != NULL)
-			c->c_pending++;
-	}
-	free(body);
-	if (c->c_pending < n) {
-		http_error(c, 502,
-		    "cannot start a webhook call", "");
-		return (-1);
-	}
-	return (0);
-}
-
-/*
- * After the lookup: body, token, params, webhooks, rule, then the
- * upstream call.  0 = the call goes on (asynchronously); -1 = answered.
- */
-static int
-http_start(struct call *c)
-{
-	struct evbuffer			*in;
-	const struct rule_webhook	*wh;
-	const char			*err = NULL;
-	size_t				 n;
-
-	in = evhttp_request_get_input_buffer(c->c_req);
-	if (jscan_body((const char *)evbuffer_pullup(in, -1),
-	    evbuffer_get_length(in), &c->c_jb, &err) == -1) {
-		http_error(c, 400, err, "");
-		return (-1);
-	}
-	c->c_deadline = c->c_start + http_timeout_ms(c->c_ep, &c->c_jb) / 1000.0;
-	/* from here on a client that leaves cancels the call, webhooks too */
-	http_watch_later(c);
-	http_want_jwks(c->c_h, c->c_proj);
-	if (rule_needs_token(c->c_ep->rule) && http_authenticate(c) == -1)
-		return (-1);
-	if (c->c_jb.params != NULL && (http_needs_params(c->c_ep) ||
-	    rule_changes_params(c->c_ep->rule)))
-		c->c_params = http_parse_params(&c->c_jb);
-	if ((n = rule_webhooks(c->c_ep->rule, &wh)) > 0)
-		return (http_start_webhooks(c, wh, n));
-	if (http_apply_rule(c) == -1)
-		return (-1);
-	return (http_forward(c));
+	r->r_call = NULL;
+	r->r_upstatus = res->upstatus;
+	if (res->outcome == CALL_ANSWERED)
+		http_reply_upstream(r, res);
+	else
+		http_error(r, res->status, res->error, res->raw);
+	rest_end(r);
 }
 
 static long
@@ -1488,7 +1006,7 @@ http_timeout_ms(const struct sy_endpoint *ep, const struct jscan_body *b)
 static void
 http_client_check(evutil_socket_t fd, short what, void *arg)
 {
-	struct call			*c = arg;
+	struct rest			*r = arg;
 	struct evhttp_connection	*evcon;
 	char				 b;
 	ssize_t				 n;
@@ -1498,202 +1016,100 @@ http_client_check(evutil_socket_t fd, short what, void *arg)
 		return;
 	if (n > 0) {
 		/* a pipelined request, not a goodbye: stop watching */
-		event_del(&c->c_watch);
+		event_del(&r->r_watch);
 		return;
 	}
 	log_info("request %s: the client left while the upstream call was "
-	    "running: cancelling it", c->c_reqid);
-	if ((evcon = evhttp_request_get_connection(c->c_req)) != NULL)
-		evhttp_connection_free(evcon);	/* frees c too */
+	    "running: cancelling it", r->r_reqid);
+	if ((evcon = evhttp_request_get_connection(r->r_req)) != NULL)
+		evhttp_connection_free(evcon);	/* frees r too */
 }
 
 static void
 http_slow_cb(evutil_socket_t unused, short what, void *arg)
 {
-	struct call			*c = arg;
+	struct rest			*r = arg;
 	struct evhttp_connection	*evcon;
 	evutil_socket_t			 fd;
 
-	if ((evcon = evhttp_request_get_connection(c->c_req)) == NULL ||
+	if ((evcon = evhttp_request_get_connection(r->r_req)) == NULL ||
 	    (fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)))
 	    == -1)
 		return;
-	event_assign(&c->c_watch, c->c_h->h_base, fd, EV_READ | EV_PERSIST,
-	    http_client_check, c);
-	event_add(&c->c_watch, NULL);
+	event_assign(&r->r_watch, r->r_h->h_base, fd, EV_READ | EV_PERSIST,
+	    http_client_check, r);
+	event_add(&r->r_watch, NULL);
 }
 
 static void
-http_watch_later(struct call *c)
+http_watch_later(struct rest *r)
 {
 	struct timeval	tv = { HTTP_WATCH_AFTER, 0 };
 
-	evtimer_assign(&c->c_slow, c->c_h->h_base, http_slow_cb, c);
-	/* c_watch is assigned when needed; deleting it unassigned is a no-op */
-	event_assign(&c->c_watch, c->c_h->h_base, -1, 0, http_client_check, c);
-	c->c_watching = 1;
-	evtimer_add(&c->c_slow, &tv);
-}
-
-/* The path of url (after the authority, before any query). */
-static const char *
-http_url_path(const char *url, size_t *len)
-{
-	const char	*p, *q;
-
-	p = strstr(url, "://");
-	p = p != NULL ? p + 3 : url;
-	if ((p = strchr(p, '/')) == NULL) {
-		*len = 1;
-		return ("/");
-	}
-	q = strchr(p, '?');
-	*len = q != NULL ? (size_t)(q - p) : strlen(p);
-	return (p);
-}
-
-/* The X-SC-Token value for this call, or NULL (none, or no memory). */
-static const char *
-http_sc_token(struct call *c, const struct upstream_request *rq,
-    char **owned)
-{
-	struct sy_endpoint	*ep = c->c_ep;
-	const char		*path;
-	size_t			 plen;
-	double			 now = http_wall_now();
-
-	*owned = NULL;
-	if (!ep->bind_token)
-		return (project_sc_token(c->c_proj, c->c_h->h_srv->node_id,
-		    now));
-	path = http_url_path(rq->url, &plen);
-	*owned = project_bound_token(c->c_proj, c->c_h->h_srv->node_id,
-	    ep->service, ep->method, path, plen, rq->has_body ? rq->body : "",
-	    rq->has_body ? rq->body_len : 0, now);
-	return (*owned);
-}
-
-/* Build the upstream request and start it.  0 = started. */
-static int
-http_forward(struct call *c)
-{
-	struct sy_endpoint	*ep = c->c_ep;
-	struct upstream_request	 rq;
-	struct sybuf		 url;
-	struct hdrs		 hl;
-	const char		**lines = NULL, *sc;
-	char			*terr = NULL, *scown = NULL;
-	int			 rc = -1;
-
-	sybuf_init(&url);
-	memset(&hl, 0, sizeof(hl));
-	memset(&rq, 0, sizeof(rq));
-	sybuf_init(&hl.store);
-	hl.cap = 4 + ep->nheaders + ep->nfwd_headers;
-	rq.method = ep->method;
-	rq.has_body = ep->has_body;
-	if (c->c_body != NULL) {
-		rq.body = c->c_body;
-		rq.body_len = strlen(c->c_body);
-	} else {
-		rq.body = c->c_jb.params != NULL ? c->c_jb.params : "{}";
-		rq.body_len = c->c_jb.params != NULL ? c->c_jb.params_len : 2;
-	}
-	if ((hl.off = calloc(hl.cap, sizeof(*hl.off))) == NULL ||
-	    (lines = calloc(hl.cap, sizeof(*lines))) == NULL ||
-	    http_build_url(c, c->c_params, &url, &terr) == -1)
-		goto bad;
-	rq.url = url.data;
-	sc = http_sc_token(c, &rq, &scown);
-	if (http_build_headers(c, sc, &hl, &terr) == -1)
-		goto bad;
-	rq.nheaders = hdrs_lines(&hl, lines);
-	rq.headers = lines;
-	rq.timeout_ms = http_left_ms(c);
-	rq.max_response = c->c_h->h_srv->max_response_bytes;
-	rq.max_headers = c->c_h->h_srv->max_header_bytes;
-	rq.resp_headers = (const char *const *)ep->resp_headers;
-	rq.nresp_headers = ep->nresp_headers;
-	c->c_upstart = sy_now();
-	if ((c->c_uc = upstream_start(c->c_h->h_up, &rq, http_upstream_done,
-	    c)) == NULL) {
-		http_error(c, 502,
-		    "cannot start the upstream call", "");
-		goto out;
-	}
-	rc = 0;
-	goto out;
-bad:
-	http_error(c, 400, terr != NULL ? terr :
-	    "out of memory", "");
-out:
-	free(scown);
-	free(terr);
-	free(lines);
-	free(hl.off);
-	sybuf_free(&hl.store);
-	sybuf_free(&url);
-	return (rc);
+	evtimer_assign(&r->r_slow, r->r_h->h_base, http_slow_cb, r);
+	/* r_watch is assigned when needed; deleting it unassigned is a no-op */
+	event_assign(&r->r_watch, r->r_h->h_base, -1, 0, http_client_check, r);
+	r->r_watching = 1;
+	evtimer_add(&r->r_slow, &tv);
 }
 
 static int
-http_lookup(struct call *c)
+http_lookup(struct rest *r)
 {
-	struct route	*r = c->c_route;
+	struct route	*rt = r->r_route;
 	char		 msg[ROUTE_NAME_MAX + 64];
 
-	switch (catalog_lookup(c->c_h->h_cat, r->project, r->service,
-	    r->endpoint, &c->c_ep, &c->c_proj)) {
+	switch (catalog_lookup(r->r_h->h_cat, rt->project, rt->service,
+	    rt->endpoint, &r->r_ep, &r->r_proj)) {
 	case CATALOG_OK:
 		return (0);
 	case CATALOG_NO_PROJECT:
-		snprintf(msg, sizeof(msg), "project %s not found", r->project);
+		snprintf(msg, sizeof(msg), "project %s not found", rt->project);
 		break;
 	case CATALOG_NO_SERVICE:
-		snprintf(msg, sizeof(msg), "service %s not found", r->service);
+		snprintf(msg, sizeof(msg), "service %s not found", rt->service);
 		break;
 	case CATALOG_NO_ENDPOINT:
 		snprintf(msg, sizeof(msg), "endpoint %s not found",
-		    r->endpoint);
+		    rt->endpoint);
 		break;
 	default:
-		http_error(c, 500, "registry lookup failed", "");
+		http_error(r, 500, "registry lookup failed", "");
 		return (-1);
 	}
-	http_error(c, 404, msg, "");
+	http_error(r, 404, msg, "");
 	return (-1);
 }
 
 /* Route, method, drain and lookup checks.  0 = an API call to start. */
 static int
-http_admit(struct call *c)
+http_admit(struct rest *r)
 {
-	struct http	*h = c->c_h;
+	struct http	*h = r->r_h;
 
 	if (route_parse(evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
-	    c->c_req)), &c->c_routebuf) == -1) {
-		http_error(c, 404, "not found", "");
+	    r->r_req)), &r->r_routebuf) == -1) {
+		http_error(r, 404, "not found", "");
 		return (-1);
 	}
-	c->c_route = &c->c_routebuf;
-	switch (evhttp_request_get_command(c->c_req)) {
+	r->r_route = &r->r_routebuf;
+	switch (evhttp_request_get_command(r->r_req)) {
 	case EVHTTP_REQ_OPTIONS:
-		http_preflight(c);
+		http_preflight(r);
 		return (-1);
 	case EVHTTP_REQ_POST:
 		break;
 	default:
-		http_error(c, 405, "method not allowed", "");
+		http_error(r, 405, "method not allowed", "");
 		return (-1);
 	}
 	if (h->h_draining) {
-		http_error(c, 503, "shutting down", "");
+		http_error(r, 503, "shutting down", "");
 		return (-1);
 	}
-	if (http_lookup(c) == -1)
+	if (http_lookup(r) == -1)
 		return (-1);
-	if (catalog_generation(h->h_cat) != h->h_jwks_gen)
-		http_prefetch(h);
+	authn_prefetch(h->h_authn);
 	return (0);
 }
 
@@ -1718,30 +1134,30 @@ static void
 http_api_cb(struct evhttp_request *req, void *arg)
 {
 	struct http	*h = arg;
-	struct call	*c;
+	struct rest	*r;
 	struct cconn	*cc;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}
 	if ((cc = http_cc_of(h, req)) != NULL)
 		cc->cc_deadline = 0;
 	http_hold_reading(req);
-	c->c_h = h;
-	c->c_req = req;
-	c->c_start = sy_now();
-	http_request_id(h, req, c->c_reqid);
+	r->r_h = h;
+	r->r_req = req;
+	r->r_start = sy_now();
+	http_request_id(h, req, r->r_reqid);
 	h->h_inflight++;
-	if (http_admit(c) == -1) {
-		call_end(c);
+	if (http_admit(r) == -1) {
+		rest_end(r);
 		return;
 	}
-	if ((c->c_conn = http_conn(h, evhttp_request_get_connection(req))) !=
+	if ((r->r_conn = http_conn(h, evhttp_request_get_connection(req))) !=
 	    NULL)
-		c->c_conn->cn_call = c;
-	if (http_start(c) == -1)
-		call_end(c);
+		r->r_conn->cn_call = r;
+	if (http_start(r) == -1)
+		rest_end(r);
 }
 
 struct http *
@@ -1765,8 +1181,7 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	    (h->h_sweep = event_new(base, -1, EV_PERSIST, http_sweep, h)) ==
 	    NULL ||
 	    (h->h_refuse = evtimer_new(base, http_sweep, h)) == NULL ||
-	    (h->h_tc = tokcache_new(TOKCACHE_SLOTS)) == NULL ||
-	    (h->h_jwks = jwks_new(base, up)) == NULL) {
+	    (h->h_authn = authn_new(base, up, cat, &h->h_ms)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
 		http_free(h);
 		return (NULL);
@@ -1775,6 +1190,10 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	h->h_srv = srv;
 	h->h_cat = cat;
 	h->h_up = up;
+	h->h_call.base = base;
+	h->h_call.srv = srv;
+	h->h_call.up = up;
+	h->h_call.ms = &h->h_ms;
 	/* request ids: a random per-worker prefix and a counter */
 	if (getrandom(&h->h_idprefix, sizeof(h->h_idprefix), 0) !=
 	    sizeof(h->h_idprefix))
@@ -1801,59 +1220,19 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	return (h);
 }
 
-/* Names of auth failure reasons for the metrics (enum auth_result). */
-static const char *
-http_auth_reason(int r)
-{
-	switch (r) {
-	case 0: return ("missing");
-	case AUTH_MALFORMED: return ("malformed");
-	case AUTH_BAD_ALG: return ("bad_alg");
-	case AUTH_UNKNOWN_KID: return ("unknown_kid");
-	case AUTH_BAD_SIGNATURE: return ("bad_signature");
-	case AUTH_EXPIRED: return ("expired");
-	case AUTH_NOT_YET_VALID: return ("not_yet_valid");
-	case AUTH_BAD_AUDIENCE: return ("bad_audience");
-	case AUTH_BAD_ISSUER: return ("bad_issuer");
-	case AUTH_NO_KEYS: return ("keys_not_loaded");
-	default: return (NULL);
-	}
-}
-
-struct ready_check {
-	struct http	*rc_h;
-	char		 rc_why[256];
-};
-
-static void
-http_ready_cb(struct sy_project *p, void *arg)
-{
-	struct ready_check	*rc = arg;
-	const char		*url;
-	size_t			 i, n = auth_keyset_njwks(p->keys);
-
-	for (i = 0; i < n && rc->rc_why[0] == '\0'; i++) {
-		url = auth_keyset_jwks_url(p->keys, i);
-		if (jwks_lookup(url, rc->rc_h->h_jwks) == NULL)
-			snprintf(rc->rc_why, sizeof(rc->rc_why), "the JWKS keys "
-			    "of project %s are not loaded yet", p->name);
-	}
-}
-
 /* /readyz: 200 when the registry is loaded and every JWKS is. */
 static int
 http_readyz(struct http *h, struct evbuffer *b)
 {
-	struct ready_check	rc;
+	char	why[256];
 
-	memset(&rc, 0, sizeof(rc));
-	rc.rc_h = h;
-	catalog_each_project(h->h_cat, http_ready_cb, &rc);
 	if (catalog_generation(h->h_cat) == 0)
-		snprintf(rc.rc_why, sizeof(rc.rc_why), "no registry loaded");
-	if (rc.rc_why[0] != '\0') {
+		snprintf(why, sizeof(why), "no registry loaded");
+	else
+		authn_ready(h->h_authn, why, sizeof(why));
+	if (why[0] != '\0') {
 		evbuffer_add_printf(b, "{\"status\":\"not ready\",\"reason\":");
-		http_json_str(b, rc.rc_why);
+		http_json_str(b, why);
 		evbuffer_add_printf(b, "}\n");
 		return (503);
 	}
@@ -1889,7 +1268,7 @@ http_admin_cb(struct evhttp_request *req, void *arg)
 		status = http_readyz(h, b);
 	else if (path != NULL && strcmp(path, "/metrics") == 0) {
 		sybuf_init(&text);
-		if (metrics_render(h->h_metrics, &text, http_auth_reason) == -1)
+		if (metrics_render(h->h_metrics, &text, authn_reason_label) == -1)
 			status = 503;
 		else
 			evbuffer_add(b, text.data, text.len);
@@ -1971,8 +1350,7 @@ http_free(struct http *h)
 		event_free(h->h_refuse);
 	free(h->h_ccs);
 	free(h->h_conns);
-	tokcache_free(h->h_tc);
-	jwks_free(h->h_jwks);
+	authn_free(h->h_authn);
 	free(h->h_socks);
 	free(h);
 }
