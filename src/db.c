@@ -755,17 +755,44 @@ req_free(struct db_req *r)
 	free(r);
 }
 
-/* Hand one part of the answer over; frees r after the last. */
+/* One part of a read's answer being put together. */
+struct answer {
+	size_t			 n;
+	size_t			*sets;
+	struct json_object	**rows;
+	struct db_error		*errs;
+};
+
 static void
-deliver(struct db_req *r, struct db_result *res)
+answer_init(struct answer *a, size_t nargs)
 {
+	a->n = 0;
+	a->sets = xcalloc(nargs + 1, sizeof(*a->sets));
+	a->rows = xcalloc(nargs + 1, sizeof(*a->rows));
+	a->errs = xcalloc(nargs + 1, sizeof(*a->errs));
+}
+
+/* Hand a part of the answer over and free it; frees r after the last. */
+static void
+deliver(struct db_req *r, struct answer *a)
+{
+	struct db_result	 res;
+
 	r->pending--;
-	res->last = r->pending == 0;
+	memset(&res, 0, sizeof(res));
+	res.nsets = a->n;
+	res.sets = a->sets;
+	res.rows = a->rows;
+	res.errs = a->errs;
+	res.last = r->pending == 0;
 	r->in_cb = 1;
-	r->cb(res, r->arg);
+	r->cb(&res, r->arg);
 	r->in_cb = 0;
-	if (res->last || r->cancelled)
+	if (res.last || r->cancelled)
 		req_free(r);
+	free(a->sets);
+	free(a->rows);
+	free(a->errs);
 }
 
 /* Answer every set that failed before SQL (all of them on early). */
@@ -773,32 +800,20 @@ static void
 req_failed_sets(evutil_socket_t fd, short what, void *arg)
 {
 	struct db_req		*r = arg;
-	struct db_result	 res;
-	struct json_object	**rows;
-	struct db_error		*errs;
-	size_t			*sets, i, n = 0;
+	struct answer		 a;
+	size_t			 i;
 
-	sets = calloc(r->nargs + 1, sizeof(*sets));
-	rows = calloc(r->nargs + 1, sizeof(*rows));
-	errs = calloc(r->nargs + 1, sizeof(*errs));
-	for (i = 0; sets && rows && errs && i < r->nargs; i++) {
+	answer_init(&a, r->nargs);
+	for (i = 0; i < r->nargs; i++) {
 		if (r->early.code != DB_OK)
-			errs[n] = r->early;
+			a.errs[a.n] = r->early;
 		else if (r->plan.errs[r->plan.map[i]].code != DB_OK)
-			errs[n] = r->plan.errs[r->plan.map[i]];
+			a.errs[a.n] = r->plan.errs[r->plan.map[i]];
 		else
 			continue;
-		sets[n++] = i;
+		a.sets[a.n++] = i;
 	}
-	memset(&res, 0, sizeof(res));
-	res.nsets = n;
-	res.sets = sets;
-	res.rows = rows;
-	res.errs = errs;
-	deliver(r, &res);
-	free(sets);
-	free(rows);
-	free(errs);
+	deliver(r, &a);
 }
 
 static void
@@ -865,21 +880,16 @@ static void
 answer_stmt(struct db_req *r, struct job *j)
 {
 	const struct dbsql_plan	*p = &r->plan;
-	struct json_object	**arr, **rows, *row, *o;
-	struct db_result	 res;
-	struct db_error		*errs;
-	size_t			*pos, *sets, i, k, d, n = 0;
+	struct json_object	**arr, *row, *o;
+	struct answer		 a;
+	size_t			*pos, i, k, d, nsets = j->st.nsets;
 
-	pos = calloc(p->ndistinct + 1, sizeof(*pos));
-	arr = calloc(j->st.nsets + 1, sizeof(*arr));
-	sets = calloc(r->nargs + 1, sizeof(*sets));
-	rows = calloc(r->nargs + 1, sizeof(*rows));
-	errs = calloc(r->nargs + 1, sizeof(*errs));
-	if (!pos || !arr || !sets || !rows || !errs)
-		abort();
+	pos = xcalloc(p->ndistinct + 1, sizeof(*pos));
+	arr = xcalloc(nsets + 1, sizeof(*arr));
+	answer_init(&a, r->nargs);
 	for (d = 0; d < p->ndistinct; d++)
 		pos[d] = SIZE_MAX;
-	for (k = 0; k < j->st.nsets; k++) {
+	for (k = 0; k < nsets; k++) {
 		pos[j->st.sets[k]] = k;
 		if (j->err.code == DB_OK)
 			arr[k] = json_object_new_array();
@@ -900,23 +910,15 @@ answer_stmt(struct db_req *r, struct job *j)
 	for (i = 0; i < r->nargs; i++) {
 		if ((k = pos[p->map[i]]) == SIZE_MAX)
 			continue;
-		sets[n] = i;
-		rows[n] = arr[k];
-		errs[n++] = j->err;
+		a.sets[a.n] = i;
+		a.rows[a.n] = arr[k];
+		a.errs[a.n++] = j->err;
 	}
-	memset(&res, 0, sizeof(res));
-	res.nsets = n;
-	res.sets = sets;
-	res.rows = rows;
-	res.errs = errs;
-	deliver(r, &res);
-	for (k = 0; k < j->st.nsets; k++)
-		json_object_put(arr[k]);
 	free(pos);
+	deliver(r, &a);		/* r may be gone now */
+	for (k = 0; k < nsets; k++)
+		json_object_put(arr[k]);
 	free(arr);
-	free(sets);
-	free(rows);
-	free(errs);
 }
 
 /* Introspected rows (name, type, collatable) -> exposed columns. */

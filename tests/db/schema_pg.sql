@@ -1,6 +1,7 @@
 -- PostgreSQL only: the application role, the typing table, and a table
 -- whose every read sleeps (a row-level security policy calling
--- pg_sleep, which binds the non-owner role "app").
+-- pg_sleep, which binds the non-owner role "app"), and one that
+-- naps 0.3 s.
 CREATE TABLE types (i2 smallint, i4 integer, i8 bigint, f4 real,
     f8 double precision, num numeric, nan double precision,
     inf double precision, ninf numeric, b boolean, j json, jb jsonb,
@@ -18,5 +19,10 @@ INSERT INTO slow VALUES (1);
 ALTER TABLE slow ENABLE ROW LEVEL SECURITY;
 ALTER TABLE slow FORCE ROW LEVEL SECURITY;
 CREATE POLICY sleepy ON slow USING (pg_sleep(30) IS NOT NULL);
+CREATE TABLE nap (id integer);
+INSERT INTO nap VALUES (1);
+ALTER TABLE nap ENABLE ROW LEVEL SECURITY;
+ALTER TABLE nap FORCE ROW LEVEL SECURITY;
+CREATE POLICY napping ON nap USING (pg_sleep(0.3) IS NOT NULL);
 CREATE ROLE app LOGIN PASSWORD :'pw';
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;
