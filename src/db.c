@@ -58,6 +58,7 @@ struct job {
 	struct db_req		*req;		/* NULL: orphaned */
 	struct dbsql_stmt	 st;
 	int			 introspect;
+	int			 single;	/* one set, re-run alone */
 	enum jstate		 state;
 	struct json_object	*rows;		/* array of row arrays */
 	struct db_error		 err;
@@ -123,6 +124,8 @@ struct db {
 };
 
 static void	 job_done(struct job *);
+static const struct dbsql_table *find_table(const struct db *,
+		    const char *);
 static void	 pg_dispatch(struct db *);
 
 static void
@@ -897,7 +900,7 @@ answer_stmt(struct db_req *r, struct job *j)
 	for (i = 0; j->err.code == DB_OK && i < json_object_array_length(
 	    j->rows); i++) {
 		row = json_object_array_get_idx(j->rows, i);
-		d = (size_t)json_object_get_int64(
+		d = j->single ? j->st.sets[0] : (size_t)json_object_get_int64(
 		    json_object_array_get_idx(row, 0));
 		if (d >= p->ndistinct || pos[d] == SIZE_MAX)
 			continue;
@@ -919,6 +922,41 @@ answer_stmt(struct db_req *r, struct job *j)
 	for (k = 0; k < nsets; k++)
 		json_object_put(arr[k]);
 	free(arr);
+}
+
+/*
+ * A batched statement failed on a value (SQLSTATE class 22, e.g. "abc"
+ * for an integer column): run its sets one by one, so that only the sets
+ * whose own query fails get the error (SPEC 8.6: each parent row gets
+ * what a query of its own would have returned).
+ */
+static void
+req_split(struct db_req *r, struct job *j)
+{
+	const struct dbsql_table	*t = find_table(r->db, r->table);
+	struct dbsql_plan		 p;
+	struct db_error			 e;
+	struct job			*nj;
+	size_t				 i, k;
+
+	r->pending += j->st.nsets - 1;
+	for (k = 0; k < j->st.nsets; k++) {
+		for (i = 0; r->plan.map[i] != j->st.sets[k]; i++)
+			;
+		/* it compiled before, alone it compiles the same */
+		if (dbsql_plan(&p, DBSQL_POSTGRES, t, r->has_select ?
+		    (const char *const *)r->select : NULL, r->nselect,
+		    &r->args[i], 1, r->db->conf->max_rows, 1, &e) == -1 ||
+		    p.nstmts != 1)
+			abort();
+		nj = xcalloc(1, sizeof(*nj));
+		nj->single = 1;
+		nj->st = p.stmts[0];
+		memset(&p.stmts[0], 0, sizeof(p.stmts[0]));
+		nj->st.sets[0] = j->st.sets[k];
+		dbsql_plan_free(&p);
+		submit(r->db, r, nj);
+	}
 }
 
 /* Introspected rows (name, type, collatable) -> exposed columns. */
@@ -981,7 +1019,10 @@ job_done(struct job *j)
 		return;
 	}
 	TAILQ_REMOVE(&r->jobs, j, rentry);
-	if (!j->introspect)
+	if (!j->introspect && j->err.code == DB_BAD_USER_INPUT &&
+	    j->st.nsets > 1)
+		req_split(r, j);
+	else if (!j->introspect)
 		answer_stmt(r, j);
 	else if (j->err.code != DB_OK)
 		req_fail(r, &j->err);

@@ -61,8 +61,11 @@ void		 db_free(struct db *);
  * Start a read.  rd and what it points to are copied (JSON values by
  * reference).  cb runs once per statement, plus once for the sets that
  * failed before SQL, always from the event loop, never from inside
- * db_read; the read is freed after the callback with last set.  NULL
- * only when out of memory.
+ * db_read; the read is freed after the callback with last set.  (A
+ * PostgreSQL batch that fails on a value, SQLSTATE class 22, is run
+ * again set by set, each set its own statement and callback, so that
+ * only the sets at fault fail.)  Do not call db_free from a callback.
+ * NULL only when out of memory.
  */
 struct db_req	*db_read(struct db *, const struct db_read *rd, db_cb cb,
 		    void *arg);

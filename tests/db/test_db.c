@@ -482,6 +482,24 @@ error_cases(int pg)
 	assert_int_equal(o.code[1], DB_BAD_USER_INPUT);
 	assert_int_equal(o.code[2], DB_NOT_FOUND);
 	out_free(&o);
+	/* a value PostgreSQL cannot convert fails only its own set */
+	if (pg) {
+		const char *conv[] = { "{\"where\":{\"id\":1}}",
+		    "{\"where\":{\"id\":\"abc\"}}",
+		    "{\"where\":{\"id\":2}}" };
+		unsigned long before = db_statements(f.db);
+
+		read_sets(&f, "pokemon", NULL, 0, conv, 3, &o);
+		assert_int_equal(o.code[0], DB_OK);
+		assert_string_equal(ids(o.json[0]), "1");
+		assert_int_equal(o.code[1], DB_BAD_USER_INPUT);
+		assert_non_null(strstr(o.msg[1], "invalid input syntax"));
+		assert_int_equal(o.code[2], DB_OK);
+		assert_string_equal(ids(o.json[2]), "2");
+		/* the batch, then each set alone */
+		assert_int_equal(db_statements(f.db) - before, 4);
+		out_free(&o);
+	}
 	/* the tables are all still there */
 	expect_code(&f, "trainer", NULL, 0, "{\"limit\":\"1\"}",
 	    DB_BAD_USER_INPUT);
