@@ -1,7 +1,7 @@
 -- PostgreSQL only: the application role, the typing table, and a table
 -- whose every read sleeps (a row-level security policy calling
 -- pg_sleep, which binds the non-owner role "app"), and one that
--- naps 0.3 s.
+-- naps 0.3 s, and one visible only to read-only sessions in UTC.
 CREATE TABLE types (i2 smallint, i4 integer, i8 bigint, f4 real,
     f8 double precision, num numeric, nan double precision,
     inf double precision, ninf numeric, b boolean, j json, jb jsonb,
@@ -24,5 +24,12 @@ INSERT INTO nap VALUES (1);
 ALTER TABLE nap ENABLE ROW LEVEL SECURITY;
 ALTER TABLE nap FORCE ROW LEVEL SECURITY;
 CREATE POLICY napping ON nap USING (pg_sleep(0.3) IS NOT NULL);
+CREATE TABLE session (id integer);
+INSERT INTO session VALUES (1);
+ALTER TABLE session ENABLE ROW LEVEL SECURITY;
+ALTER TABLE session FORCE ROW LEVEL SECURITY;
+CREATE POLICY readonly_utc ON session USING
+    (current_setting('transaction_read_only') = 'on' AND
+     current_setting('TimeZone') = 'UTC');
 CREATE ROLE app LOGIN PASSWORD :'pw';
 GRANT SELECT ON ALL TABLES IN SCHEMA public TO app;

@@ -77,7 +77,7 @@ fx_open(struct fx *f, int pg, const char *extra)
 		    env("SY_DB_SQLITE"), extra);
 	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "\"tables\":{\"trainer\":{},\"pokemon\":{\"columns\":"
 	    "[\"trainer_id\",\"id\",\"name\",\"power\",\"" HOSTILE_JSON "\"]},"
-	    "\"pokeview\":{},\"ghost\":{},\"types\":{},\"slow\":{},\"nap\":{},"
+	    "\"pokeview\":{},\"ghost\":{},\"types\":{},\"slow\":{},\"nap\":{},\"session\":{},"
 	    "\"big\":{}}}");
 	o = json_tokener_parse(buf);
 	assert_non_null(o);
@@ -521,6 +521,54 @@ test_errors_pg(void **state)
 	error_cases(1);
 }
 
+/*
+ * The session is read-only and in UTC: table "session" shows its row
+ * only to such sessions (a row-level security policy).  SQLite: a URI
+ * that asks for write access is refused; a relative path is resolved
+ * against the base directory.
+ */
+static void
+test_readonly(void **state)
+{
+	const char	*set = "{}";
+	char		 conn[600], buf[1024];
+	struct fx	 f;
+	struct out	 o;
+	struct json_object *c;
+	struct syerrs	 errs;
+	struct dbconf	 conf;
+	int		 i;
+
+	fx_open(&f, 1, "");
+	read_sets(&f, "session", NULL, 0, &set, 1, &o);
+	assert_int_equal(o.code[0], DB_OK);
+	assert_string_equal(o.json[0], "[{\"id\":1}]");
+	out_free(&o);
+	fx_close(&f);
+	for (i = 0; i < 3; i++) {
+		snprintf(conn, sizeof(conn), i == 0 ? "app.sqlite3" : i == 1 ?
+		    "file:app.sqlite3?mode=ro" : "file:app.sqlite3?mode=rw");
+		snprintf(buf, sizeof(buf), "{\"conn\":\"%s\",\"tables\":"
+		    "{\"trainer\":{}}}", conn);
+		c = json_tokener_parse(buf);
+		syerrs_init(&errs);
+		assert_int_equal(dbconf_parse(&conf, "db", c, "db", &errs), 0);
+		json_object_put(c);
+		memset(&f, 0, sizeof(f));
+		f.base = event_base_new();
+		f.db = db_new(f.base, &conf, env("SY_DB_DIR"));
+		read_sets(&f, "trainer", NULL, 0, &set, 1, &o);
+		if (i < 2 && o.code[0] != DB_OK)
+			fail_msg("%s: %s", conn, o.msg[0]);
+		if (i == 2)
+			assert_int_equal(o.code[0], DB_DATABASE_ERROR);
+		out_free(&o);
+		db_free(f.db);
+		dbconf_free(&conf);
+		event_base_free(f.base);
+	}
+}
+
 /* Every statement the server saw: hostile text only as parameters. */
 static void
 test_pg_log_injection(void **state)
@@ -731,8 +779,7 @@ test_pg_pool(void **state)
 	}
 	t0 = sy_now() - t0;
 	print_message("# pool of 2: six 0.3 s reads in %.2f s\n", t0);
-	assert_true(t0 > 0.85);		/* three rounds, not one or six */
-	assert_true(t0 < 1.8);
+	assert_true(t0 > 0.85);		/* at most two at a time */
 	spin(&f, 0.1);
 	assert_int_equal(o[6].ncb, 0);
 	assert_int_equal(pg_logged("\"nap\"") - before, 6);
@@ -802,8 +849,10 @@ test_sqlite_slow(void **state)
 	    "%.1f ms; longest gap between 1 ms ticks %.2f ms (idle loop: "
 	    "%.2f ms); loop thread CPU %.2f ms\n", t0 * 1e3, st.worst * 1e3,
 	    idle * 1e3, cpu * 1e3);
-	assert_true(t0 > 0.02);		/* the statement was slow... */
-	assert_true(st.worst < 0.02);	/* ...and the loop was not */
+	/* the statement was slow, the loop was not held up by it */
+	assert_true(t0 > 0.1);
+	assert_true(st.worst < t0 / 5);
+	assert_true(cpu < t0 / 5);
 	out_free(&o);
 	/* cancelled while running: no callback, the next read works */
 	w = json_tokener_parse("{\"v\":{\"_gt\":\"8\"}}");
@@ -870,6 +919,7 @@ main(void)
 		cmocka_unit_test(test_typing_sqlite),
 		cmocka_unit_test(test_typing_pg),
 		cmocka_unit_test(test_pg_log_injection),
+		cmocka_unit_test(test_readonly),
 		cmocka_unit_test(test_sqlite_slow),
 		cmocka_unit_test(test_sqlite_missing),
 		cmocka_unit_test(test_pg_pool),
