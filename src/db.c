@@ -32,6 +32,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,7 +50,19 @@
 #define DB_CONNECT_SECS	10
 
 enum jstate { J_QUEUED, J_RUNNING, J_DONE };
-enum pgstate { PG_NONE, PG_CONNECTING, PG_IDLE, PG_BUSY };
+enum pgstate { PG_NONE, PG_CONNECTING, PG_IDLE, PG_BUSY, PG_CANCELWAIT };
+enum { CANCEL_RUNNING, CANCEL_DONE, CANCEL_ORPHANED };
+
+/*
+ * A cancel request in flight on its own thread (PQcancel blocks).  The
+ * connection is not reused until it is done: a late request would
+ * cancel the next statement.  Whichever of the thread and the
+ * connection lets go last frees it.
+ */
+struct pgcancel {
+	PGcancel	*pc;
+	atomic_int	 state;
+};
 
 struct job {
 	TAILQ_ENTRY(job)	 entry;		/* backend queue */
@@ -92,6 +105,7 @@ struct pgconn {
 	enum pgstate		 state;
 	struct event		*ev;
 	struct job		*job;
+	struct pgcancel		*cancel;
 };
 
 struct lite {
@@ -124,6 +138,7 @@ struct db {
 };
 
 static void	 job_done(struct job *);
+static void	 pg_cancel_wait(struct pgconn *);
 static const struct dbsql_table *find_table(const struct db *,
 		    const char *);
 static void	 pg_dispatch(struct db *);
@@ -406,9 +421,20 @@ pg_log(struct db *db, const char *what, const char *msg)
 	sybuf_free(&b);
 }
 
+/* The connection lets go of its cancel request, done or not. */
+static void
+pg_cancel_release(struct pgconn *pc)
+{
+	if (pc->cancel != NULL && atomic_exchange(&pc->cancel->state,
+	    CANCEL_ORPHANED) == CANCEL_DONE)
+		free(pc->cancel);
+	pc->cancel = NULL;
+}
+
 static void
 pg_drop(struct pgconn *pc)
 {
+	pg_cancel_release(pc);
 	if (pc->ev != NULL)
 		event_free(pc->ev);
 	pc->ev = NULL;
@@ -540,6 +566,30 @@ pg_take(struct job *j, PGresult *res)
 		    msg ? msg : "unknown error");
 }
 
+/*
+ * A cancelled statement ended: the connection becomes idle once its
+ * cancel request is done (polled every 5 ms; it takes one round trip).
+ */
+static void
+pg_cancel_wait(struct pgconn *pc)
+{
+	struct timeval	 tv = { 0, 5000 };
+
+	if (atomic_load(&pc->cancel->state) == CANCEL_DONE) {
+		pg_cancel_release(pc);
+		pc->state = PG_IDLE;
+		if (pg_watch(pc, EV_READ | EV_PERSIST, 0) == -1)
+			pg_drop(pc);
+		event_active(pc->db->ev_dispatch, 0, 0);
+		return;
+	}
+	if (pc->ev != NULL)
+		event_free(pc->ev);
+	pc->ev = event_new(pc->db->base, -1, 0, pg_event, pc);
+	if (pc->ev == NULL || event_add(pc->ev, &tv) == -1)
+		pg_drop(pc);
+}
+
 /* The running statement ended (or the connection died). */
 static void
 pg_finish(struct pgconn *pc, int lost)
@@ -553,6 +603,9 @@ pg_finish(struct pgconn *pc, int lost)
 			    "connection to the database lost");
 		pg_log(pc->db, "connection lost", PQerrorMessage(pc->c));
 		pg_drop(pc);
+	} else if (pc->cancel != NULL) {
+		pc->state = PG_CANCELWAIT;
+		pg_cancel_wait(pc);
 	} else {
 		pc->state = PG_IDLE;
 		if (pg_watch(pc, EV_READ | EV_PERSIST, 0) == -1)
@@ -605,6 +658,9 @@ pg_event(evutil_socket_t fd, short what, void *arg)
 		break;
 	case PG_BUSY:
 		pg_io(pc, what);
+		break;
+	case PG_CANCELWAIT:
+		pg_cancel_wait(pc);
 		break;
 	case PG_IDLE:
 		/* an idle connection that reads EOF is dead */
@@ -681,40 +737,56 @@ pg_dispatch_cb(evutil_socket_t fd, short what, void *arg)
 static void *
 pg_cancel_main(void *arg)
 {
-	char	 buf[256];
+	struct pgcancel	*c = arg;
+	char		 buf[256];
 
-	PQcancel(arg, buf, sizeof(buf));
-	PQfreeCancel(arg);
+	PQcancel(c->pc, buf, sizeof(buf));
+	PQfreeCancel(c->pc);
+	if (atomic_exchange(&c->state, CANCEL_DONE) == CANCEL_ORPHANED)
+		free(c);
 	return (NULL);
 }
 
 static void
 pg_cancel(struct db *db, struct job *j)
 {
+	struct pgconn	*pc = j->conn;
+	struct pgcancel	*c;
 	pthread_attr_t	 attr;
 	pthread_t	 t;
-	PGcancel	*pc;
 	sigset_t	 all, old;
+	int		 rc = -1;
 
 	if (j->state == J_QUEUED) {
 		TAILQ_REMOVE(&db->pgq, j, entry);
 		job_free(j);
 		return;
 	}
-	if (j->conn == NULL || (pc = PQgetCancel(j->conn->c)) == NULL)
+	if (pc == NULL || pc->cancel != NULL)
 		return;
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&t, &attr, pg_cancel_main, pc) != 0) {
-		PQfreeCancel(pc);
-		pg_drop(j->conn);	/* closing it ends the statement too */
-		j->conn->job = NULL;
-		job_free(j);
+	if ((c = calloc(1, sizeof(*c))) != NULL &&
+	    (c->pc = PQgetCancel(pc->c)) != NULL) {
+		atomic_init(&c->state, CANCEL_RUNNING);
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		rc = pthread_create(&t, &attr, pg_cancel_main, c);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		pthread_attr_destroy(&attr);
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&attr);
+	if (rc == 0) {
+		pc->cancel = c;
+		return;
+	}
+	if (c != NULL && c->pc != NULL)
+		PQfreeCancel(c->pc);
+	free(c);
+	/* no cancel request: closing the connection ends the statement */
+	pc->job = NULL;
+	pg_drop(pc);
+	job_free(j);
+	event_active(db->ev_dispatch, 0, 0);
 }
 
 /* The password in conf->conn, kept to blank it in logged messages. */
