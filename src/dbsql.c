@@ -16,13 +16,16 @@
  * distinct sets with one branch per set:
  *
  *   SELECT * FROM (SELECT 0 AS "__set", row_number() OVER (ORDER BY k)
- *     AS "__n", "c1", "c2" FROM "t" WHERE w ORDER BY 2 LIMIT ? OFFSET ?)
+ *     AS "__n", "c1", "c2" FROM "t" WHERE w ORDER BY k LIMIT ? OFFSET ?)
  *     AS "s0" UNION ALL SELECT * FROM (...) AS "s1" ORDER BY 1, 2
  *
  * Each branch applies its own sort, limit and skip exactly as its own
- * query would; row_number() carries the branch's order through the
- * UNION ALL, which by itself guarantees no order, and the outer ORDER BY
- * makes the statement's row order fully defined.
+ * query would.  UNION ALL by itself guarantees no order, so row_number()
+ * over the branch's own sort keys carries that order out, and the outer
+ * ORDER BY makes the statement's row order fully defined.  The window
+ * and the branch's ORDER BY share one sort (PostgreSQL plans Limit ->
+ * WindowAgg -> Sort); ordering the branch by "__n" instead cost a second
+ * sort and 3-4 times the planning time for 40 branches.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -751,8 +754,11 @@ add_branch(struct sybuf *b, struct dbsql_stmt *st, enum dbsql_dialect dl,
 	}
 	if (rc == 0 && cs->w.len > at)
 		rc = sybuf_add(b, cs->w.data + at, cs->w.len - at);
+	if (rc == 0 && cs->order.len > 0)
+		rc = sybuf_addstr(b, " ORDER BY ") == -1 ||
+		    sybuf_add(b, cs->order.data, cs->order.len) == -1 ? -1 : 0;
 	if (rc == 0)
-		rc = sybuf_addstr(b, " ORDER BY 2 LIMIT ");
+		rc = sybuf_addstr(b, " LIMIT ");
 	if (rc == 0)
 		rc = add_ph(b, dl, base + cs->np) == -1 || sybuf_addstr(b,
 		    " OFFSET ") == -1 || add_ph(b, dl, base + cs->np + 1) ==

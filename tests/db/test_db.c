@@ -27,11 +27,12 @@
 #include "dbconf.h"
 #include "util.h"
 
-#define MAXSETS		64
+#define MAXSETS		128
 #define HOSTILE_JSON	"a\\\"; DROP TABLE x; --"
 
 /* What one read answered, per argument set. */
 struct out {
+	struct event_base *base;		/* broken out of when done */
 	int		 done;
 	int		 ncb;
 	int		 seen[MAXSETS];
@@ -128,8 +129,11 @@ collect(const struct db_result *res, void *arg)
 		else
 			assert_int_not_equal(o->code[i], DB_OK);
 	}
-	if (res->last)
+	if (res->last) {
 		o->done = 1;
+		if (o->base != NULL)
+			event_base_loopbreak(o->base);
+	}
 }
 
 /* Run the loop until o is done, at most secs seconds. */
@@ -147,15 +151,20 @@ wait_done(struct fx *f, struct out *o, double secs)
 	}
 }
 
-/* Run the loop for secs seconds. */
+/* Run the loop for secs seconds (a loopexit left over may end a turn
+   early, so turn until the time is up). */
 static void
 spin(struct fx *f, double secs)
 {
-	struct timeval	 tv = { (time_t)secs,
-	    (suseconds_t)((secs - (time_t)secs) * 1e6) };
+	struct timeval	 tv;
+	double		 end = sy_now() + secs, left;
 
-	event_base_loopexit(f->base, &tv);
-	event_base_dispatch(f->base);
+	while ((left = end - sy_now()) > 0) {
+		tv.tv_sec = (time_t)left;
+		tv.tv_usec = (suseconds_t)((left - (time_t)left) * 1e6);
+		event_base_loopexit(f->base, &tv);
+		event_base_dispatch(f->base);
+	}
 }
 
 /*
@@ -172,6 +181,7 @@ read_sets(struct fx *f, const char *table, const char *const *sel,
 	size_t			 i;
 
 	memset(o, 0, sizeof(*o));
+	o->base = f->base;
 	assert_true(n <= MAXSETS);
 	for (i = 0; i < n; i++) {
 		if ((js[i] = json_tokener_parse(sets[i])) == NULL)
@@ -426,6 +436,63 @@ static void
 test_batch_pg(void **state)
 {
 	batch_cases(1);
+}
+
+/*
+ * The batched shape against one statement per set: 100 distinct sets
+ * (per-set where, sort, limit and skip), answered the same either way.
+ */
+static void
+batch_figure(int pg)
+{
+	static char	 buf[100][128];
+	const char	*sets[100];
+	struct out	*one, all;
+	struct fx	 f;
+	double		 t_all = 0, t_one = 0;
+	size_t		 i, k;
+
+	fx_open(&f, pg, "");
+	for (i = 0; i < 100; i++) {
+		snprintf(buf[i], sizeof(buf[i]), "{\"where\":{\"id\":{\"_gte\":"
+		    "%zu}},\"sort\":[\"-power\",\"id\"],\"limit\":3,\"skip\":"
+		    "%zu}", i % 10, i / 10 % 4);
+		sets[i] = buf[i];
+	}
+	read_sets(&f, "pokemon", NULL, 0, sets, 1, &all);	/* introspect */
+	out_free(&all);
+	one = calloc(100, sizeof(*one));
+	for (k = 0; k < 2; k++) {	/* the first round warms caches */
+		for (i = 0; i < 100; i++)
+			out_free(&one[i]);
+		out_free(&all);
+		t_one = sy_now();
+		for (i = 0; i < 100; i++)
+			read_sets(&f, "pokemon", NULL, 0, sets + i, 1,
+			    &one[i]);
+		t_one = sy_now() - t_one;
+		t_all = sy_now();
+		read_sets(&f, "pokemon", NULL, 0, sets, 100, &all);
+		t_all = sy_now() - t_all;
+	}
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(all.code[i], DB_OK);
+		assert_string_equal(all.json[i], one[i].json[0]);
+		out_free(&one[i]);
+	}
+	print_message("# %s: 100 sets (40 distinct), one batched statement "
+	    "%.2f ms, 100 statements one after another %.2f ms\n", pg ? "postgres" :
+	    "sqlite", t_all * 1e3, t_one * 1e3);
+	out_free(&all);
+	free(one);
+	fx_close(&f);
+}
+
+static void
+test_batch_figure(void **state)
+{
+	batch_figure(0);
+	batch_figure(1);
 }
 
 static void
@@ -818,8 +885,8 @@ thread_cpu(void)
 static void
 test_sqlite_slow(void **state)
 {
-	const char *const sets[] = { "{\"where\":{\"v\":{\"_gt\":\"8\"}},"
-	    "\"sort\":[\"-v\"],\"limit\":1000}" };
+	const char *const sets[] = { "{\"where\":{\"v\":{\"_gt\":\"0\"}},"
+	    "\"sort\":[\"-v\",\"id\"],\"limit\":1000}" };
 	struct timeval	 ms = { 0, 1000 };
 	struct stall	 st = { 0, 0, NULL };
 	struct db_read	 rd = { "big", NULL, 0, NULL, 1 };
@@ -850,7 +917,7 @@ test_sqlite_slow(void **state)
 	    "%.2f ms); loop thread CPU %.2f ms\n", t0 * 1e3, st.worst * 1e3,
 	    idle * 1e3, cpu * 1e3);
 	/* the statement was slow, the loop was not held up by it */
-	assert_true(t0 > 0.1);
+	assert_true(t0 > 0.05);
 	assert_true(st.worst < t0 / 5);
 	assert_true(cpu < t0 / 5);
 	out_free(&o);
@@ -914,6 +981,7 @@ main(void)
 		cmocka_unit_test(test_sort_pg),
 		cmocka_unit_test(test_batch_sqlite),
 		cmocka_unit_test(test_batch_pg),
+		cmocka_unit_test(test_batch_figure),
 		cmocka_unit_test(test_errors_sqlite),
 		cmocka_unit_test(test_errors_pg),
 		cmocka_unit_test(test_typing_sqlite),

@@ -105,7 +105,8 @@ test_full_statement(void **state)
 	    "ORDER BY \"name\" COLLATE \"C\" DESC NULLS LAST, \"id\" ASC "
 	    "NULLS FIRST) AS \"__n\", \"id\", \"name\", "
 	    "\"a\"\"; DROP TABLE x; --\", \"power\" FROM \"public\".\"pokemon\" "
-	    "WHERE (\"id\" > $1 AND \"name\" = $2) ORDER BY 2 LIMIT $3 "
+	    "WHERE (\"id\" > $1 AND \"name\" = $2) ORDER BY \"name\" COLLATE "
+	    "\"C\" DESC NULLS LAST, \"id\" ASC NULLS FIRST LIMIT $3 "
 	    "OFFSET $4) AS \"s0\" ORDER BY 1, 2");
 	assert_int_equal(plan.stmts[0].nparams, 4);
 	assert_int_equal(plan.stmts[0].params[0].kind, DBSQL_PINT);
@@ -125,8 +126,8 @@ test_sqlite_statement(void **state)
 	    "SELECT * FROM (SELECT 0 AS \"__set\", row_number() OVER ("
 	    "ORDER BY \"name\" COLLATE BINARY ASC NULLS FIRST) AS \"__n\", "
 	    "\"id\", \"name\", \"a\"\"; DROP TABLE x; --\", \"power\" FROM "
-	    "\"pokemon\" WHERE (\"id\" = ?) ORDER BY 2 LIMIT ? OFFSET ?) "
-	    "AS \"s0\" ORDER BY 1, 2");
+	    "\"pokemon\" WHERE (\"id\" = ?) ORDER BY \"name\" COLLATE BINARY "
+	    "ASC NULLS FIRST LIMIT ? OFFSET ?) AS \"s0\" ORDER BY 1, 2");
 	dbsql_plan_free(&plan);
 }
 
@@ -331,10 +332,10 @@ test_batch_dedupe(void **state)
 	    "SELECT * FROM (SELECT 3 AS \"__set\", row_number() OVER () AS "
 	    "\"__n\", \"id\", \"name\", \"a\"\"; DROP TABLE x; --\", "
 	    "\"power\" FROM \"public\".\"pokemon\" WHERE (\"id\" = $1) "
-	    "ORDER BY 2 LIMIT $2 OFFSET $3) AS \"s3\" UNION ALL SELECT * "
+	    "LIMIT $2 OFFSET $3) AS \"s3\" UNION ALL SELECT * "
 	    "FROM (SELECT 4 AS \"__set\", row_number() OVER () AS \"__n\", "
 	    "\"id\", \"name\", \"a\"\"; DROP TABLE x; --\", \"power\" FROM "
-	    "\"public\".\"pokemon\" WHERE (\"id\" = $4) ORDER BY 2 LIMIT $5 "
+	    "\"public\".\"pokemon\" WHERE (\"id\" = $4) LIMIT $5 "
 	    "OFFSET $6) AS \"s4\" ORDER BY 1, 2");
 	assert_string_equal(plan.stmts[1].params[1].text, "3");
 	assert_string_equal(plan.stmts[1].params[3].text, "3");
