@@ -22,9 +22,16 @@
  * PQconnectStartParams/PQconnectPoll and driven by libevent socket
  * events; queued jobs wait for an idle connection.  Sessions are read-
  * only with TimeZone UTC (dbval.c relies on it).  A connection that
- * fails is dropped and the next job reconnects.  Messages given to
+ * fails is dropped and the next job reconnects.  A batch that fails on
+ * a value (SQLSTATE class 22) is re-run set by set.  Messages given to
  * callers never contain the connection string; logged libpq messages
- * have the password blanked.
+ * have the password blanked, and are not logged at all when the
+ * connection string does not parse (they may quote it).  libpq resolves
+ * a host name with a blocking getaddrinfo: give hosts as addresses (or
+ * hostaddr) to keep the loop free.
+ *
+ * The file is longer than most because it alone may include the two
+ * libraries' headers (STYLE.md, module boundaries).
  */
 #include <sys/queue.h>
 
@@ -135,6 +142,7 @@ struct db {
 	struct jobq		 pgq;
 	struct event		*ev_dispatch;
 	char			*password;	/* to blank in logs */
+	int			 conn_parses;
 };
 
 static void	 job_done(struct job *);
@@ -403,6 +411,8 @@ pg_log(struct db *db, const char *what, const char *msg)
 	const char	*p;
 	size_t		 pl = db->password ? strlen(db->password) : 0;
 
+	if (!db->conn_parses)
+		msg = "the connection string does not parse";
 	sybuf_init(&b);
 	while (*msg != '\0') {
 		if (pl > 0 && strncmp(msg, db->password, pl) == 0) {
@@ -797,6 +807,7 @@ pg_find_password(struct db *db)
 
 	if ((opts = PQconninfoParse(db->conf->conn, NULL)) == NULL)
 		return;
+	db->conn_parses = 1;
 	for (o = opts; o->keyword != NULL; o++)
 		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
 		    *o->val != '\0')

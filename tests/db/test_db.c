@@ -853,6 +853,49 @@ test_pg_pool(void **state)
 	fx_close(&f);
 }
 
+/*
+ * Nothing listening, and a connection string that does not parse (its
+ * error would quote the password): DATABASE_ERROR, and no password in
+ * the message or the log (db.t checks the log).
+ */
+static void
+test_pg_bad_conn(void **state)
+{
+	static const char *const conns[] = {
+		"postgresql://app:%s@127.0.0.1:1/postgres",
+		"host=127.0.0.1 port=1 %s",
+		"postgresql://app:%s@127.0.0.1:1/postgres?bogus=1",
+	};
+	const char	*set = "{}", *pw = env("SY_PG_PASSWORD");
+	char		 conn[512], buf[1024];
+	struct json_object *c;
+	struct syerrs	 errs;
+	struct dbconf	 conf;
+	struct fx	 f;
+	struct out	 o;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(conns) / sizeof(conns[0]); i++) {
+		snprintf(conn, sizeof(conn), conns[i], pw);
+		snprintf(buf, sizeof(buf), "{\"type\":\"postgres\",\"conn\":"
+		    "\"%s\",\"tables\":{\"trainer\":{}}}", conn);
+		c = json_tokener_parse(buf);
+		syerrs_init(&errs);
+		assert_int_equal(dbconf_parse(&conf, "db", c, "db", &errs), 0);
+		json_object_put(c);
+		memset(&f, 0, sizeof(f));
+		f.base = event_base_new();
+		f.db = db_new(f.base, &conf, NULL);
+		read_sets(&f, "trainer", NULL, 0, &set, 1, &o);
+		assert_int_equal(o.code[0], DB_DATABASE_ERROR);
+		assert_null(strstr(o.msg[0], pw));
+		out_free(&o);
+		db_free(f.db);
+		dbconf_free(&conf);
+		event_base_free(f.base);
+	}
+}
+
 /* The longest gap between 1 ms ticks while a read runs. */
 struct stall {
 	double	 last;
@@ -990,6 +1033,7 @@ main(void)
 		cmocka_unit_test(test_readonly),
 		cmocka_unit_test(test_sqlite_slow),
 		cmocka_unit_test(test_sqlite_missing),
+		cmocka_unit_test(test_pg_bad_conn),
 		cmocka_unit_test(test_pg_pool),
 		cmocka_unit_test(test_pg_cancel),
 		cmocka_unit_test(test_pg_restart),
