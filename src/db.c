@@ -80,7 +80,7 @@ struct job {
 	int			 introspect;
 	int			 single;	/* one set, re-run alone */
 	enum jstate		 state;
-	struct json_object	*rows;		/* array of row arrays */
+	struct json_object	*rows;		/* arrays of values */
 	struct db_error		 err;
 	struct pgconn		*conn;
 };
@@ -99,9 +99,9 @@ struct db_req {
 	size_t			 nargs;
 	struct dbsql_plan	 plan;
 	struct jobq		 jobs;
-	size_t			 pending;	/* callbacks still owed */
-	struct event		*ev;		/* answers failed sets */
-	struct db_error		 early;		/* fails every set */
+	size_t			 pending;	/* callbacks owed */
+	struct event		*ev;		/* failed sets */
+	struct db_error		 early;	/* for every set */
 	int			 in_cb;
 	int			 cancelled;
 };
@@ -263,8 +263,9 @@ lite_run(struct lite *l, struct job *j)
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE && rc != SQLITE_OK)
-		dbsql_seterr(&j->err, DB_DATABASE_ERROR, rc == SQLITE_INTERRUPT ?
-		    "statement cancelled" : "query failed: %s",
+		dbsql_seterr(&j->err, DB_DATABASE_ERROR,
+		    rc == SQLITE_INTERRUPT ? "statement cancelled" :
+		    "query failed: %s",
 		    sqlite3_errmsg(l->h));
 	sqlite3_finalize(s);
 }
@@ -1050,8 +1051,9 @@ cache_table(struct db *db, const char *name, struct json_object *rows)
 	struct dbsql_table		*t, *nt;
 	struct json_object		*row;
 	const char			*col;
-	size_t				 i, k, n = json_object_array_length(rows);
+	size_t				 i, k, n;
 
+	n = json_object_array_length(rows);
 	if ((nt = reallocarray(db->tables, db->ntables + 1, sizeof(*nt))) ==
 	    NULL)
 		abort();

@@ -22,7 +22,7 @@ struct db_req;
 /* One read: table, selected columns, and the argument sets. */
 struct db_read {
 	const char		*table;
-	const char *const	*select;	/* NULL: every exposed column */
+	const char *const	*select;	/* NULL: all exposed */
 	size_t			 nselect;
 	const struct dbsql_args	*args;		/* nargs sets */
 	size_t			 nargs;
@@ -48,9 +48,10 @@ struct db_result {
 typedef void (*db_cb)(const struct db_result *, void *arg);
 
 /*
- * A database for one worker.  base and conf are borrowed and must
- * outlive it; basedir (copied) resolves a relative SQLite path.  Nothing
- * is opened or connected until the first read.  NULL on failure.
+ * A database for one worker, made after fork (SQLite starts its thread
+ * here).  base and conf are borrowed and must outlive it; basedir
+ * (copied) resolves a relative SQLite path.  No file is opened and no
+ * connection made until the first read.  NULL on failure.
  */
 struct db	*db_new(struct event_base *base, const struct dbconf *conf,
 		    const char *basedir);

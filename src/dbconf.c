@@ -24,7 +24,8 @@ is_name(const char *s)
 		return (0);
 	for (i = 0; s[i] != '\0'; i++)
 		if (!(s[i] == '_' || (s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z')))
 			return (0);
 	return (1);
 }

@@ -19,16 +19,16 @@ enum dbconf_type {
 
 struct dbconf_table {
 	char			*name;
-	char			**columns;	/* allow-list, or NULL: all */
+	char			**columns;	/* allowed; NULL: all */
 	size_t			 ncolumns;
-	struct json_object	*read_rule;	/* rules.read, one reference
-						   held; NULL: deny */
+	/* rules.read, one reference held; NULL: deny */
+	struct json_object	*read_rule;
 };
 
 struct dbconf {
 	char			*alias;
 	enum dbconf_type	 type;
-	char			*conn;		/* secret: never log it */
+	char			*conn;	/* secret: not logged */
 	char			*schema;	/* PostgreSQL; "public" */
 	int			 enabled;
 	int64_t			 max_rows;	/* 1000 */

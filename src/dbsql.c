@@ -39,22 +39,22 @@
 #include "util.h"
 
 #define DBSQL_MAXDEPTH		10	/* nesting of _or */
-#define DBSQL_MAXPARAMS		30000	/* per statement (SQLite: 32766) */
+#define DBSQL_MAXPARAMS		30000	/* SQLite allows 32766 */
 
 /* One argument set being compiled. */
 struct cset {
 	enum dbsql_dialect	 dialect;
 	const struct dbsql_table *t;
-	struct sybuf		 w;		/* WHERE text, no placeholders */
-	size_t			*off;		/* placeholder offsets in w */
+	struct sybuf		 w;	/* WHERE, no placeholders */
+	size_t			*off;	/* placeholders in w */
 	struct dbsql_param	*p;
 	size_t			 np;
 	size_t			 cap;
-	struct sybuf		 order;		/* ORDER BY list or "" */
+	struct sybuf		 order;		/* ORDER BY list */
 	int64_t			 limit;
 	int64_t			 skip;
 	int			 one;
-	struct sybuf		 key;		/* identity for de-duplication */
+	struct sybuf		 key;	/* identity, to dedupe */
 	struct db_error		 err;
 	int			 oom;
 };

@@ -24,14 +24,14 @@ enum db_code {
 
 struct db_error {
 	enum db_code	 code;
-	char		 msg[256];	/* never holds a connection string */
+	char		 msg[256];	/* never a connection string */
 };
 
 /* "BAD_USER_INPUT", ...; "" for DB_OK. */
 const char	*dbsql_code_name(enum db_code);
 /* Sets code and a printf-formatted message (truncated to fit). */
-void		 dbsql_seterr(struct db_error *, enum db_code, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
+void		 dbsql_seterr(struct db_error *, enum db_code,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
 
 enum dbsql_dialect {
 	DBSQL_SQLITE,
@@ -47,13 +47,14 @@ struct dbsql_col {
 
 /* A table and its exposed columns in table order.  Owned strings. */
 struct dbsql_table {
-	char		*schema;	/* PostgreSQL schema; NULL for SQLite */
+	char		*schema;	/* PostgreSQL; NULL for SQLite */
 	char		*name;
 	struct dbsql_col *cols;
 	size_t		 ncols;
 };
 
-void	 dbsql_table_free(struct dbsql_table *);	/* frees the members */
+/* Frees the members. */
+void	 dbsql_table_free(struct dbsql_table *);
 
 /*
  * One argument set of a DB field instance, references already resolved.
@@ -83,7 +84,7 @@ struct dbsql_param {
 	int64_t		 i;	/* PINT, PBOOL (0/1) */
 	double		 d;	/* PREAL */
 	char		*s;	/* PTEXT, owned, NUL-free */
-	char		*text;	/* PostgreSQL text form, owned (NULL: null) */
+	char		*text;	/* PostgreSQL text; NULL: null */
 };
 
 /*
@@ -95,7 +96,7 @@ struct dbsql_stmt {
 	char			*sql;
 	struct dbsql_param	*params;
 	size_t			 nparams;
-	size_t			*sets;		/* distinct sets it answers */
+	size_t			*sets;		/* distinct sets */
 	size_t			 nsets;
 };
 
@@ -105,13 +106,13 @@ struct dbsql_stmt {
  * exactly one statement.
  */
 struct dbsql_plan {
-	char			**cols;		/* selected columns, owned */
+	char			**cols;		/* selected, owned */
 	size_t			 ncols;
 	size_t			 nsets;
 	size_t			*map;
 	size_t			 ndistinct;
-	struct db_error		*errs;		/* per distinct set */
-	int			*one;		/* per distinct set: op "one" */
+	struct db_error		*errs;		/* per distinct */
+	int			*one;	/* op "one", per distinct */
 	struct dbsql_stmt	*stmts;
 	size_t			 nstmts;
 };

@@ -195,8 +195,8 @@ array_parse(unsigned elem, const char **sp, int depth, int *err)
 	s++;
 	while (*s != '\0' && *s != '}' && !*err) {
 		if (*s == '{')
-			json_object_array_add(a, array_parse(elem, &s, depth + 1,
-			    err));
+			json_object_array_add(a, array_parse(elem, &s,
+			    depth + 1, err));
 		else
 			json_object_array_add(a, array_elem(elem, &s, err));
 		if (*s == ',')

@@ -76,9 +76,11 @@ fx_open(struct fx *f, int pg, const char *extra)
 	else
 		snprintf(buf, sizeof(buf), "{\"conn\":\"%s\"%s,",
 		    env("SY_DB_SQLITE"), extra);
-	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "\"tables\":{\"trainer\":{},\"pokemon\":{\"columns\":"
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+	    "\"tables\":{\"trainer\":{},\"pokemon\":{\"columns\":"
 	    "[\"trainer_id\",\"id\",\"name\",\"power\",\"" HOSTILE_JSON "\"]},"
-	    "\"pokeview\":{},\"ghost\":{},\"types\":{},\"slow\":{},\"nap\":{},\"session\":{},"
+	    "\"pokeview\":{},\"ghost\":{},\"types\":{},\"slow\":{},"
+	    "\"nap\":{},\"session\":{},"
 	    "\"big\":{}}}");
 	o = json_tokener_parse(buf);
 	assert_non_null(o);
@@ -459,7 +461,7 @@ batch_figure(int pg)
 		    "%zu}", i % 10, i / 10 % 4);
 		sets[i] = buf[i];
 	}
-	read_sets(&f, "pokemon", NULL, 0, sets, 1, &all);	/* introspect */
+	read_sets(&f, "pokemon", NULL, 0, sets, 1, &all); /* introspect */
 	out_free(&all);
 	one = calloc(100, sizeof(*one));
 	for (k = 0; k < 2; k++) {	/* the first round warms caches */
@@ -481,8 +483,8 @@ batch_figure(int pg)
 		out_free(&one[i]);
 	}
 	print_message("# %s: 100 sets (40 distinct), one batched statement "
-	    "%.2f ms, 100 statements one after another %.2f ms\n", pg ? "postgres" :
-	    "sqlite", t_all * 1e3, t_one * 1e3);
+	    "%.2f ms, 100 statements one after another %.2f ms\n",
+	    pg ? "postgres" : "sqlite", t_all * 1e3, t_one * 1e3);
 	out_free(&all);
 	free(one);
 	fx_close(&f);

@@ -104,7 +104,8 @@ test_full_statement(void **state)
 	    "SELECT * FROM (SELECT 0 AS \"__set\", row_number() OVER ("
 	    "ORDER BY \"name\" COLLATE \"C\" DESC NULLS LAST, \"id\" ASC "
 	    "NULLS FIRST) AS \"__n\", \"id\", \"name\", "
-	    "\"a\"\"; DROP TABLE x; --\", \"power\" FROM \"public\".\"pokemon\" "
+	    "\"a\"\"; DROP TABLE x; --\", \"power\" FROM "
+	    "\"public\".\"pokemon\" "
 	    "WHERE (\"id\" > $1 AND \"name\" = $2) ORDER BY \"name\" COLLATE "
 	    "\"C\" DESC NULLS LAST, \"id\" ASC NULLS FIRST LIMIT $3 "
 	    "OFFSET $4) AS \"s0\" ORDER BY 1, 2");
