@@ -246,6 +246,31 @@ pg_logged(const char *needle)
 	return (n);
 }
 
+/* Read "{}" from table of a database made from a config entry. */
+static void
+read_with(const char *entry, const char *basedir, const char *table,
+    struct out *o)
+{
+	const char		*set = "{}";
+	struct json_object	*c = json_tokener_parse(entry);
+	struct syerrs		 errs;
+	struct dbconf		 conf;
+	struct fx		 f;
+
+	assert_non_null(c);
+	syerrs_init(&errs);
+	assert_int_equal(dbconf_parse(&conf, "db", c, "db", &errs), 0);
+	json_object_put(c);
+	memset(&f, 0, sizeof(f));
+	f.base = event_base_new();
+	f.db = db_new(f.base, &conf, basedir);
+	assert_non_null(f.db);
+	read_sets(&f, table, NULL, 0, &set, 1, o);
+	db_free(f.db);
+	dbconf_free(&conf);
+	event_base_free(f.base);
+}
+
 /* Every where operator, all sets in one statement. */
 static void
 where_cases(int pg)
@@ -600,12 +625,9 @@ static void
 test_readonly(void **state)
 {
 	const char	*set = "{}";
-	char		 conn[600], buf[1024];
+	char		 buf[1024];
 	struct fx	 f;
 	struct out	 o;
-	struct json_object *c;
-	struct syerrs	 errs;
-	struct dbconf	 conf;
 	int		 i;
 
 	fx_open(&f, 1, "");
@@ -615,26 +637,15 @@ test_readonly(void **state)
 	out_free(&o);
 	fx_close(&f);
 	for (i = 0; i < 3; i++) {
-		snprintf(conn, sizeof(conn), i == 0 ? "app.sqlite3" : i == 1 ?
-		    "file:app.sqlite3?mode=ro" : "file:app.sqlite3?mode=rw");
 		snprintf(buf, sizeof(buf), "{\"conn\":\"%s\",\"tables\":"
-		    "{\"trainer\":{}}}", conn);
-		c = json_tokener_parse(buf);
-		syerrs_init(&errs);
-		assert_int_equal(dbconf_parse(&conf, "db", c, "db", &errs), 0);
-		json_object_put(c);
-		memset(&f, 0, sizeof(f));
-		f.base = event_base_new();
-		f.db = db_new(f.base, &conf, env("SY_DB_DIR"));
-		read_sets(&f, "trainer", NULL, 0, &set, 1, &o);
+		    "{\"trainer\":{}}}", i == 0 ? "app.sqlite3" : i == 1 ?
+		    "file:app.sqlite3?mode=ro" : "file:app.sqlite3?mode=rw");
+		read_with(buf, env("SY_DB_DIR"), "trainer", &o);
 		if (i < 2 && o.code[0] != DB_OK)
-			fail_msg("%s: %s", conn, o.msg[0]);
+			fail_msg("%s: %s", buf, o.msg[0]);
 		if (i == 2)
 			assert_int_equal(o.code[0], DB_DATABASE_ERROR);
 		out_free(&o);
-		db_free(f.db);
-		dbconf_free(&conf);
-		event_base_free(f.base);
 	}
 }
 
@@ -868,12 +879,8 @@ test_pg_bad_conn(void **state)
 		"host=127.0.0.1 port=1 %s",
 		"postgresql://app:%s@127.0.0.1:1/postgres?bogus=1",
 	};
-	const char	*set = "{}", *pw = env("SY_PG_PASSWORD");
+	const char	*pw = env("SY_PG_PASSWORD");
 	char		 conn[512], buf[1024];
-	struct json_object *c;
-	struct syerrs	 errs;
-	struct dbconf	 conf;
-	struct fx	 f;
 	struct out	 o;
 	size_t		 i;
 
@@ -881,20 +888,10 @@ test_pg_bad_conn(void **state)
 		snprintf(conn, sizeof(conn), conns[i], pw);
 		snprintf(buf, sizeof(buf), "{\"type\":\"postgres\",\"conn\":"
 		    "\"%s\",\"tables\":{\"trainer\":{}}}", conn);
-		c = json_tokener_parse(buf);
-		syerrs_init(&errs);
-		assert_int_equal(dbconf_parse(&conf, "db", c, "db", &errs), 0);
-		json_object_put(c);
-		memset(&f, 0, sizeof(f));
-		f.base = event_base_new();
-		f.db = db_new(f.base, &conf, NULL);
-		read_sets(&f, "trainer", NULL, 0, &set, 1, &o);
+		read_with(buf, NULL, "trainer", &o);
 		assert_int_equal(o.code[0], DB_DATABASE_ERROR);
 		assert_null(strstr(o.msg[0], pw));
 		out_free(&o);
-		db_free(f.db);
-		dbconf_free(&conf);
-		event_base_free(f.base);
 	}
 }
 
@@ -989,31 +986,15 @@ test_sqlite_slow(void **state)
 static void
 test_sqlite_missing(void **state)
 {
-	struct json_object	*o;
-	struct syerrs		 errs;
-	struct dbconf		 c;
-	struct event_base	*base = event_base_new();
-	struct fx		 f;
-	struct out		 out;
-	const char		*set = "{}";
-	char			 path[512];
+	struct out	 out;
+	char		 path[512];
 
-	syerrs_init(&errs);
-	o = json_tokener_parse("{\"conn\":\"no-such.sqlite3\",\"tables\":"
-	    "{\"t\":{}}}");
-	assert_int_equal(dbconf_parse(&c, "db", o, "db", &errs), 0);
-	json_object_put(o);
-	memset(&f, 0, sizeof(f));
-	f.base = base;
-	f.db = db_new(base, &c, env("SY_DB_DIR"));
-	read_sets(&f, "t", NULL, 0, &set, 1, &out);
+	read_with("{\"conn\":\"no-such.sqlite3\",\"tables\":{\"t\":{}}}",
+	    env("SY_DB_DIR"), "t", &out);
 	assert_int_equal(out.code[0], DB_DATABASE_ERROR);
 	out_free(&out);
 	snprintf(path, sizeof(path), "%s/no-such.sqlite3", env("SY_DB_DIR"));
 	assert_int_equal(access(path, F_OK), -1);
-	db_free(f.db);
-	dbconf_free(&c);
-	event_base_free(base);
 }
 
 int
