@@ -271,6 +271,37 @@ read_with(const char *entry, const char *basedir, const char *table,
 	event_base_free(f.base);
 }
 
+/*
+ * Read the n sets (c[i][0], or sets[i] when given) in one batch: each
+ * must give the ids c[i][1], all in exactly one statement.
+ */
+static void
+expect_ids(struct fx *f, const char *const (*c)[2], const char **sets,
+    size_t n, struct out *o)
+{
+	unsigned long	 before;
+	size_t		 i;
+	int		 logged = 0;
+
+	read_sets(f, "pokemon", NULL, 0, sets, 1, o);	/* introspect */
+	out_free(o);
+	before = db_statements(f->db);
+	if (f->pg)
+		logged = pg_logged(NULL);
+	read_sets(f, "pokemon", NULL, 0, sets, n, o);
+	for (i = 0; i < n; i++) {
+		if (o->code[i] != DB_OK)
+			fail_msg("%s: %s", c[i][0], o->msg[i]);
+		if (strcmp(ids(o->json[i]), c[i][1]) != 0)
+			fail_msg("%s: got %s, want %s", c[i][0],
+			    ids(o->json[i]), c[i][1]);
+	}
+	assert_int_equal(o->ncb, 1);
+	assert_int_equal(db_statements(f->db) - before, 1);
+	if (f->pg)
+		assert_int_equal(pg_logged(NULL) - logged, 1);
+}
+
 /* Every where operator, all sets in one statement. */
 static void
 where_cases(int pg)
@@ -310,8 +341,6 @@ where_cases(int pg)
 	struct fx	 f;
 	struct out	 o;
 	size_t		 i, n = sizeof(c) / sizeof(c[0]);
-	unsigned long	 before;
-	int		 logged = 0;
 
 	fx_open(&f, pg, "");
 	for (i = 0; i < n; i++) {
@@ -319,23 +348,7 @@ where_cases(int pg)
 		    "[\"id\"]}", c[i][0]);
 		sets[i] = buf[i];
 	}
-	read_sets(&f, "pokemon", NULL, 0, sets, 1, &o);	/* introspect */
-	out_free(&o);
-	before = db_statements(f.db);
-	if (pg)
-		logged = pg_logged(NULL);
-	read_sets(&f, "pokemon", NULL, 0, sets, n, &o);
-	for (i = 0; i < n; i++) {
-		if (o.code[i] != DB_OK)
-			fail_msg("%s: %s", c[i][0], o.msg[i]);
-		if (strcmp(ids(o.json[i]), c[i][1]) != 0)
-			fail_msg("%s: got %s, want %s", c[i][0],
-			    ids(o.json[i]), c[i][1]);
-	}
-	assert_int_equal(o.ncb, 1);
-	assert_int_equal(db_statements(f.db) - before, 1);
-	if (pg)
-		assert_int_equal(pg_logged(NULL) - logged, 1);
+	expect_ids(&f, c, sets, n, &o);
 	/* every exposed column in table order, not the config's order */
 	assert_string_equal(o.json[23], "[{\"id\":1,\"name\":\"pikachu\","
 	    "\"power\":55,\"trainer_id\":1,\"a\\\"; DROP TABLE x; --\":"
@@ -385,23 +398,11 @@ sort_cases(int pg)
 	struct fx	 f;
 	struct out	 o;
 	size_t		 i, n = sizeof(c) / sizeof(c[0]);
-	unsigned long	 before;
 
 	fx_open(&f, pg, ",\"maxRows\":50");
 	for (i = 0; i < n; i++)
 		sets[i] = c[i][0];
-	read_sets(&f, "pokemon", NULL, 0, sets, 1, &o);
-	out_free(&o);
-	before = db_statements(f.db);
-	read_sets(&f, "pokemon", NULL, 0, sets, n, &o);
-	for (i = 0; i < n; i++) {
-		if (o.code[i] != DB_OK)
-			fail_msg("%s: %s", c[i][0], o.msg[i]);
-		if (strcmp(ids(o.json[i]), c[i][1]) != 0)
-			fail_msg("%s: got %s, want %s", c[i][0],
-			    ids(o.json[i]), c[i][1]);
-	}
-	assert_int_equal(db_statements(f.db) - before, 1);
+	expect_ids(&f, c, sets, n, &o);
 	out_free(&o);
 	fx_close(&f);
 }
