@@ -38,6 +38,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "admin.h"
 #include "authn.h"
 #include "call.h"
 #include "catalog.h"
@@ -71,8 +72,7 @@ struct http {
 	struct call_ctx			 h_call;
 	struct metrics			*h_metrics;
 	struct metrics_slot		*h_ms;
-	struct evhttp			*h_admin;
-	struct evhttp_bound_socket	*h_admin_sock;
+	struct admin			*h_admin;
 	struct conn			**h_conns;	/* by evcon, chained */
 	struct cconn			**h_ccs;	/* by bufferevent */
 	size_t				 h_nccs;	/* open client sockets */
@@ -144,7 +144,7 @@ struct conn {
 };
 
 
-static const char *
+const char *
 http_reason(int status)
 {
 	switch (status) {
@@ -220,8 +220,7 @@ http_common_headers(struct http *h, struct evhttp_request *req,
 		evhttp_add_header(out, "Connection", "close");
 }
 
-/* Append s as a JSON string literal. */
-static void
+void
 http_json_str(struct evbuffer *b, const char *s)
 {
 	const unsigned char	*p;
@@ -1120,7 +1119,7 @@ http_admit(struct rest *r)
  * until its answer is written: evhttp enables reading again then, to
  * read the next request.
  */
-static void
+void
 http_hold_reading(struct evhttp_request *req)
 {
 	struct evhttp_connection	*evcon;
@@ -1220,71 +1219,6 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	return (h);
 }
 
-/* /readyz: 200 when the registry is loaded and every JWKS is. */
-static int
-http_readyz(struct http *h, struct evbuffer *b)
-{
-	char	why[256];
-
-	if (catalog_generation(h->h_cat) == 0)
-		snprintf(why, sizeof(why), "no registry loaded");
-	else
-		authn_ready(h->h_authn, why, sizeof(why));
-	if (why[0] != '\0') {
-		evbuffer_add_printf(b, "{\"status\":\"not ready\",\"reason\":");
-		http_json_str(b, why);
-		evbuffer_add_printf(b, "}\n");
-		return (503);
-	}
-	evbuffer_add_printf(b, "{\"status\":\"ready\",\"generation\":%llu}\n",
-	    (unsigned long long)catalog_generation(h->h_cat));
-	return (200);
-}
-
-static void
-http_admin_cb(struct evhttp_request *req, void *arg)
-{
-	struct http		*h = arg;
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
-	struct evbuffer		*b;
-	struct sybuf		 text;
-	const char		*path;
-	int			 status = 200;
-
-	http_hold_reading(req);
-	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	if ((b = evbuffer_new()) == NULL) {
-		evhttp_send_error(req, 503, NULL);
-		return;
-	}
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
-	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
-		status = 405;
-		evhttp_add_header(out, "Allow", "GET, HEAD");
-		evbuffer_add_printf(b, "{\"error\":\"method not allowed\"}\n");
-	} else if (path != NULL && strcmp(path, "/healthz") == 0)
-		evbuffer_add_printf(b, "{\"status\":\"ok\"}\n");
-	else if (path != NULL && strcmp(path, "/readyz") == 0)
-		status = http_readyz(h, b);
-	else if (path != NULL && strcmp(path, "/metrics") == 0) {
-		sybuf_init(&text);
-		if (metrics_render(h->h_metrics, &text, authn_reason_label) == -1)
-			status = 503;
-		else
-			evbuffer_add(b, text.data, text.len);
-		sybuf_free(&text);
-		evhttp_add_header(out, "Content-Type",
-		    "text/plain; version=0.0.4; charset=utf-8");
-	} else {
-		status = 404;
-		evbuffer_add_printf(b, "{\"error\":\"not found\"}\n");
-	}
-	if (evhttp_find_header(out, "Content-Type") == NULL)
-		evhttp_add_header(out, "Content-Type", "application/json");
-	evhttp_send_reply(req, status, http_reason(status), b);
-	evbuffer_free(b);
-}
-
 int
 http_metrics(struct http *h, struct metrics *m, int mslot, int admin_fd)
 {
@@ -1292,17 +1226,9 @@ http_metrics(struct http *h, struct metrics *m, int mslot, int admin_fd)
 	h->h_ms = metrics_slot(m, mslot);
 	if (admin_fd == -1 || m == NULL)
 		return (0);
-	if ((h->h_admin = evhttp_new(h->h_base)) == NULL ||
-	    (h->h_admin_sock = evhttp_accept_socket_with_handle(h->h_admin,
-	    admin_fd)) == NULL) {
-		log_warnx("%s: cannot serve the admin listener", __func__);
+	if ((h->h_admin = admin_new(h->h_base, admin_fd, h->h_cat,
+	    h->h_authn, m)) == NULL)
 		return (-1);
-	}
-	evhttp_set_allowed_methods(h->h_admin, EVHTTP_REQ_GET |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
-	    EVHTTP_REQ_DELETE);
-	evhttp_set_timeout(h->h_admin, 10);
-	evhttp_set_gencb(h->h_admin, http_admin_cb, h);
 	return (0);
 }
 
@@ -1315,9 +1241,7 @@ http_drain(struct http *h, void (*done)(void *), void *arg)
 	for (i = 0; i < h->h_nsocks; i++)
 		evhttp_del_accept_socket(h->h_http, h->h_socks[i]);
 	h->h_nsocks = 0;
-	if (h->h_admin_sock != NULL)
-		evhttp_del_accept_socket(h->h_admin, h->h_admin_sock);
-	h->h_admin_sock = NULL;
+	admin_stop(h->h_admin);
 	h->h_draining = 1;
 	h->h_done = done;
 	h->h_done_arg = arg;
@@ -1339,8 +1263,7 @@ http_free(struct http *h)
 		return;
 	if (h->h_http != NULL)
 		evhttp_free(h->h_http);
-	if (h->h_admin != NULL)
-		evhttp_free(h->h_admin);
+	admin_free(h->h_admin);
 	for (i = 0; h->h_ccs != NULL && i < HTTP_CC_BUCKETS; i++)
 		while (h->h_ccs[i] != NULL)
 			http_cc_release(h, &h->h_ccs[i]);

@@ -10,7 +10,9 @@
 #include <stddef.h>
 
 struct catalog;
+struct evbuffer;
 struct event_base;
+struct evhttp_request;
 struct metrics;
 struct sy_server;
 struct upstream;
@@ -47,5 +49,11 @@ void		 http_prefetch(struct http *);
 void		 http_drain(struct http *, void (*done)(void *), void *arg);
 size_t		 http_inflight(const struct http *);
 void		 http_free(struct http *);
+
+/* For the transport files (admin.c): the pieces every answer shares. */
+const char	*http_reason(int status);		/* "Not Found" */
+void		 http_json_str(struct evbuffer *, const char *s);
+/* No further request is read on the connection until this is answered. */
+void		 http_hold_reading(struct evhttp_request *);
 
 #endif
