@@ -1,28 +1,24 @@
 /*
  * http.c: the worker's HTTP front end on libevent's evhttp: listeners,
  * drain, routing, replies (CORS, request ids, the access log, JSON
- * errors), the REST handler of
- * POST /v1/api/{project}/services/{service}/{endpoint} (lookup, body,
- * deadline, the caller's principal through authn.c, then one call
- * through call.c, whose completion becomes the reply), the table of
- * client connections (deadlines, maxConnections, the framing check of
- * http_frame.c, the rewrite of evhttp's own error pages, a client that
- * leaves) and the admin listener.
+ * errors) and the REST handler of
+ * POST /v1/api/{project}/services/{service}/{endpoint}: route, method,
+ * lookup, body, deadline, the caller's principal (authn.c), then one
+ * call through the call core (call.c) whose completion becomes the
+ * reply.  Client connections are kept in http_conn.c, the admin
+ * listener in admin.c.
  *
  * Invariants:
  * - Only the transport files include event2/http.h.
  * - All memory of a REST request hangs off one struct rest, freed in
- *   rest_end(); the call it started is cancelled there if still running.
+ *   http_rest_end(); the call it started is cancelled there if running.
  * - Every request ends in exactly one evhttp_send_reply (through
  *   http_send) and is never touched after it; a request whose client went
- *   away is freed in http_conn_closed instead.
- * - The client's params bytes are forwarded as they are (call.c).
+ *   away is freed by its connection's close callback instead.
  */
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <sys/types.h>
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +41,8 @@
 #include "config.h"
 #include "endpoint.h"
 #include "http.h"
-#include "http_frame.h"
+#include "http_int.h"
 #include "jscan.h"
-#include "jwks.h"
 #include "log.h"
 #include "metrics.h"
 #include "project.h"
@@ -56,92 +51,6 @@
 #include "upreq.h"
 #include "util.h"
 
-#define HTTP_REQID_MAX		128
-#define HTTP_WEBHOOK_MAX	(1024 * 1024)
-#define HTTP_CC_BUCKETS		4096
-#define HTTP_WATCH_AFTER	1	/* seconds before watching a client */
-#define HTTP_READ_SLACK		16384	/* input beyond one largest request */
-
-struct http {
-	struct event_base		*h_base;
-	struct evhttp			*h_http;
-	const struct sy_server		*h_srv;
-	struct catalog			*h_cat;
-	struct upstream			*h_up;
-	struct authn			*h_authn;
-	struct call_ctx			 h_call;
-	struct metrics			*h_metrics;
-	struct metrics_slot		*h_ms;
-	struct admin			*h_admin;
-	struct conn			**h_conns;	/* by evcon, chained */
-	struct cconn			**h_ccs;	/* by bufferevent */
-	size_t				 h_nccs;	/* open client sockets */
-	struct event			*h_sweep;	/* deadlines, every 1 s */
-	struct event			*h_refuse;	/* a sweep, soon */
-	size_t				 h_nconns;
-	size_t				 h_conncap;	/* a power of two */
-	struct evhttp_bound_socket	**h_socks;
-	size_t				 h_nsocks;
-	size_t				 h_inflight;	/* calls */
-	size_t				 h_unflushed;	/* replies being sent */
-	int				 h_draining;
-	void				(*h_done)(void *);
-	void				*h_done_arg;
-	uint64_t			 h_idprefix;
-	uint64_t			 h_idcount;
-};
-
-struct rest {
-	struct http			*r_h;
-	struct evhttp_request		*r_req;
-	struct conn			*r_conn;
-	struct sy_endpoint		*r_ep;
-	struct sy_project		*r_proj;
-	struct call			*r_call;	/* in flight, or NULL */
-	struct principal		 r_who;
-	int				 r_has_who;
-	struct route			*r_route;	/* NULL: not an API path */
-	struct route			 r_routebuf;
-	double				 r_start;	/* monotonic */
-	struct event			 r_slow;	/* upstream slow: watch */
-	struct event			 r_watch;	/* the client's socket */
-	int				 r_watching;	/* r_slow/r_watch set up */
-	long				 r_upstatus;	/* 0: no upstream answer */
-	char				 r_reqid[HTTP_REQID_MAX + 1];
-};
-
-/*
- * Every accepted client connection (see http_cc_new).  switchyard makes
- * its bufferevent and holds a reference on it: libevent 2.1's evhttp has
- * no hook for a connection's start or end, and the reference lets the
- * sweep see (its event callback cleared) when evhttp has freed it.
- */
-struct cconn {
-	struct cconn		*cc_next;
-	struct http		*cc_h;
-	struct bufferevent	*cc_bev;
-	struct evbuffer_cb_entry *cc_outcb;
-	struct evbuffer_cb_entry *cc_incb;
-	struct http_frame	 cc_frame;	/* the requests' framing so far */
-	const char		*cc_framing;	/* refused: why, else NULL */
-	int			 cc_last;	/* answer, then close: no more */
-	int			 cc_injecting;	/* http_cc_cut at work */
-	double			 cc_deadline;	/* request must be in; 0: none */
-	int			 cc_refuse;	/* over maxConnections */
-	int			 cc_errpage;	/* 400, 413: evhttp's page? */
-};
-
-static struct cconn	*http_cc_of(struct http *, struct evhttp_request *);
-static struct conn	*http_conn(struct http *, struct evhttp_connection *);
-
-/* A client connection that sent a request, until evhttp closes it. */
-struct conn {
-	struct conn			*cn_next;
-	struct evhttp_connection	*cn_evcon;
-	struct http			*cn_h;
-	struct rest			*cn_call;	/* in flight, or NULL */
-	size_t				 cn_unflushed;	/* replies being sent */
-};
 
 
 const char *
@@ -168,7 +77,7 @@ http_reason(int status)
 }
 
 /* Whether cors.allowedOrigins has "*". */
-static int
+int
 http_cors_any(const struct http *h)
 {
 	size_t	i;
@@ -237,7 +146,7 @@ http_json_str(struct evbuffer *b, const char *s)
 	evbuffer_add(b, "\"", 1);
 }
 
-static void
+void
 http_check_drained(struct http *h)
 {
 	if (h->h_draining && h->h_inflight == 0 && h->h_unflushed == 0 &&
@@ -249,10 +158,10 @@ http_check_drained(struct http *h)
 static void
 http_sent(struct evhttp_request *req, void *arg)
 {
-	struct conn	*cn = arg;
-	struct http	*h = cn->cn_h;
+	struct cconn	*cc = arg;
+	struct http	*h = cc->cc_h;
 
-	cn->cn_unflushed--;
+	cc->cc_unflushed--;
 	h->h_unflushed--;
 	http_check_drained(h);
 }
@@ -284,11 +193,10 @@ http_access(struct rest *r, int status, size_t bytes)
 static void
 http_send(struct rest *r, int status, struct evbuffer *body)
 {
-	struct http			*h = r->r_h;
-	struct evhttp_request		*req = r->r_req;
-	struct evhttp_connection	*evcon;
-	struct cconn			*cc;
-	struct conn			*cn;
+	struct http		*h = r->r_h;
+	struct evhttp_request	*req = r->r_req;
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct cconn		*cc;
 
 	if (log_access_enabled())
 		http_access(r, status, body != NULL ?
@@ -299,20 +207,16 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 		    r->r_ep->name, status);
 	else
 		metrics_request(h->h_ms, "-", "-", "-", status);
-	evcon = evhttp_request_get_connection(req);
-	if (evcon != NULL && (cn = http_conn(h, evcon)) != NULL) {
+	if ((cc = http_cc_attach(h, req)) != NULL) {
 		/* counted per connection: a dead one never calls http_sent */
-		cn->cn_unflushed++;
+		cc->cc_unflushed++;
 		h->h_unflushed++;
-		evhttp_request_set_on_complete_cb(req, http_sent, cn);
+		evhttp_request_set_on_complete_cb(req, http_sent, cc);
 		/* the next request on this connection has clientTimeout */
-		if ((cc = http_cc_of(h, req)) != NULL)
-			cc->cc_deadline = sy_now() + h->h_srv->client_timeout;
-		if (cc != NULL && cc->cc_last && evhttp_find_header(
-		    evhttp_request_get_output_headers(req), "Connection") ==
+		cc->cc_deadline = sy_now() + h->h_srv->client_timeout;
+		if (cc->cc_last && evhttp_find_header(out, "Connection") ==
 		    NULL)
-			evhttp_add_header(evhttp_request_get_output_headers(req),
-			    "Connection", "close");
+			evhttp_add_header(out, "Connection", "close");
 	}
 	evhttp_send_reply(req, status, http_reason(status), body);
 }
@@ -341,7 +245,7 @@ http_error(struct rest *r, int status, const char *msg, const char *raw)
 }
 
 /* A new request id: this worker's random prefix and a count. */
-static void
+void
 http_new_reqid(struct http *h, char *dst)
 {
 	unsigned char	b[16];
@@ -387,13 +291,13 @@ http_preflight(struct rest *r)
 	http_send(r, 204, NULL);
 }
 
-static void
-rest_end(struct rest *r)
+void
+http_rest_end(struct rest *r)
 {
 	struct http	*h = r->r_h;
 
 	if (r->r_conn != NULL)
-		r->r_conn->cn_call = NULL;
+		r->r_conn->cc_rest = NULL;
 	if (r->r_watching) {
 		event_del(&r->r_slow);
 		event_del(&r->r_watch);
@@ -408,440 +312,6 @@ rest_end(struct rest *r)
 	http_check_drained(h);
 }
 
-static size_t
-http_cc_hash(const struct bufferevent *bev)
-{
-	uintptr_t	p = (uintptr_t)bev;
-
-	return ((size_t)((p >> 4) ^ (p >> 16)) & (HTTP_CC_BUCKETS - 1));
-}
-
-static struct cconn *
-http_cc_of(struct http *h, struct evhttp_request *req)
-{
-	struct evhttp_connection	*evcon;
-	struct bufferevent		*bev;
-	struct cconn			*cc;
-
-	if ((evcon = evhttp_request_get_connection(req)) == NULL)
-		return (NULL);
-	bev = evhttp_connection_get_bufferevent(evcon);
-	for (cc = h->h_ccs[http_cc_hash(bev)]; cc != NULL; cc = cc->cc_next)
-		if (cc->cc_bev == bev)
-			return (cc);
-	return (NULL);
-}
-
-/* Whether evhttp has freed the connection (it cleared the callbacks). */
-static int
-http_cc_gone(struct cconn *cc)
-{
-	bufferevent_event_cb	 ecb;
-
-	bufferevent_getcb(cc->cc_bev, NULL, NULL, &ecb, NULL);
-	return (ecb == NULL);
-}
-
-/* Drop our reference: the bufferevent and its socket are freed now. */
-static void
-http_cc_release(struct http *h, struct cconn **pp)
-{
-	struct cconn	*cc = *pp;
-
-	*pp = cc->cc_next;
-	bufferevent_disable(cc->cc_bev, EV_READ | EV_WRITE);
-	evbuffer_remove_cb_entry(bufferevent_get_output(cc->cc_bev),
-	    cc->cc_outcb);
-	evbuffer_remove_cb_entry(bufferevent_get_input(cc->cc_bev),
-	    cc->cc_incb);
-	bufferevent_decref(cc->cc_bev);
-	h->h_nccs--;
-	metrics_connections(h->h_ms, -1);
-	free(cc);
-}
-
-/*
- * Once a second: release connections evhttp freed, and fail the ones
- * whose request did not arrive within clientTimeout (a deadline for the
- * whole request, where evhttp only has one per read) or that are over
- * maxConnections, the way evhttp fails a read timeout.
- */
-static void
-http_sweep(evutil_socket_t fd, short what, void *arg)
-{
-	struct http	*h = arg;
-	struct cconn	**pp, *cc;
-	double		 now = sy_now();
-	size_t		 i;
-
-	for (i = 0; i < HTTP_CC_BUCKETS; i++) {
-		for (pp = &h->h_ccs[i]; (cc = *pp) != NULL; ) {
-			if (!http_cc_gone(cc) && (cc->cc_refuse ||
-			    (cc->cc_deadline > 0 && now > cc->cc_deadline))) {
-				log_debug("%s: closing a client connection",
-				    cc->cc_refuse ? "maxConnections reached" :
-				    "request not in within clientTimeout");
-				cc->cc_deadline = 0;
-				bufferevent_trigger_event(cc->cc_bev,
-				    BEV_EVENT_READING | (cc->cc_refuse ?
-				    BEV_EVENT_EOF : BEV_EVENT_TIMEOUT), 0);
-			}
-			if (http_cc_gone(cc))
-				http_cc_release(h, pp);
-			else
-				pp = &cc->cc_next;
-		}
-	}
-}
-
-/*
- * evhttp (libevent 2.1) answers some bad requests itself, with an HTML
- * page and no hook to change it: 413 for a body over maxBodyBytes, 400
- * for a malformed request line or headers (headers over maxHeaderBytes
- * included).  Errors are JSON, so once such a page is whole in the
- * connection's output buffer (status line first, the page's closing tag
- * last) it is rewritten there, before the socket can be written.  Other
- * answers only cost a look at their status line.
- */
-#define HTTP_PAGE_END	"</BODY></HTML>\n"
-
-static void
-http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
-{
-	struct evbuffer		*hdrs;
-	struct evbuffer_ptr	 end;
-	const char		*msg;
-	char			*line;
-	size_t			 n;
-	int			 minor;
-	char			 body[256], ver[8], reqid[HTTP_REQID_MAX + 1];
-
-	if (evbuffer_copyout(out, ver, 8) != 8 || (ver[7] != '0' &&
-	    ver[7] != '1'))
-		return;
-	minor = ver[7] - '0';
-	end = evbuffer_search(out, "\r\n\r\n", 4, NULL);
-	if (end.pos == -1 || (hdrs = evbuffer_new()) == NULL)
-		return;
-	/* keep evhttp's headers (Date, Connection: close) but the body's */
-	free(evbuffer_readln(out, NULL, EVBUFFER_EOL_CRLF_STRICT));
-	while ((line = evbuffer_readln(out, &n, EVBUFFER_EOL_CRLF_STRICT)) !=
-	    NULL && n > 0) {
-		if (strncasecmp(line, "Content-Type:", 13) != 0 &&
-		    strncasecmp(line, "Content-Length:", 15) != 0)
-			evbuffer_add_printf(hdrs, "%s\r\n", line);
-		free(line);
-	}
-	free(line);
-	evbuffer_drain(out, evbuffer_get_length(out));
-	msg = status == 413 ? "request body larger than limits.maxBodyBytes" :
-	    "malformed request line or headers, or headers larger than "
-	    "limits.maxHeaderBytes";
-	if (cc->cc_framing != NULL) {
-		/* http_cc_cut made evhttp fail; 413 for a chunk line */
-		status = 400;
-		msg = "ambiguous request framing";
-	}
-	n = snprintf(body, sizeof(body), "{\"error\":\"%s%s%s\",\"rawError\":"
-	    "\"\"}", msg, cc->cc_framing != NULL ? ": " : "",
-	    cc->cc_framing != NULL ? cc->cc_framing : "");
-	evbuffer_add_printf(out, "HTTP/1.%d %d %s\r\n", minor, status,
-	    http_reason(status));
-	evbuffer_add_buffer(out, hdrs);
-	http_new_reqid(cc->cc_h, reqid);
-	evbuffer_add_printf(out, "X-Request-Id: %s\r\n%s", reqid,
-	    http_cors_any(cc->cc_h) ? "Access-Control-Allow-Origin: *\r\n" :
-	    "");
-	evbuffer_add_printf(out, "Content-Type: application/json\r\n"
-	    "Content-Length: %zu\r\n\r\n%s", n, body);
-	evbuffer_free(hdrs);
-	metrics_request(cc->cc_h->h_ms, "-", "-", "-", status);
-	log_debug("client error %d: %s", status, msg);
-}
-
-static void
-http_cc_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
-    void *arg)
-{
-	struct cconn		*cc = arg;
-	struct evbuffer_ptr	 p;
-	char			 head[13], tail[sizeof(HTTP_PAGE_END) - 1];
-	size_t			 len;
-	int			 status, frozen;
-
-	if (info->n_added == 0)
-		return;
-	/*
-	 * The bufferevent keeps the front of its output frozen except
-	 * while it writes, and a frozen front cannot be read or drained:
-	 * thawed here, and frozen again as it was found.
-	 */
-	frozen = evbuffer_copyout(out, head, 1) == -1;
-	if (frozen)
-		evbuffer_unfreeze(out, 1);
-	if (info->orig_size == 0) {
-		/* "HTTP/1.x 400 " or "HTTP/1.x 413 " */
-		cc->cc_errpage = 0;
-		if (evbuffer_copyout(out, head, sizeof(head)) == sizeof(head) &&
-		    memcmp(head, "HTTP/1.", 7) == 0 && head[12] == ' ' &&
-		    (memcmp(head + 9, "400", 3) == 0 ||
-		    memcmp(head + 9, "413", 3) == 0))
-			cc->cc_errpage = head[11] == '0' ? 400 : 413;
-	} else if ((status = cc->cc_errpage) != 0 &&
-	    (len = evbuffer_get_length(out)) >= sizeof(tail) &&
-	    evbuffer_ptr_set(out, &p, len - sizeof(tail), EVBUFFER_PTR_SET) !=
-	    -1 && evbuffer_copyout_from(out, &p, tail, sizeof(tail)) ==
-	    sizeof(tail) && memcmp(tail, HTTP_PAGE_END, sizeof(tail)) == 0) {
-		http_cc_rewrite(cc, out, status);  /* which calls back here */
-		cc->cc_errpage = 0;
-	}
-	if (frozen)
-		evbuffer_freeze(out, 1);
-}
-
-/*
- * Keep only the first keep bytes of the input, then add the line end (if
- * any).  For refused framing, end is a line that evhttp cannot parse in
- * any state, so that it answers the requests before it, then fails the
- * offending one with its own error page (rewritten by http_cc_rewrite)
- * and closes the connection.  Nothing cut off is ever read as a request.
- */
-static void
-http_cc_cut(struct cconn *cc, struct evbuffer *in, size_t keep_len,
-    const char *end)
-{
-	struct evbuffer	*keep;
-
-	cc->cc_injecting = 1;
-	if ((keep = evbuffer_new()) != NULL) {
-		evbuffer_remove_buffer(in, keep, keep_len);
-		evbuffer_drain(in, evbuffer_get_length(in));
-		if (end != NULL)
-			evbuffer_add(keep, end, strlen(end));
-		evbuffer_unfreeze(in, 0);
-		evbuffer_add_buffer(in, keep);
-		evbuffer_freeze(in, 0);
-		evbuffer_free(keep);
-	} else {
-		/* no memory even for that: drop the connection */
-		evbuffer_drain(in, evbuffer_get_length(in));
-		bufferevent_trigger_event(cc->cc_bev, BEV_EVENT_READING |
-		    BEV_EVENT_ERROR, 0);
-	}
-	cc->cc_injecting = 0;
-}
-
-/*
- * Bytes arrived on a client connection; evhttp reads them only after
- * this returns.  Their framing is checked (http_frame.c): at the first
- * violation the stream is refused from the line where it begins; after
- * a request with a body that evhttp would read as the next request, it
- * ends where that body begins, and the answer closes the connection.
- */
-static void
-http_cc_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
-    void *arg)
-{
-	struct cconn		*cc = arg;
-	struct evbuffer_ptr	 p;
-	struct evbuffer_iovec	 v[8];
-	size_t			 len, left, k;
-	uint64_t		 start;
-	int			 i, n, rc;
-
-	if (info->n_added == 0 || cc->cc_injecting)
-		return;
-	len = evbuffer_get_length(in);
-	if (cc->cc_framing != NULL || cc->cc_last) {
-		/* the stream has ended: nothing more of it is read */
-		http_cc_cut(cc, in, len - info->n_added, NULL);
-		return;
-	}
-	/* the stream offset of the input's first byte */
-	start = cc->cc_frame.fr_off + info->n_added - len;
-	if (evbuffer_ptr_set(in, &p, len - info->n_added, EVBUFFER_PTR_SET) ==
-	    -1)
-		return;
-	for (left = info->n_added; left > 0; ) {
-		if ((n = evbuffer_peek(in, left, &p, v, 8)) <= 0)
-			return;
-		for (i = 0; i < n && i < 8 && left > 0; i++) {
-			k = v[i].iov_len < left ? v[i].iov_len : left;
-			if ((rc = http_frame_feed(&cc->cc_frame,
-			    v[i].iov_base, k)) != 0)
-				goto end;
-			left -= k;
-			evbuffer_ptr_set(in, &p, k, EVBUFFER_PTR_ADD);
-		}
-	}
-	return;
-end:
-	start = cc->cc_frame.fr_unit > start ? cc->cc_frame.fr_unit - start :
-	    0;
-	if (rc == 1) {
-		log_debug("client request: %s: answered on its head, then "
-		    "the connection is closed", cc->cc_frame.fr_reason);
-		cc->cc_last = 1;
-		http_cc_cut(cc, in, start < len ? (size_t)start : len, NULL);
-		return;
-	}
-	cc->cc_framing = cc->cc_frame.fr_reason;
-	log_info("client request refused: ambiguous request framing: %s",
-	    cc->cc_framing);
-	http_cc_cut(cc, in, start < len ? (size_t)start : len, "X\r\n");
-}
-
-/* evhttp_set_bevcb: the bufferevent of a newly accepted connection. */
-static struct bufferevent *
-http_cc_new(struct event_base *base, void *arg)
-{
-	struct http		*h = arg;
-	struct bufferevent	*bev;
-	struct cconn		*cc;
-	struct timeval		 now = { 0, 0 };
-	size_t			 k;
-
-	if ((cc = calloc(1, sizeof(*cc))) == NULL)
-		return (NULL);
-	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
-	    NULL) {
-		free(cc);
-		return (NULL);
-	}
-	if ((cc->cc_outcb = evbuffer_add_cb(bufferevent_get_output(bev),
-	    http_cc_output, cc)) == NULL ||
-	    (cc->cc_incb = evbuffer_add_cb(bufferevent_get_input(bev),
-	    http_cc_input, cc)) == NULL) {
-		bufferevent_free(bev);
-		free(cc);
-		return (NULL);
-	}
-	http_frame_init(&cc->cc_frame);
-	/*
-	 * evhttp reads on after each answer is written and parses only one
-	 * request per answer: a client that pipelines faster than it reads
-	 * would pile up requests here.  Reading stops once the input holds
-	 * one request of the largest size allowed (a chunked body is read
-	 * whole before evhttp takes it).
-	 */
-	bufferevent_setwatermark(bev, EV_READ, 0, h->h_srv->max_body_bytes +
-	    h->h_srv->max_header_bytes + HTTP_READ_SLACK);
-	bufferevent_incref(bev);
-	cc->cc_h = h;
-	cc->cc_bev = bev;
-	cc->cc_deadline = sy_now() + h->h_srv->client_timeout;
-	k = http_cc_hash(bev);
-	cc->cc_next = h->h_ccs[k];
-	h->h_ccs[k] = cc;
-	metrics_connections(h->h_ms, 1);
-	if (++h->h_nccs > h->h_srv->max_connections) {
-		/* refuse it at once rather than run out of memory or fds */
-		cc->cc_refuse = 1;
-		event_add(h->h_refuse, &now);
-	}
-	return (bev);
-}
-
-static size_t
-http_conn_hash(const struct http *h, const struct evhttp_connection *evcon)
-{
-	uintptr_t	p = (uintptr_t)evcon;
-
-	return ((size_t)((p >> 4) ^ (p >> 16)) & (h->h_conncap - 1));
-}
-
-static void
-http_conn_unlink(struct http *h, struct conn *cn)
-{
-	struct conn	**pp;
-
-	for (pp = &h->h_conns[http_conn_hash(h, cn->cn_evcon)]; *pp != NULL;
-	    pp = &(*pp)->cn_next) {
-		if (*pp == cn) {
-			*pp = cn->cn_next;
-			h->h_nconns--;
-			return;
-		}
-	}
-}
-
-/*
- * evhttp is freeing a connection.  A call still in flight on it lost its
- * client: its upstream transfer is cancelled and its memory freed.
- */
-static void
-http_conn_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct conn	*cn = arg;
-	struct http	*h;
-	struct rest	*r = cn->cn_call;
-
-	if (r != NULL) {
-		log_debug("request %s: client closed the connection",
-		    r->r_reqid);
-		/* evhttp detached the request from the dead connection */
-		if (evhttp_request_get_connection(r->r_req) == NULL)
-			evhttp_request_free(r->r_req);
-		r->r_conn = NULL;
-		rest_end(r);
-	}
-	h = cn->cn_h;
-	http_conn_unlink(h, cn);
-	/*
-	 * A connection that dies with a reply unwritten (the client reset
-	 * it) never completes that reply: a drain must not wait for it.
-	 */
-	if (cn->cn_unflushed > 0) {
-		h->h_unflushed -= cn->cn_unflushed;
-		http_check_drained(h);
-	}
-	free(cn);
-}
-
-static void
-http_conn_grow(struct http *h)
-{
-	struct conn	**old = h->h_conns, *cn, *next;
-	size_t		  oldcap = h->h_conncap, i, k;
-
-	if ((h->h_conns = calloc(oldcap * 2, sizeof(*h->h_conns))) == NULL) {
-		h->h_conns = old;
-		return;
-	}
-	h->h_conncap = oldcap * 2;
-	for (i = 0; i < oldcap; i++) {
-		for (cn = old[i]; cn != NULL; cn = next) {
-			next = cn->cn_next;
-			k = http_conn_hash(h, cn->cn_evcon);
-			cn->cn_next = h->h_conns[k];
-			h->h_conns[k] = cn;
-		}
-	}
-	free(old);
-}
-
-/* The tracked connection of evcon, created on its first request. */
-static struct conn *
-http_conn(struct http *h, struct evhttp_connection *evcon)
-{
-	struct conn	*cn;
-	size_t		 k = http_conn_hash(h, evcon);
-
-	for (cn = h->h_conns[k]; cn != NULL; cn = cn->cn_next)
-		if (cn->cn_evcon == evcon)
-			return (cn);
-	if ((cn = calloc(1, sizeof(*cn))) == NULL)
-		return (NULL);
-	cn->cn_evcon = evcon;
-	cn->cn_h = h;
-	cn->cn_next = h->h_conns[k];
-	h->h_conns[k] = cn;
-	if (++h->h_nconns > h->h_conncap)
-		http_conn_grow(h);
-	evhttp_connection_set_closecb(evcon, http_conn_closed, cn);
-	/* the gauge counts sockets, in http_cc_new: not here again */
-	return (cn);
-}
 
 static void
 http_reply_upstream(struct rest *r, const struct call_result *res)
@@ -894,7 +364,6 @@ http_prefetch(struct http *h)
 
 static long	http_timeout_ms(const struct sy_endpoint *,
 		    const struct jscan_body *);
-static void	http_watch_later(struct rest *);
 static void	http_call_done(const struct call_result *, void *);
 
 /* The caller's request headers, for the call core (upreq.c). */
@@ -976,7 +445,7 @@ http_call_done(const struct call_result *res, void *arg)
 		http_reply_upstream(r, res);
 	else
 		http_error(r, res->status, res->error, res->raw);
-	rest_end(r);
+	http_rest_end(r);
 }
 
 static long
@@ -991,65 +460,6 @@ http_timeout_ms(const struct sy_endpoint *ep, const struct jscan_body *b)
 	if (ms > 86400000.0)
 		ms = 86400000.0;
 	return ((long)ms);
-}
-
-/*
- * evhttp stops reading a connection once its request has arrived, so it
- * does not notice a client that leaves while the upstream call runs.
- * When a call has waited HTTP_WATCH_AFTER seconds, switchyard watches
- * the client's socket itself; on EOF or an error it drops the
- * connection, which cancels the upstream transfer through the
- * connection's close callback (http_conn_closed).  Fast calls never pay
- * for the watch.
- */
-static void
-http_client_check(evutil_socket_t fd, short what, void *arg)
-{
-	struct rest			*r = arg;
-	struct evhttp_connection	*evcon;
-	char				 b;
-	ssize_t				 n;
-
-	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0) {
-		/* a pipelined request, not a goodbye: stop watching */
-		event_del(&r->r_watch);
-		return;
-	}
-	log_info("request %s: the client left while the upstream call was "
-	    "running: cancelling it", r->r_reqid);
-	if ((evcon = evhttp_request_get_connection(r->r_req)) != NULL)
-		evhttp_connection_free(evcon);	/* frees r too */
-}
-
-static void
-http_slow_cb(evutil_socket_t unused, short what, void *arg)
-{
-	struct rest			*r = arg;
-	struct evhttp_connection	*evcon;
-	evutil_socket_t			 fd;
-
-	if ((evcon = evhttp_request_get_connection(r->r_req)) == NULL ||
-	    (fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)))
-	    == -1)
-		return;
-	event_assign(&r->r_watch, r->r_h->h_base, fd, EV_READ | EV_PERSIST,
-	    http_client_check, r);
-	event_add(&r->r_watch, NULL);
-}
-
-static void
-http_watch_later(struct rest *r)
-{
-	struct timeval	tv = { HTTP_WATCH_AFTER, 0 };
-
-	evtimer_assign(&r->r_slow, r->r_h->h_base, http_slow_cb, r);
-	/* r_watch is assigned when needed; deleting it unassigned is a no-op */
-	event_assign(&r->r_watch, r->r_h->h_base, -1, 0, http_client_check, r);
-	r->r_watching = 1;
-	evtimer_add(&r->r_slow, &tv);
 }
 
 static int
@@ -1149,14 +559,13 @@ http_api_cb(struct evhttp_request *req, void *arg)
 	http_request_id(h, req, r->r_reqid);
 	h->h_inflight++;
 	if (http_admit(r) == -1) {
-		rest_end(r);
+		http_rest_end(r);
 		return;
 	}
-	if ((r->r_conn = http_conn(h, evhttp_request_get_connection(req))) !=
-	    NULL)
-		r->r_conn->cn_call = r;
+	if ((r->r_conn = http_cc_attach(h, req)) != NULL)
+		r->r_conn->cc_rest = r;
 	if (http_start(r) == -1)
-		rest_end(r);
+		http_rest_end(r);
 }
 
 struct http *
@@ -1174,9 +583,7 @@ http_new(struct event_base *base, const struct sy_server *srv,
 		http_free(h);
 		return (NULL);
 	}
-	h->h_conncap = 256;
-	if ((h->h_conns = calloc(h->h_conncap, sizeof(*h->h_conns))) == NULL ||
-	    (h->h_ccs = calloc(HTTP_CC_BUCKETS, sizeof(*h->h_ccs))) == NULL ||
+	if ((h->h_ccs = calloc(HTTP_CC_BUCKETS, sizeof(*h->h_ccs))) == NULL ||
 	    (h->h_sweep = event_new(base, -1, EV_PERSIST, http_sweep, h)) ==
 	    NULL ||
 	    (h->h_refuse = evtimer_new(base, http_sweep, h)) == NULL ||
@@ -1257,22 +664,17 @@ http_inflight(const struct http *h)
 void
 http_free(struct http *h)
 {
-	size_t	i;
-
 	if (h == NULL)
 		return;
 	if (h->h_http != NULL)
 		evhttp_free(h->h_http);
 	admin_free(h->h_admin);
-	for (i = 0; h->h_ccs != NULL && i < HTTP_CC_BUCKETS; i++)
-		while (h->h_ccs[i] != NULL)
-			http_cc_release(h, &h->h_ccs[i]);
+	http_cc_release_all(h);
 	if (h->h_sweep != NULL)
 		event_free(h->h_sweep);
 	if (h->h_refuse != NULL)
 		event_free(h->h_refuse);
 	free(h->h_ccs);
-	free(h->h_conns);
 	authn_free(h->h_authn);
 	free(h->h_socks);
 	free(h);
