@@ -222,6 +222,9 @@ test_set_new_commit(void **state)
 	assert_non_null(strstr(d.text, "\"other\": {"));
 	assert_true(strstr(d.text, "\"zz\": {") > strstr(d.text, "\"other\""));
 	assert_null(strstr(d.text, "ignored"));
+	/* the copy keeps the text of the numbers it did not touch */
+	assert_non_null(strstr(d.text, "\"shutdownTimeout\": 1.50,\n"));
+	assert_non_null(strstr(d.text, "\"clientTimeout\": 1e3\n"));
 	assert_non_null(strstr(d.text, "\"zz\": {\n          \"url\": "
 	    "\"http://127.0.0.1:6000\",\n          \"endpoints\": {\n"));
 	text = strdup(d.text);
@@ -383,6 +386,30 @@ test_tmp_exists(void **state)
 	assert_int_equal(access(fx->bak, F_OK), -1);
 	assert_string_equal(store_text(st, NULL), SAMPLE);
 	store_draft_free(&d);
+	store_close(st);
+}
+
+/* FILE.bak that cannot be written: the FILE.tmp this write made goes */
+static void
+test_bak_fails(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = open_ok(fx->file);
+	struct store_draft	 d;
+	struct store_err	 e;
+
+	assert_int_equal(mkdir(fx->bak, 0755), 0);
+	draft_new(st, &d);
+	assert_int_equal(store_commit(st, &d, &e), -1);
+	assert_int_equal(e.status, STORE_IO);
+	assert_non_null(strstr(e.msg, fx->bak));
+	assert_non_null(strstr(e.msg, strerror(EISDIR)));
+	assert_int_equal(access(fx->tmp, F_OK), -1);
+	assert_file(fx->file, SAMPLE);
+	assert_int_equal(store_changed(st, &e), 0);
+	assert_int_equal(rmdir(fx->bak), 0);
+	assert_int_equal(store_commit(st, &d, &e), 0);
+	assert_file(fx->bak, SAMPLE);
 	store_close(st);
 }
 
@@ -582,7 +609,14 @@ test_space_cloud_bodies(void **state)
 	    "\"endpoints\": {\"a\": {\"requestTemplate\": \"{{.args}}\", "
 	    "\"claims\": \"{}\", \"cacheOptions\": [\"args.id\"], "
 	    "\"graphTemplate\": {}, \"responseTemplate\": null}}}";
-	const char		*bodies[] = { mc, cli };
+	static const char mcnull[] = "{\"id\": \"mc\", \"url\": "
+	    "\"http://127.0.0.1:5000\", \"endpoints\": {\"adder\": {"
+	    "\"kind\": \"\", \"template\": \"\", \"requestTemplate\": "
+	    "null, \"graphTemplate\": null, \"claims\": null, \"token\": "
+	    "null, \"headers\": null, \"cacheOptions\": null, "
+	    "\"outputFormat\": \"\", \"method\": \"GET\", \"path\": "
+	    "\"/adder\", \"rule\": {\"rule\": \"allow\"}}}}";
+	const char		*bodies[] = { mc, cli, mcnull };
 	struct fx		*fx = *state;
 	struct store		*st = open_ok(fx->file);
 	struct store_draft	 d;
@@ -591,7 +625,7 @@ test_space_cloud_bodies(void **state)
 	struct syerrs		 errs;
 	size_t			 i;
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < 3; i++) {
 		assert_int_equal(store_body_parse(bodies[i],
 		    strlen(bodies[i]), &body, &e), 0);
 		syerrs_init(&errs);
@@ -639,6 +673,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_changed_on_disk, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_tmp_exists, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bak_fails, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_dir, setup,
 		    teardown),
