@@ -186,6 +186,21 @@ store_check_id(const char *id, struct store_err *e)
 	return (-1);
 }
 
+/* projects.P of doc (borrowed), or NULL with the 404 in e. */
+static struct json_object *
+store_project(struct json_object *doc, const char *project,
+    struct store_err *e)
+{
+	struct json_object	*projects, *p;
+
+	if (json_object_object_get_ex(doc, "projects", &projects) &&
+	    json_object_object_get_ex(projects, project, &p) &&
+	    json_object_is_type(p, json_type_object))
+		return (p);
+	store_seterr(e, STORE_NOTFOUND, "project (%s) not found", project);
+	return (NULL);
+}
+
 /*
  * A copy of the document and, in *rs, its projects.P.remoteServices
  * (created when absent or null when create is set; NULL when absent
@@ -195,22 +210,16 @@ static struct json_object *
 store_copy_services(struct store *st, const char *project, int create,
     struct json_object **rs, struct store_err *e)
 {
-	struct json_object	*copy = NULL, *projects, *p;
+	struct json_object	*copy = NULL, *p;
 
 	*rs = NULL;
-	if (!json_object_object_get_ex(st->doc, "projects", &projects) ||
-	    !json_object_object_get_ex(projects, project, &p) ||
-	    !json_object_is_type(p, json_type_object)) {
-		store_seterr(e, STORE_NOTFOUND, "project (%s) not found",
-		    project);
+	if (store_project(st->doc, project, e) == NULL)
 		return (NULL);
-	}
 	if (json_object_deep_copy(st->doc, &copy, NULL) != 0) {
 		store_seterr(e, STORE_IO, "out of memory");
 		return (NULL);
 	}
-	json_object_object_get_ex(copy, "projects", &projects);
-	json_object_object_get_ex(projects, project, &p);
+	p = store_project(copy, project, e);
 	if (json_object_object_get_ex(p, "remoteServices", rs) &&
 	    *rs != NULL && !json_object_is_type(*rs, json_type_object)) {
 		store_seterr(e, STORE_BAD, "projects.%s.remoteServices: must "
@@ -310,6 +319,58 @@ store_commit(struct store *st, struct store_draft *d, struct store_err *e)
 	d->doc = NULL;
 	d->len = 0;
 	return (0);
+}
+
+static int
+store_validate(struct store *st, const struct store_req *rq,
+    struct store_draft *d, store_validate_fn *validate, void *arg,
+    struct syerrs *errs, struct store_err *e)
+{
+	size_t	nerr = errs->n;
+
+	if (!rq->del)
+		(void)store_check_compat(rq->body, rq->project, rq->id, errs);
+	if ((rq->del ? store_draft_delete(st, rq->project, rq->id, d, e) :
+	    store_draft_set(st, rq->project, rq->id, rq->body, d, e)) == -1)
+		return (-1);
+	if (validate(d->text, d->len, errs, arg) == 0 && errs->n == nerr)
+		return (0);
+	store_seterr(e, STORE_BAD, "invalid configuration: %s",
+	    errs->n > nerr ? errs->msg[nerr] : "rejected by the validator");
+	store_draft_free(d);
+	return (-1);
+}
+
+int
+store_write(struct store *st, const struct store_req *rq,
+    store_validate_fn *validate, void *arg, struct syerrs *errs,
+    struct store_err *e)
+{
+	struct store_draft	 d;
+	int			 rc;
+
+	if (store_check_id(rq->id, e) == -1)
+		return (-1);
+	if (!rq->del && !json_object_is_type(rq->body, json_type_object)) {
+		store_seterr(e, STORE_BAD, "request body is not a JSON "
+		    "object");
+		return (-1);
+	}
+	if (store_project(st->doc, rq->project, e) == NULL)
+		return (-1);
+	if (rq->if_match != NULL && !store_etag_match(rq->if_match,
+	    rq->etag)) {
+		store_seterr(e, STORE_CONFLICT, "If-Match does not match the "
+		    "current ETag %s", rq->etag);
+		return (-1);
+	}
+	if ((rc = store_changed(st, e)) != 0)
+		return (-1);
+	if (store_validate(st, rq, &d, validate, arg, errs, e) == -1)
+		return (-1);
+	rc = store_commit(st, &d, e);
+	store_draft_free(&d);
+	return (rc);
 }
 
 /* Serialiser. */

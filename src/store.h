@@ -118,6 +118,29 @@ int		 store_commit(struct store *, struct store_draft *d,
 		    struct store_err *e);
 
 /*
+ * One write of the config API, after the token (9.5's order): body and
+ * id (400), project (404), If-Match against etag, the current ETag
+ * (409), the file on disk (409), Space Cloud's members and the
+ * validator (400, every problem in errs), the commit (500).  validate
+ * is the -t validator on the new text (config_parse), 0 when it finds
+ * nothing; arg is passed through (e.g. to keep the compiled config for
+ * the registry commit).  Returns 0 when committed, or -1 with e set.
+ */
+struct store_req {
+	int			 del;		/* 1: delete, 0: set */
+	const char		*project;
+	const char		*id;
+	struct json_object	*body;		/* set: borrowed */
+	const char		*if_match;	/* NULL: none */
+	const char		*etag;		/* the current ETag */
+};
+typedef int	 store_validate_fn(const char *text, size_t len,
+		    struct syerrs *errs, void *arg);
+int		 store_write(struct store *, const struct store_req *,
+		    store_validate_fn *validate, void *arg,
+		    struct syerrs *errs, struct store_err *e);
+
+/*
  * The document as text: two-space indent, "key": value, members in
  * their order, a final newline.  Returns the text (caller frees) and
  * its length in *len, or NULL when out of memory.

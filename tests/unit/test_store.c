@@ -285,6 +285,7 @@ test_not_found_and_bad(void **state)
 	struct store_draft	 d;
 	struct store_err	 e;
 	struct json_object	*body = NULL;
+	char			 id[66];
 
 	assert_int_equal(store_draft_delete(st, "nope", "x", &d, &e), -1);
 	assert_int_equal(e.status, STORE_NOTFOUND);
@@ -303,10 +304,12 @@ test_not_found_and_bad(void **state)
 	assert_true(store_id_valid("a-Z_09"));
 	assert_false(store_id_valid(""));
 	assert_false(store_id_valid("a.b"));
-	assert_true(store_id_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaaa"));
-	assert_false(store_id_valid("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-	    "aaaaaaaaaaaaaaaaaaaa"));
+	memset(id, 'a', 64);
+	id[64] = '\0';
+	assert_true(store_id_valid(id));
+	id[64] = 'a';
+	id[65] = '\0';
+	assert_false(store_id_valid(id));
 	store_close(st);
 }
 
@@ -656,6 +659,103 @@ test_space_cloud_bodies(void **state)
 	store_close(st);
 }
 
+static int
+validate_cb(const char *text, size_t len, struct syerrs *errs, void *arg)
+{
+	struct sy_config	*cf = config_parse(text, len, errs);
+
+	*(int *)arg += 1;
+	config_free(cf);
+	return (cf == NULL ? -1 : 0);
+}
+
+/* store_write: 9.5's checks in their order, the first failure decides */
+static void
+test_write_order(void **state)
+{
+	struct fx		*fx = *state;
+	struct store		*st = open_ok(fx->file);
+	struct store_req	 rq;
+	struct store_err	 e;
+	struct syerrs		 errs;
+	struct json_object	*good, *bad, *tmpl;
+	const char		*b = "{\"url\": \"http://x\", \"endpoints\": "
+	    "{\"e\": {\"path\": \"/e\"}}}";
+	const char		*t = "{\"url\": \"http://x\", \"endpoints\": "
+	    "{\"e\": {\"path\": \"/e\", \"rule\": {\"rule\": "
+	    "\"allow\"}, \"requestTemplate\": \"x\"}}}";
+	char			 etag[STORE_ETAG_MAX];
+	int			 calls = 0;
+
+	assert_int_equal(store_body_parse(NEWSVC, strlen(NEWSVC), &good, &e),
+	    0);
+	assert_int_equal(store_body_parse(b, strlen(b), &bad, &e), 0);
+	assert_int_equal(store_body_parse(t, strlen(t), &tmpl, &e), 0);
+	store_etag(etag, 3, store_sha256(st));
+	syerrs_init(&errs);
+	memset(&rq, 0, sizeof(rq));
+	rq.project = "nope";
+	rq.id = "a.b";
+	rq.body = good;
+	rq.if_match = "\"old\"";
+	rq.etag = etag;
+	put_file(fx->file, "{}\n");	/* changed on disk */
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), -1);
+	assert_int_equal(e.status, STORE_BAD);
+	rq.id = "zz";
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), -1);
+	assert_int_equal(e.status, STORE_NOTFOUND);
+	rq.project = "demo";
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), -1);
+	assert_int_equal(e.status, STORE_CONFLICT);
+	assert_non_null(strstr(e.msg, "If-Match"));
+	rq.if_match = "*";
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), -1);
+	assert_int_equal(e.status, STORE_CONFLICT);
+	assert_non_null(strstr(e.msg, "changed on disk"));
+	assert_int_equal(calls, 0);
+	put_file(fx->file, SAMPLE);
+	rq.body = bad;
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), -1);
+	assert_int_equal(e.status, STORE_BAD);
+	assert_string_equal(e.msg, "invalid configuration: projects.demo."
+	    "remoteServices.zz.endpoints.e: missing \"rule\" (use "
+	    "{\"rule\": \"allow\"} to make the endpoint public)");
+	assert_int_equal(errs.n, 1);
+	syerrs_free(&errs);
+	rq.body = tmpl;
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), -1);
+	assert_int_equal(e.status, STORE_BAD);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], ".endpoints.e.requestTemplate: "));
+	syerrs_free(&errs);
+	assert_int_equal(calls, 2);
+	assert_file(fx->file, SAMPLE);
+	rq.body = good;
+	rq.if_match = etag;
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), 0);
+	assert_int_equal(errs.n, 0);
+	assert_file(fx->bak, SAMPLE);
+	assert_non_null(strstr(store_text(st, NULL), "\"zz\""));
+	rq.del = 1;
+	rq.if_match = NULL;
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), 0);
+	assert_null(strstr(store_text(st, NULL), "\"zz\""));
+	assert_file(fx->file, store_text(st, NULL));
+	json_object_put(good);
+	json_object_put(bad);
+	json_object_put(tmpl);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -684,6 +784,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_crash_steps, setup,
 		    teardown),
 		cmocka_unit_test(test_etag),
+		cmocka_unit_test_setup_teardown(test_write_order, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_space_cloud_bodies, setup,
 		    teardown),
 	};
