@@ -125,7 +125,11 @@ ctl_get64c(struct ctl_cur *c)
 	return (hi << 32 | ctl_get32c(c));
 }
 
-/* A string copy (NUL-terminated; *len its length), NULL when absent. */
+/*
+ * A string copy (NUL-terminated), NULL when absent.  With len, any
+ * bytes and *len their count; without, a NUL inside is a fault (a C
+ * string would silently lose what follows it).
+ */
 static char *
 ctl_getstr(struct ctl_cur *c, size_t *len)
 {
@@ -136,7 +140,8 @@ ctl_getstr(struct ctl_cur *c, size_t *len)
 		*len = 0;
 	if (c->bad || n == CTL_NOSTR)
 		return (NULL);
-	if (n > c->left || (s = malloc((size_t)n + 1)) == NULL) {
+	if (n > c->left || (len == NULL && memchr(c->p, '\0', n) != NULL) ||
+	    (s = malloc((size_t)n + 1)) == NULL) {
 		c->bad = 1;
 		return (NULL);
 	}

@@ -218,6 +218,11 @@ test_malformed_payloads(void **state)
 	ctl_write_free(&w);
 	m.len = 25;
 	assert_int_equal(ctl_unpack_write(&m, &w), -1);
+	/* a NUL inside a name would cut it short: refused */
+	m.payload = "\0\0\0\3p\0q\0\0\0\1s\377\377\377\377\377\377\377"
+	    "\377\377\377\377\377\377\377\377\377";
+	m.len = 28;
+	assert_int_equal(ctl_unpack_write(&m, &w), -1);
 }
 
 static void
