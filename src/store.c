@@ -368,6 +368,11 @@ store_write(struct store *st, const struct store_req *rq,
 		return (-1);
 	if (store_validate(st, rq, &d, validate, arg, errs, e) == -1)
 		return (-1);
+	/* nothing to write (a delete of no service, the same service) */
+	if (d.len == st->len && memcmp(d.text, st->text, d.len) == 0) {
+		store_draft_free(&d);
+		return (1);
+	}
 	rc = store_commit(st, &d, e);
 	store_draft_free(&d);
 	return (rc);

@@ -124,7 +124,10 @@ int		 store_commit(struct store *, struct store_draft *d,
  * validator (400, every problem in errs), the commit (500).  validate
  * is the -t validator on the new text (config_parse), 0 when it finds
  * nothing; arg is passed through (e.g. to keep the compiled config for
- * the registry commit).  Returns 0 when committed, or -1 with e set.
+ * the registry commit).  Returns 0 when committed, 1 when the new
+ * document is the current one byte for byte (nothing written: a delete
+ * of no service succeeds even where the file cannot be written), or -1
+ * with e set.
  */
 struct store_req {
 	int			 del;		/* 1: delete, 0: set */

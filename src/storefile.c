@@ -294,15 +294,36 @@ static const struct store_backend store_file_backend = {
 	"file", sf_load, sf_changed, sf_commit, sf_writable, NULL
 };
 
+/* path made absolute (caller frees), or NULL with errno. */
+static char *
+sf_absolute(const char *path)
+{
+	char	 cwd[PATH_MAX], *abs;
+
+	if (path[0] == '/')
+		return (strdup(path));
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return (NULL);
+	if (asprintf(&abs, "%s/%s", cwd, path) == -1) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	return (abs);
+}
+
 struct store *
 store_open_file(const char *path, struct store_err *e)
 {
 	struct store	*st;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->given = strdup(path)) == NULL) {
-		free(st);
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		store_seterr(e, STORE_IO, "out of memory");
+		return (NULL);
+	}
+	/* absolute: the master may chdir("/") after opening the store */
+	if ((st->given = sf_absolute(path)) == NULL) {
+		store_seterr(e, STORE_IO, "%s: %s", path, strerror(errno));
+		free(st);
 		return (NULL);
 	}
 	st->be = &store_file_backend;

@@ -483,8 +483,12 @@ test_symlink(void **state)
 	put_file(real, SAMPLE);
 	snprintf(link, sizeof(link), "%s/link.json", fx->dir);
 	assert_int_equal(symlink("etc/real.json", link), 0);
-	st = open_ok(link);
+	/* a relative path is taken from the directory it was opened in */
+	assert_int_equal(chdir(fx->dir), 0);
+	st = open_ok("link.json");
+	assert_int_equal(chdir("/"), 0);
 	assert_string_equal(store_path(st), real);
+	assert_int_equal(store_changed(st, &e), 0);
 	draft_new(st, &d);
 	text = strdup(d.text);
 	assert_int_equal(store_commit(st, &d, &e), 0);
@@ -749,6 +753,11 @@ test_write_order(void **state)
 	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
 	    &e), 0);
 	assert_null(strstr(store_text(st, NULL), "\"zz\""));
+	assert_file(fx->file, store_text(st, NULL));
+	/* again: nothing to write, so not even an unwritable file matters */
+	put_file(fx->tmp, "in the way\n");
+	assert_int_equal(store_write(st, &rq, validate_cb, &calls, &errs,
+	    &e), 1);
 	assert_file(fx->file, store_text(st, NULL));
 	json_object_put(good);
 	json_object_put(bad);
