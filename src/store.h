@@ -4,13 +4,12 @@
  * file is its backend today; a shared store (etcd) can sit behind the
  * same functions later (struct store_backend).
  *
- * A write, in the master, in the order of 9.5:
- *
- *	if (store_changed(st, &e) != 0)		409 (or 500 when -1)
- *	store_draft_set(st, project, id, body, &d, &e)	400/404
- *	config_parse(d.text, d.len, &errs)	400 with store_errors_json()
- *	store_commit(st, &d, &e)		500
- *	registry commit, generation++, store_etag(gen, store_sha256(st))
+ * A write, in the master: store_write() runs 9.5's checks in order
+ * (id, project, If-Match, on-disk, Space Cloud members, the -t
+ * validator given as a callback) and commits; then the master commits
+ * the registry, bumps the generation and answers with
+ * store_etag(generation, store_sha256(st)).  The pieces (store_changed,
+ * store_draft_*, store_commit) are exported for other orders.
  */
 #ifndef SY_STORE_H
 #define SY_STORE_H
