@@ -83,7 +83,8 @@ struct json_object *store_doc(const struct store *);
 int		 store_changed(struct store *, struct store_err *);
 /*
  * 0 when a commit can create files next to the source (the directory
- * is writable), -1 with the reason in e: the start-up warning of 9.5.
+ * is writable and no FILE.tmp is in the way), -1 with the reason in e:
+ * the start-up and reload warning of 9.5.
  */
 int		 store_writable(struct store *, struct store_err *);
 

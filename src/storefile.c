@@ -109,7 +109,7 @@ sf_dir(const char *path)
 static int
 sf_writable(struct store *st, struct store_err *e)
 {
-	char	*dir;
+	char	*dir, *tmp;
 	int	 rc = 0;
 
 	if ((dir = sf_dir(st->path)) == NULL) {
@@ -120,6 +120,18 @@ sf_writable(struct store *st, struct store_err *e)
 		store_seterr(e, STORE_IO, "cannot write in %s, the directory "
 		    "of the config file: %s", dir, strerror(errno));
 		rc = -1;
+	} else if (asprintf(&tmp, "%s.tmp", st->path) == -1) {
+		store_seterr(e, STORE_IO, "out of memory");
+		rc = -1;
+	} else {
+		/* never removed by a commit that did not create it */
+		if (access(tmp, F_OK) == 0) {
+			store_seterr(e, STORE_IO, "%s exists (left by a "
+			    "crash?): config API writes fail until it is "
+			    "removed", tmp);
+			rc = -1;
+		}
+		free(tmp);
 	}
 	free(dir);
 	return (rc);

@@ -377,7 +377,10 @@ test_tmp_exists(void **state)
 	struct store_draft	 d;
 	struct store_err	 e;
 
+	assert_int_equal(store_writable(st, &e), 0);
 	put_file(fx->tmp, "someone else's\n");
+	assert_int_equal(store_writable(st, &e), -1);
+	assert_non_null(strstr(e.msg, fx->tmp));
 	draft_new(st, &d);
 	assert_int_equal(store_commit(st, &d, &e), -1);
 	assert_int_equal(e.status, STORE_IO);
