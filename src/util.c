@@ -13,11 +13,13 @@
  * message goes to stderr because this file sits below log.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -279,4 +281,44 @@ sy_hex(char *out, const void *p, size_t n)
 		out[2 * i + 1] = digits[b[i] & 15];
 	}
 	out[2 * n] = '\0';
+}
+
+int
+sy_read_file(const char *path, size_t max, char **text, size_t *len)
+{
+	struct sybuf	 b;
+	char		 chunk[8192];
+	ssize_t		 n;
+	int		 fd, serrno;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	sybuf_init(&b);
+	for (;;) {
+		if ((n = read(fd, chunk, sizeof(chunk))) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (b.len + n > max) {
+			n = -1;
+			errno = EFBIG;
+			break;
+		}
+		if (sybuf_add(&b, chunk, n) == -1) {
+			n = -1;
+			errno = ENOMEM;
+			break;
+		}
+	}
+	serrno = errno;
+	close(fd);
+	if (n != 0) {
+		sybuf_free(&b);
+		errno = serrno;
+		return (-1);
+	}
+	*len = b.len;
+	*text = b.data != NULL ? sybuf_detach(&b) : strdup("");
+	return (*text == NULL ? -1 : 0);
 }

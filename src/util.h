@@ -48,4 +48,12 @@ double	 sy_now(void);
 /* n bytes of p as lower-case hex into out (2n+1 bytes with the NUL). */
 void	 sy_hex(char *out, const void *p, size_t n);
 
+/*
+ * The whole file path into *text (caller frees; NUL-terminated, *len
+ * bytes before the NUL), refusing more than max bytes (EFBIG).
+ * 0 / -1 with errno.
+ */
+int	 sy_read_file(const char *path, size_t max, char **text,
+	    size_t *len);
+
 #endif

@@ -2,6 +2,7 @@
  * test_util.c: the growable buffer, the error list, the x* allocators
  * and the monotonic clock.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "util.h"
@@ -289,6 +291,34 @@ test_sy_now(void **state)
 }
 
 static void
+test_sy_read_file(void **state)
+{
+	char	 path[] = "/tmp/test_util.XXXXXX", *text = NULL;
+	size_t	 len = 99;
+	int	 fd;
+
+	(void)state;
+	assert_int_not_equal(fd = mkstemp(path), -1);
+	assert_int_equal(sy_read_file(path, 10, &text, &len), 0);
+	assert_string_equal(text, "");
+	assert_int_equal(len, 0);
+	free(text);
+	assert_int_equal(write(fd, "ab\0cd", 5), 5);
+	close(fd);
+	assert_int_equal(sy_read_file(path, 5, &text, &len), 0);
+	assert_int_equal(len, 5);
+	assert_memory_equal(text, "ab\0cd", 6);
+	free(text);
+	text = NULL;
+	assert_int_equal(sy_read_file(path, 4, &text, &len), -1);
+	assert_int_equal(errno, EFBIG);
+	assert_null(text);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(sy_read_file(path, 4, &text, &len), -1);
+	assert_int_equal(errno, ENOENT);
+}
+
+static void
 test_sy_hex(void **state)
 {
 	const unsigned char	 b[] = { 0x00, 0x01, 0x7f, 0x80, 0xab, 0xff };
@@ -319,6 +349,7 @@ main(void)
 		cmocka_unit_test(test_syerrs_many),
 		cmocka_unit_test(test_xalloc),
 		cmocka_unit_test(test_sy_now),
+		cmocka_unit_test(test_sy_read_file),
 		cmocka_unit_test(test_sy_hex),
 	};
 
