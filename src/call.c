@@ -68,6 +68,7 @@ static const struct {
 struct call_hook {
 	struct call		*w_call;
 	size_t			 w_i;
+	int			 w_cut;		/* its timeout is the call's */
 };
 
 struct call {
@@ -89,6 +90,7 @@ struct call {
 	struct call_hook	*c_hooks;
 	size_t			 c_nwh;
 	size_t			 c_pending;	/* webhooks in flight */
+	int			 c_out_of_time;	/* a webhook hit the deadline */
 	struct event		 c_later;	/* an outcome known at once */
 	int			 c_later_set;
 	struct call_result	 c_res;
@@ -270,12 +272,14 @@ call_webhook_done(const struct upstream_response *res, void *arg)
 	c->c_wh_ok[w->w_i] = res->result == UPSTREAM_OK &&
 	    res->status >= 200 && res->status < 300 &&
 	    jscan_validate(res->body, res->body_len) == 0;
-	if (!c->c_wh_ok[w->w_i])
+	if (w->w_cut && res->result == UPSTREAM_TIMEOUT)
+		c->c_out_of_time = 1;
+	else if (!c->c_wh_ok[w->w_i])
 		log_info("request %s: webhook %zu refused the call (%s, status "
 		    "%ld)", c->c_reqid, w->w_i, res->error, res->status);
 	if (--c->c_pending > 0)
 		return;
-	if (sy_now() >= c->c_deadline) {
+	if (c->c_out_of_time || sy_now() >= c->c_deadline) {
 		log_warnx("request %s: %s/%s/%s: the call's deadline passed "
 		    "while its webhooks ran", c->c_reqid, c->c_ep->project,
 		    c->c_ep->service, c->c_ep->name);
@@ -322,8 +326,10 @@ call_webhooks(struct call *c, const struct rule_webhook *wh, size_t n)
 		rq.url = wh[i].url;
 		/* each within its own timeout and the time the call has left */
 		rq.timeout_ms = (long)(wh[i].timeout * 1000.0);
-		if (rq.timeout_ms > call_left_ms(c))
+		if (rq.timeout_ms >= call_left_ms(c)) {
 			rq.timeout_ms = call_left_ms(c);
+			c->c_hooks[i].w_cut = 1;
+		}
 		c->c_hooks[i].w_call = c;
 		c->c_hooks[i].w_i = i;
 		c->c_wh[i] = upstream_start(c->c_ctx->up, &rq,

@@ -185,6 +185,26 @@ http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
 	log_debug("client error %d: %s", status, msg);
 }
 
+/*
+ * Copy n bytes at pos (NULL: the start) out of the output.  The
+ * bufferevent keeps the front of its output frozen except while it
+ * writes, and a frozen front cannot be read: thawed for the copy, and
+ * frozen again as it was found.
+ */
+static int
+http_cc_peek(struct evbuffer *out, struct evbuffer_ptr *pos, char *dst,
+    size_t n)
+{
+	ev_ssize_t	got;
+
+	if ((got = evbuffer_copyout_from(out, pos, dst, n)) == -1) {
+		evbuffer_unfreeze(out, 1);
+		got = evbuffer_copyout_from(out, pos, dst, n);
+		evbuffer_freeze(out, 1);
+	}
+	return (got == (ev_ssize_t)n ? 0 : -1);
+}
+
 static void
 http_cc_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
     void *arg)
@@ -193,36 +213,34 @@ http_cc_output(struct evbuffer *out, const struct evbuffer_cb_info *info,
 	struct evbuffer_ptr	 p;
 	char			 head[13], tail[sizeof(HTTP_PAGE_END) - 1];
 	size_t			 len;
-	int			 status, frozen;
+	int			 status;
 
 	if (info->n_added == 0)
 		return;
-	/*
-	 * The bufferevent keeps the front of its output frozen except
-	 * while it writes, and a frozen front cannot be read or drained:
-	 * thawed here, and frozen again as it was found.
-	 */
-	frozen = evbuffer_copyout(out, head, 1) == -1;
-	if (frozen)
-		evbuffer_unfreeze(out, 1);
 	if (info->orig_size == 0) {
 		/* "HTTP/1.x 400 " or "HTTP/1.x 413 " */
 		cc->cc_errpage = 0;
-		if (evbuffer_copyout(out, head, sizeof(head)) == sizeof(head) &&
+		if (http_cc_peek(out, NULL, head, sizeof(head)) == 0 &&
 		    memcmp(head, "HTTP/1.", 7) == 0 && head[12] == ' ' &&
 		    (memcmp(head + 9, "400", 3) == 0 ||
 		    memcmp(head + 9, "413", 3) == 0))
 			cc->cc_errpage = head[11] == '0' ? 400 : 413;
-	} else if ((status = cc->cc_errpage) != 0 &&
-	    (len = evbuffer_get_length(out)) >= sizeof(tail) &&
-	    evbuffer_ptr_set(out, &p, len - sizeof(tail), EVBUFFER_PTR_SET) !=
-	    -1 && evbuffer_copyout_from(out, &p, tail, sizeof(tail)) ==
-	    sizeof(tail) && memcmp(tail, HTTP_PAGE_END, sizeof(tail)) == 0) {
-		http_cc_rewrite(cc, out, status);  /* which calls back here */
-		cc->cc_errpage = 0;
+		return;
 	}
-	if (frozen)
+	if ((status = cc->cc_errpage) == 0 ||
+	    (len = evbuffer_get_length(out)) < sizeof(tail) ||
+	    evbuffer_ptr_set(out, &p, len - sizeof(tail), EVBUFFER_PTR_SET) ==
+	    -1 || http_cc_peek(out, &p, tail, sizeof(tail)) == -1 ||
+	    memcmp(tail, HTTP_PAGE_END, sizeof(tail)) != 0)
+		return;
+	/* the rewrite reads and drains the front: thawed meanwhile */
+	if (evbuffer_copyout(out, head, 1) == -1) {
+		evbuffer_unfreeze(out, 1);
+		http_cc_rewrite(cc, out, status);  /* which calls back here */
 		evbuffer_freeze(out, 1);
+	} else
+		http_cc_rewrite(cc, out, status);
+	cc->cc_errpage = 0;
 }
 
 /*

@@ -231,6 +231,10 @@ fr_head_byte(struct http_frame *f, unsigned char c)
 		if (c == ':') {
 			f->fr_nvalue = 0;
 			f->fr_state = FR_HVALUE;
+			/* only these values matter; the others are skipped */
+			f->fr_want = !f->fr_trailer &&
+			    (fr_name_is(f, "content-length") ||
+			    fr_name_is(f, "transfer-encoding"));
 		} else if (c == ' ' || c == '\t')
 			return (fr_bad(f, "white space in a header name or "
 			    "before its colon"));
@@ -327,6 +331,15 @@ fr_at_unit_start(const struct http_frame *f, int prev)
 	}
 }
 
+/* Bytes before the next '\n' (all n when there is none). */
+static size_t
+fr_line_rest(const unsigned char *p, size_t n)
+{
+	const unsigned char	*q = memchr(p, '\n', n);
+
+	return (q != NULL ? (size_t)(q - p) : n);
+}
+
 int
 http_frame_feed(struct http_frame *f, const char *buf, size_t n)
 {
@@ -337,6 +350,15 @@ http_frame_feed(struct http_frame *f, const char *buf, size_t n)
 	if (f->fr_state == FR_BAD || f->fr_state == FR_END)
 		return (f->fr_state == FR_BAD ? -1 : 1);
 	while (i < n) {
+		if ((f->fr_state == FR_REQLINE && f->fr_nmethod > 7) ||
+		    (f->fr_state == FR_HVALUE && !f->fr_want)) {
+			/* nothing in the rest of this line matters: find its end */
+			k = fr_line_rest(p + i, n - i);
+			i += k;
+			f->fr_off += k;
+			if (i == n)
+				break;
+		}
 		if (f->fr_state == FR_BODY || f->fr_state == FR_CDATA) {
 			k = n - i < f->fr_left ? n - i : (size_t)f->fr_left;
 			i += k;
