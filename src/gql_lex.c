@@ -484,7 +484,8 @@ lex_bad_escape(struct gql_lexer *lx, size_t p, size_t n, const char *what)
 static int
 lex_escape(struct gql_lexer *lx, size_t p, uint32_t *cp, size_t *size)
 {
-	static const char	 from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	static const char	 from[] = "\"\\/bfnrt";
+	static const char	 to[] = "\"\\/\b\f\n\r\t";
 	const unsigned char	*s = lx->src;
 	const char		*q;
 	uint32_t		 v = 0;
@@ -568,8 +569,7 @@ lex_string(struct gql_lexer *lx, size_t start)
 			    "Syntax Error: Unterminated string."));
 		if (pass == 0 && (out = gql_arena_alloc(lx->arena,
 		    p - start)) == NULL)
-			return (gql_lex_error(lx, start,
-			    "Syntax Error: Out of memory."));
+			return (gql_lex_error(lx, start, "Out of memory."));
 	}
 	t->kind = GQL_T_STRING;
 	t->val = out;
@@ -601,7 +601,7 @@ lex_block(struct gql_lexer *lx, size_t start)
 		    "string."));
 	if ((raw = gql_arena_alloc(lx->arena, p - start)) == NULL ||
 	    (out = gql_arena_alloc(lx->arena, p - start)) == NULL)
-		return (gql_lex_error(lx, start, "Syntax Error: Out of memory."));
+		return (gql_lex_error(lx, start, "Out of memory."));
 	lx->pos = p + 3;
 	for (p = start + 3; p < lx->pos - 3; p++) {
 		if (s[p] == '\\' && s[p + 1] == '"' && s[p + 2] == '"' &&

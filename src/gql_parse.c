@@ -32,7 +32,8 @@ struct parser {
 static int	 parse_definition(struct parser *, struct gql_doc *);
 static int	 parse_selection_set(struct parser *, struct gql_selection **);
 static int	 parse_value(struct parser *, int, struct gql_value **);
-static int	 parse_directives(struct parser *, int, struct gql_directive **);
+static int	 parse_directives(struct parser *, int,
+		    struct gql_directive **);
 static int	 parse_args(struct parser *, int, struct gql_arg **);
 static int	 parse_type(struct parser *, struct gql_type **);
 
@@ -86,7 +87,8 @@ expect(struct parser *P, enum gql_tok k)
 		return (advance(P));
 	gql_lex_desc(&P->lx.tok, desc, sizeof(desc));
 	return (gql_lex_error_at(&P->lx, &P->lx.tok,
-	    "Syntax Error: Expected %s, found %s.", gql_lex_kind_desc(k), desc));
+	    "Syntax Error: Expected %s, found %s.", gql_lex_kind_desc(k),
+	    desc));
 }
 
 /* 1 and advances when the token is k, 0 when not, -1 on a lex error. */

@@ -27,7 +27,8 @@
 struct gql_limits {
 	size_t		 max_bytes;
 	size_t		 max_tokens;
-	unsigned	 max_depth;	/* selection sets, lists, objects, types */
+	unsigned	 max_depth;	/* one count: selection sets, list and
+					   object values, list types */
 };
 
 struct gql_loc {
@@ -117,7 +118,7 @@ struct gql_selection {
 	const char		*type_cond;	/* INLINE: NULL when none */
 	struct gql_arg		*args;
 	struct gql_directive	*dirs;
-	struct gql_selection	*sel;	/* first child; NULL: no selection set */
+	struct gql_selection	*sel;	/* first child; NULL: no selections */
 	struct gql_selection	*next;
 };
 

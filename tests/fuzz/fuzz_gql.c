@@ -89,7 +89,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				walk_value(v->defval, 0);
 		walk_args(NULL, op->dirs, 0);
 		walk_sels(op->sel, 0);
-		if (op->name != NULL && gql_doc_operation(doc, op->name) == NULL)
+		if (op->name != NULL &&
+		    gql_doc_operation(doc, op->name) == NULL)
 			__builtin_trap();
 	}
 	for (f = doc->frags; f != NULL; f = f->next)

@@ -22,9 +22,18 @@ import os
 import subprocess
 import sys
 
-from graphql.error import GraphQLSyntaxError
-from graphql.language import ast
-from graphql.language.parser import parse
+try:
+    import graphql
+    from graphql.error import GraphQLSyntaxError
+    from graphql.language import ast
+    from graphql.language.parser import parse
+except ImportError as e:
+    print('Bail out! python3-graphql-core is missing (scripts/install-deps): %s' % e)
+    sys.exit(1)
+if graphql.__version__ != '2.3.2':
+    # DIVERGENT and the AST converter are written for this version.
+    print('Bail out! graphql-core %s, this test knows 2.3.2' % graphql.__version__)
+    sys.exit(1)
 
 SRC = os.environ.get('SY_SRCDIR', os.path.join(os.path.dirname(__file__), '..', '..'))
 BUILD = os.environ.get('SY_BUILDDIR', os.path.join(SRC, 'build'))

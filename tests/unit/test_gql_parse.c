@@ -42,7 +42,8 @@ assert_error(const char *s, size_t len, const struct gql_limits *lim,
 	if (strcmp(err.msg, msg) != 0 || err.loc.line != line ||
 	    err.loc.column != column)
 		fail_msg("%.60s: got \"%s\" at %u:%u, want \"%s\" at %u:%u",
-		    s, err.msg, err.loc.line, err.loc.column, msg, line, column);
+		    s, err.msg, err.loc.line, err.loc.column, msg, line,
+		    column);
 }
 
 static void
@@ -95,7 +96,8 @@ test_fields_and_values(void **state)
 	const struct gql_arg		*a;
 	const struct gql_value		*v;
 
-	doc = parse_ok("{ k: add(i: -0, f: 1.5e3, s: \"a\\u0000b\\uD83D\\uDE00\","
+	doc = parse_ok("{ k: add(i: -0, f: 1.5e3, "
+	    "s: \"a\\u0000b\\uD83D\\uDE00\","
 	    " b: true, n: null, e: RED, v: $x, l: [1, [2]],"
 	    " o: {p: \"\"\"\n  x\n\"\"\"}) @svc(func: \"f\") { sum }"
 	    " ... on T @skip(if: false) { t } ... { u } }");
@@ -219,8 +221,8 @@ test_errors(void **state)
 		{ "{ a } }", "Syntax Error: Unexpected \"}\".", 1, 7 },
 		{ "{\n  f(a: \"x\n}", "Syntax Error: Unterminated string.",
 		    2, 10 },
-		{ "{ f(a 1) }", "Syntax Error: Expected \":\", found Int \"1\".",
-		    1, 7 },
+		{ "{ f(a 1) }",
+		    "Syntax Error: Expected \":\", found Int \"1\".", 1, 7 },
 		{ "{ f(a: 01) }", "Syntax Error: Invalid number, unexpected "
 		    "digit after 0: \"1\".", 1, 9 },
 		{ "{ f(a: 123abc) }", "Syntax Error: Invalid number, expected "
