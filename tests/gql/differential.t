@@ -82,6 +82,7 @@ DIVERGENT = {
     'valid/block-default': BLOCK,
     'valid/var-directive': VARDIR,
     'valid/var-directive-args': VARDIR,
+    'invalid/var-directive-variable': VARDIR,
     'valid/string-surrogate-pair': UNICODE,
     'valid/string-unicode-braces': UNICODE,
     'valid/string-control-char': CONTROL,
