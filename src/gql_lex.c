@@ -1,9 +1,17 @@
 /*
  * gql_lex.c: the document arena and the lexer of the GraphQL parser
  * (gql_parse.c is the only user).  The lexer follows the October 2021
- * spec's lexical grammar and graphql-js 16's error messages and error
+ * spec's lexical grammar, with graphql-js 16's error messages and error
  * positions.  The whole source is checked to be UTF-8 first, so the lexer
  * may assume that every byte >= 0x80 belongs to a valid Unicode scalar.
+ *
+ * The 2021 SourceCharacter excludes the C0 controls but tab, CR and LF:
+ * they end a comment and are refused in strings.  \uXXXX takes exactly
+ * four hex digits (\u{...} came after 2021).  A UTF-16 surrogate pair
+ * written as two escapes becomes one UTF-8 code point; a lone surrogate
+ * has no UTF-8 form and is refused, as graphql-js 16 refuses it.  Code
+ * points above U+FFFF are accepted in strings and comments, as UTF-16
+ * implementations of the 2021 spec accept them as surrogate pairs.
  *
  * Invariants: a token's decoded string lives in the arena and is never
  * longer than its source text; locations are computed by one cursor that
@@ -262,7 +270,8 @@ lex_skip(struct gql_lexer *lx, size_t p)
 		    s[p + 2] == 0xbf)
 			p += 3;
 		else if (s[p] == '#') {
-			while (p < lx->len && s[p] != '\n' && s[p] != '\r')
+			while (p < lx->len && s[p] != '\n' && s[p] != '\r' &&
+			    (s[p] >= 0x20 || s[p] == '\t'))
 				p++;
 		} else
 			break;
@@ -479,7 +488,7 @@ lex_bad_escape(struct gql_lexer *lx, size_t p, size_t n, const char *what)
 
 /*
  * The escape at p (a backslash): *cp is the code point and *size its
- * source length.  \u{...} and surrogate pairs as graphql-js 16 reads them.
+ * source length.  Surrogate pairs as graphql-js 16 reads them.
  */
 static int
 lex_escape(struct gql_lexer *lx, size_t p, uint32_t *cp, size_t *size)
@@ -488,9 +497,7 @@ lex_escape(struct gql_lexer *lx, size_t p, uint32_t *cp, size_t *size)
 	static const char	 to[] = "\"\\/\b\f\n\r\t";
 	const unsigned char	*s = lx->src;
 	const char		*q;
-	uint32_t		 v = 0;
 	long			 hi, lo;
-	int			 h;
 
 	if (p + 1 < lx->len && s[p + 1] != 'u' && s[p + 1] != 0 &&
 	    (q = strchr(from, s[p + 1])) != NULL) {
@@ -500,24 +507,6 @@ lex_escape(struct gql_lexer *lx, size_t p, uint32_t *cp, size_t *size)
 	}
 	if (p + 1 >= lx->len || s[p + 1] != 'u')
 		return (lex_bad_escape(lx, p, 2, "character"));
-	if (p + 2 < lx->len && s[p + 2] == '{') {
-		for (*size = 3; *size < 12;) {
-			h = *size + p < lx->len ? s[p + *size] : -1;
-			(*size)++;
-			if (h == '}') {
-				if (*size < 5 || !lex_scalar(v))
-					break;
-				*cp = v;
-				return (0);
-			}
-			if ((h = lex_hex(h)) < 0)
-				break;
-			v = v << 4 | (uint32_t)h;
-			if (v & 0x80000000U)
-				break;
-		}
-		return (lex_bad_escape(lx, p, *size, "Unicode"));
-	}
 	hi = lex_hex4(lx, p + 2);
 	if (lex_scalar(hi)) {
 		*cp = (uint32_t)hi;
@@ -537,6 +526,13 @@ lex_escape(struct gql_lexer *lx, size_t p, uint32_t *cp, size_t *size)
 	return (lex_bad_escape(lx, p, 6, "Unicode"));
 }
 
+static int
+lex_bad_char(struct gql_lexer *lx, size_t p)
+{
+	return (gql_lex_error(lx, p, "Syntax Error: Invalid character within "
+	    "String: U+%04X.", lx->src[p]));
+}
+
 /* "...": pass 1 finds the end and the errors, pass 2 decodes. */
 static int
 lex_string(struct gql_lexer *lx, size_t start)
@@ -552,6 +548,8 @@ lex_string(struct gql_lexer *lx, size_t start)
 		for (p = start + 1; p < lx->len && s[p] != '"';) {
 			if (s[p] == '\n' || s[p] == '\r')
 				break;
+			if (s[p] < 0x20 && s[p] != '\t')
+				return (lex_bad_char(lx, p));
 			if (s[p] != '\\') {
 				if (out != NULL)
 					out[n++] = (char)s[p];
@@ -595,6 +593,9 @@ lex_block(struct gql_lexer *lx, size_t start)
 		if (s[p] == '\\' && p + 3 < lx->len && s[p + 1] == '"' &&
 		    s[p + 2] == '"' && s[p + 3] == '"')
 			p += 3;
+		else if (s[p] < 0x20 && s[p] != '\t' && s[p] != '\n' &&
+		    s[p] != '\r')
+			return (lex_bad_char(lx, p));
 	}
 	if (p >= lx->len)
 		return (gql_lex_error(lx, p, "Syntax Error: Unterminated "

@@ -246,6 +246,15 @@ test_errors(void **state)
 		{ "{ f(a: 'x') }", "Syntax Error: Unexpected single quote "
 		    "character ('), did you mean to use a double quote "
 		    "(\")?", 1, 8 },
+		/* 2021: no C0 controls but tab, CR, LF; no \u{...} */
+		{ "{ f(a: \"a\x01\") }", "Syntax Error: Invalid character "
+		    "within String: U+0001.", 1, 10 },
+		{ "{ f(a: \"\"\"\n\x1f\"\"\") }", "Syntax Error: Invalid "
+		    "character within String: U+001F.", 2, 1 },
+		{ "# a\x07\n{ a }", "Syntax Error: Unexpected character: "
+		    "U+0007.", 1, 4 },
+		{ "{ f(a: \"\\u{41}\") }", "Syntax Error: Invalid Unicode "
+		    "escape sequence: \"\\u{41}\".", 1, 9 },
 		/* invalid UTF-8 anywhere, even in a comment */
 		{ "# \xff\n{ a }", "Syntax Error: Invalid UTF-8 byte 0xFF.",
 		    1, 3 },
