@@ -7,12 +7,10 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
-
-# per error case: status, body/headers, then a good call
-PER_CASE = 3
 
 
 def main(tap):
@@ -222,11 +220,4 @@ def main(tap):
 	tap.ok(sy.alive(), "master still running")
 
 
-# error cases: 400 body 7, 400 path 6, 404 9, 405 4, 413 3, 431 1,
-# 400 request line 1, 502 4, 504 4, deny 2; then 4 Allow checks, 1 413
-# headers, 1 exact limit, 1 under the response limit, 4 elapsed, 2 client
-# timeouts, 1 deny message; 2 final.  (clientTimeout as a whole-request
-# deadline is in limits.t.)
-PLAN = 41 * PER_CASE + 4 + 1 + 1 + 1 + 4 + 2 + 1 + 2
-
-T.run_main(PLAN, main, watchdog=90)
+T.run_main(None, main, watchdog=90)
