@@ -7,12 +7,12 @@ imports this module, with one line relative to the script:
 	    "..", "lib"))
 	import sytest as T
 
-It prints TAP,
-starts the daemon (in the foreground, with a temporary config and LMDB
-directory on a free loopback port) and the example upstream, talks HTTP to
-both, and makes sure that whatever happens -- a failed assertion, an
-exception, a signal, the global watchdog -- every process it started is
-killed and every temporary directory is removed before the script exits.
+It prints TAP, starts the daemon (in the foreground, with a temporary
+config and LMDB directory on a free loopback port) and the example
+upstream, talks HTTP to both, and makes sure that whatever happens -- a
+failed assertion, an exception, a signal, the global watchdog -- every
+process it started is killed and every temporary directory is removed
+before the script exits.
 
 Rules the tests follow (STYLE.md, "Tests"): only loopback addresses; ports
 chosen by binding port 0; every wait and loop bounded; a missing binary or
@@ -212,6 +212,9 @@ def parse_args(argv):
 	i = 0
 	while i < len(argv):
 		a = argv[i]
+		usage = ("usage: %s [-k REGEX] [--full|--short]\n"
+		    "  -k REGEX  run only the cases whose name matches "
+		    "(case-insensitive)" % sys.argv[0])
 		if a == "-k" and i + 1 < len(argv):
 			_filter = re.compile(argv[i + 1], re.I)
 			i += 2
@@ -219,10 +222,11 @@ def parse_args(argv):
 		if a.startswith("-k") and len(a) > 2:
 			_filter = re.compile(a[2:], re.I)
 		elif a in ("-h", "--help"):
-			print("usage: %s [-k REGEX] [--full|--short]\n"
-			    "  -k REGEX  run only the cases whose name matches "
-			    "(case-insensitive)" % sys.argv[0])
+			print(usage)
 			sys.exit(0)
+		elif a == "-k":
+			print(usage, file=sys.stderr)
+			sys.exit(2)
 		else:
 			rest.append(a)
 		i += 1
