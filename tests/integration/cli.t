@@ -8,11 +8,11 @@ import socket
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
 
-PLAN = 55
 EP = "projects.demo.remoteServices.arith.endpoints"
 
 
@@ -228,4 +228,4 @@ def main(tap):
 	    "rc %r, stderr %r" % (rc, err))
 
 
-T.run_main(PLAN, main, watchdog=60)
+T.run_main(None, main, watchdog=60)

@@ -13,11 +13,11 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
 
-PLAN = 39
 EP = "projects.demo.remoteServices.arith.endpoints"
 PASSWD = "root:x:0:0:root:/root:/bin/bash\n"
 write = T.write_config_file
@@ -216,4 +216,4 @@ def main(tap):
 	tap.ok(not os.path.exists(pidf), "and removes its pidfile")
 
 
-T.run_main(PLAN, main, watchdog=90)
+T.run_main(None, main, watchdog=90)

@@ -10,11 +10,10 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
-
-PLAN = 5
 
 
 def main(tap):
@@ -54,4 +53,4 @@ def main(tap):
 	tap.is_(sy.workers(), pids, "no worker died")
 
 
-T.run_main(PLAN, main, watchdog=40)
+T.run_main(None, main, watchdog=40)

@@ -9,11 +9,11 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
 
-PLAN = 21
 NOT_ADMIN = {"rule": "match", "type": "string", "eval": "!=",
     "f1": "args.params.id", "f2": "admin"}
 
@@ -106,4 +106,4 @@ def main(tap):
 	    "workers still run")
 
 
-T.run_main(PLAN, main, watchdog=60)
+T.run_main(None, main, watchdog=60)

@@ -17,11 +17,10 @@ import subprocess
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
-
-PLAN = 47
 
 
 def find(root, suffix):
@@ -309,4 +308,4 @@ def main(tap):
 	    "usage", "rc %r: %s" % (rc, out))
 
 
-T.run_main(PLAN, main, watchdog=240)
+T.run_main(None, main, watchdog=240)

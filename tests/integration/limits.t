@@ -10,10 +10,9 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
-
-PLAN = 8
 
 
 def trickle(port, first, drips, every, limit):
@@ -104,4 +103,4 @@ def main(tap):
 	tap.ok(sy.alive() and len(sy.workers()) == 1, "no worker died")
 
 
-T.run_main(PLAN, main, watchdog=60)
+T.run_main(None, main, watchdog=60)

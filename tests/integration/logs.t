@@ -10,10 +10,10 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 
-PLAN = 11
 LINE = re.compile(r"^(\S+) (\S+) (\S+):(\d+) (\S+) (\d{3}) (\S+) (\d+) "
     r"(\d+\.\d{3})$")
 
@@ -110,4 +110,4 @@ def main(tap):
 	    "-s stop ends the daemon")
 
 
-T.run_main(PLAN, main, watchdog=60)
+T.run_main(None, main, watchdog=60)

@@ -10,10 +10,9 @@ import pwd
 import sys
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
-
-PLAN = 8
 
 
 def ids(pid):
@@ -88,4 +87,4 @@ def main(tap):
 	    "an unknown server.user is a configuration error", rc, err)
 
 
-T.run_main(PLAN, main, watchdog=40)
+T.run_main(None, main, watchdog=40)

@@ -8,11 +8,10 @@ import sys
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
-
-PLAN = 21
 
 
 def start(env, up, shutdown=5):
@@ -117,4 +116,4 @@ def main(tap):
 	sy.stop()
 
 
-T.run_main(PLAN, main, watchdog=60)
+T.run_main(None, main, watchdog=60)

@@ -10,11 +10,10 @@ import threading
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
-
-PLAN = 14
 
 
 class Loop(threading.Thread):
@@ -142,4 +141,4 @@ def main(tap):
 	    "master killed: the port then refuses connections")
 
 
-T.run_main(PLAN, main, watchdog=60)
+T.run_main(None, main, watchdog=60)

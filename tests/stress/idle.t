@@ -15,12 +15,11 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-    "..", "integration"))
+    "..", "lib"))
 import sytest as T
 
 FULL = T.stress_full()
 NCONN = 10000 if FULL else 2000
-PLAN = 6
 PER_CONN_KIB = 16	# bound on worker memory per idle connection
 
 BODY = b'{"params":{"num1":1,"num2":2}}'
@@ -174,4 +173,4 @@ def main(tap):
 	tap.ok(sy.workers() == workers, "the same workers throughout")
 
 
-T.run_main(PLAN, main, watchdog=300 if FULL else 120)
+T.run_main(None, main, watchdog=300 if FULL else 120)

@@ -14,10 +14,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-    "..", "integration"))
+    "..", "lib"))
 import sytest as T
 
-PLAN = 2
 FULL = T.stress_full()
 SECONDS = 20 if FULL else 5
 
@@ -100,4 +99,4 @@ def main(tap):
 	    "no call failed on the surviving worker", stats, unexplained[:5])
 
 
-T.run_main(PLAN, main, watchdog=120)
+T.run_main(None, main, watchdog=120)

@@ -13,11 +13,10 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-    "..", "integration"))
+    "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
 
-PLAN = 3
 FULL = T.stress_full()
 RELOADS = 100 if FULL else 20
 
@@ -78,4 +77,4 @@ def main(tap):
 	tap.is_(sy.workers(), pids, "the same workers served throughout")
 
 
-T.run_main(PLAN, main, watchdog=120)
+T.run_main(None, main, watchdog=120)

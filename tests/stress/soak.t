@@ -14,7 +14,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
-    "..", "integration"))
+    "..", "lib"))
 import sytest as T
 
 FULL = T.stress_full()
@@ -22,7 +22,6 @@ TOTAL = 1000000 if FULL else 20000
 WARMUP = TOTAL // 10
 LIMIT_S = 400 if FULL else 60		# the soak's own time budget
 GROWTH_KIB = 2048			# allowed RSS growth after warm-up
-PLAN = 4
 
 LUA = """wrk.method = "POST"
 wrk.body = '{"params":{"num1":1,"num2":2}}'
@@ -111,4 +110,4 @@ def main(tap):
 	tap.is_(sy.workers(), [worker], "the same worker throughout")
 
 
-T.run_main(PLAN, main, watchdog=LIMIT_S + 120)
+T.run_main(None, main, watchdog=LIMIT_S + 120)

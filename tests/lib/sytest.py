@@ -1,15 +1,29 @@
 """sytest: shared harness for switchyard's integration tests.
 
-Every tests/integration/*.t script imports this module.  It prints TAP,
-starts the daemon (in the foreground, with a temporary config and LMDB
-directory on a free loopback port) and the example upstream, talks HTTP to
-both, and makes sure that whatever happens -- a failed assertion, an
-exception, a signal, the global watchdog -- every process it started is
-killed and every temporary directory is removed before the script exits.
+Every tests/integration/*.t, tests/stress/*.t and tests/package/package.t
+imports this module, with one line relative to the script:
+
+	sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+	    "..", "lib"))
+	import sytest as T
+
+It prints TAP, starts the daemon (in the foreground, with a temporary
+config and LMDB directory on a free loopback port) and the example
+upstream, talks HTTP to both, and makes sure that whatever happens -- a
+failed assertion, an exception, a signal, the global watchdog -- every
+process it started is killed and every temporary directory is removed
+before the script exits.
 
 Rules the tests follow (STYLE.md, "Tests"): only loopback addresses; ports
 chosen by binding port 0; every wait and loop bounded; a missing binary or
 environment variable is a failure ("Bail out!"), never a skip.
+
+A script runs alone, without make: from the build directory
+(../tests/integration/forward.t) or from the source tree with a build in
+./build (tests/integration/forward.t); see require_env().  Its plan is
+counted, not written: run_main(None, main) prints "1..N" after the last
+test.  "-k REGEX" runs only the cases whose name matches (see selected());
+the files that name cases say so in their header.
 
 Only the Python standard library is used.
 """
@@ -53,7 +67,11 @@ class Bail(Exception):
 
 
 class TAP:
-	"""A minimal TAP producer with a fixed plan printed up front."""
+	"""A minimal TAP producer.  planned: the number of tests, printed up
+	front; or None: the plan is the count of tests run, printed at the
+	end by done() (TAP allows a trailing plan).  A script that dies before
+	done() then has no plan at all, which tap-driver reports as an
+	ERROR, as it does the "Bail out!" of bail()."""
 
 	def __init__(self, planned):
 		global _tap
@@ -62,7 +80,8 @@ class TAP:
 		self.failed = 0
 		self.lock = threading.Lock()
 		_tap = self
-		print("1..%d" % planned, flush=True)
+		if planned is not None:
+			print("1..%d" % planned, flush=True)
 
 	def ok(self, cond, desc, *diag, todo=None):
 		"""todo: the reason a known-missing feature fails; the line gets
@@ -116,8 +135,14 @@ class TAP:
 		os._exit(1)
 
 	def done(self):
+		if _filter is not None and not _filter_hits:
+			self.ok(False, "-k %s matched a case" % _filter.pattern,
+			    "the cases of this file are named by T.selected(); "
+			    "a file without named cases cannot be filtered")
 		sanitizer_check(self)
-		if self.n != self.planned:
+		if self.planned is None:
+			print("1..%d" % self.n, flush=True)
+		elif self.n != self.planned:
 			self.failed += 1
 			self.diag("planned %d tests but ran %d" % (self.planned,
 			    self.n))
@@ -175,10 +200,65 @@ def sanitizer_check(tap):
 	    "started", *["report in %s" % b for b in bad])
 
 
+_filter = None		# -k REGEX: the cases to run (selected())
+_filter_hits = 0	# how many named cases it selected
+
+
+def parse_args(argv):
+	"""-k REGEX (or -kREGEX): run only the named cases that match.  The
+	other arguments are left to the script (--full, --short)."""
+	global _filter
+	rest = []
+	i = 0
+	while i < len(argv):
+		a = argv[i]
+		usage = ("usage: %s [-k REGEX] [--full|--short]\n"
+		    "  -k REGEX  run only the cases whose name matches "
+		    "(case-insensitive)" % sys.argv[0])
+		if a == "-k" and i + 1 < len(argv):
+			_filter = re.compile(argv[i + 1], re.I)
+			i += 2
+			continue
+		if a.startswith("-k") and len(a) > 2:
+			_filter = re.compile(a[2:], re.I)
+		elif a in ("-h", "--help"):
+			print(usage)
+			sys.exit(0)
+		elif a == "-k":
+			print(usage, file=sys.stderr)
+			sys.exit(2)
+		else:
+			rest.append(a)
+		i += 1
+	return rest
+
+
+def selected(*names):
+	"""True when a case named by any of names is to run: always, unless
+	"-k REGEX" was given, then only when one of the names matches.  A
+	script names its cases by calling this around each one (its setup
+	runs regardless); a -k that selects nothing is a failure."""
+	global _filter_hits
+	if _filter is None:
+		return True
+	if any(_filter.search(n) for n in names):
+		_filter_hits += 1
+		return True
+	return False
+
+
+def select(cases, name=lambda c: c[0]):
+	"""The cases of a table that selected() lets through; name(case) is
+	a case's name (by default its first field)."""
+	return [c for c in cases if selected(name(c))]
+
+
 def run_main(planned, body, watchdog=100):
 	"""Run body(tap) under a watchdog; any exception bails out loudly.
-	One assertion is added to the plan: sanitizer_check()."""
-	tap = TAP(planned + 1)
+	planned: None to count the tests (the plan is printed last), or
+	the number of tests body runs; one is added: sanitizer_check()."""
+	parse_args(sys.argv[1:])
+	tap = TAP(None if planned is None else planned + 1)
 
 	def on_alarm(signum, frame):
 		raise Bail("watchdog: test still running after %d s" %
@@ -222,14 +302,41 @@ class Env:
 		self.builddir = builddir
 
 
+SRCDIR = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def find_builddir():
+	"""$SY_BUILDDIR; else the current directory when it holds a built
+	switchyard (make check, or a script run from the build directory);
+	else the source tree's ./build (scripts/build); None if neither."""
+	v = os.environ.get("SY_BUILDDIR")
+	if v:
+		return v
+	for d in (os.getcwd(), os.path.join(SRCDIR, "build")):
+		if os.path.isfile(os.path.join(d, "switchyard")):
+			return d
+	return None
+
+
 def require_env(need_upstream=True):
-	"""The four variables must be set and the binaries runnable."""
-	vals = {}
-	for var in ("SWITCHYARD", "SY_UPSTREAM", "SY_SRCDIR", "SY_BUILDDIR"):
-		v = os.environ.get(var)
-		if not v:
-			raise Bail("environment variable %s is not set" % var)
-		vals[var] = v
+	"""The four variables SWITCHYARD, SY_UPSTREAM, SY_SRCDIR, SY_BUILDDIR
+	(set by make check) win; each one unset is derived: the source tree
+	is the one this file is in, the build directory is find_builddir()'s
+	and the binaries are in it.  The binaries must be runnable."""
+	vals = {"SY_SRCDIR": os.environ.get("SY_SRCDIR") or SRCDIR}
+	bd = find_builddir()
+	if bd is None and not (os.environ.get("SWITCHYARD") and
+	    (os.environ.get("SY_UPSTREAM") or not need_upstream)):
+		raise Bail("no build found: neither %s/switchyard nor "
+		    "%s/build/switchyard exists (run scripts/build, run the "
+		    "test from the build directory, or set SY_BUILDDIR)" %
+		    (os.getcwd(), SRCDIR))
+	vals["SY_BUILDDIR"] = bd or os.getcwd()
+	vals["SWITCHYARD"] = os.environ.get("SWITCHYARD") or \
+	    os.path.join(vals["SY_BUILDDIR"], "switchyard")
+	vals["SY_UPSTREAM"] = os.environ.get("SY_UPSTREAM") or \
+	    os.path.join(vals["SY_BUILDDIR"], "sy-upstream")
 	for var in ("SWITCHYARD", "SY_UPSTREAM"):
 		if var == "SY_UPSTREAM" and not need_upstream:
 			continue
