@@ -276,6 +276,24 @@ http_cc_cut(struct cconn *cc, struct evbuffer *in, size_t keep_len,
 }
 
 /*
+ * evhttp reads on after each answer is written and parses only one
+ * request per answer: a client that pipelines faster than it reads
+ * would pile its requests up here.  Once the unread input holds one
+ * request of the largest size allowed (a chunked body is read whole
+ * before evhttp takes it), a read high-watermark stops reading until
+ * half of it is consumed.  The mark is set only then: while it is set,
+ * libevent re-arms the read event at every drain, a dozen times a
+ * request.
+ */
+static size_t
+http_cc_limit(const struct cconn *cc)
+{
+	const struct sy_server	*srv = cc->cc_h->h_srv;
+
+	return (srv->max_body_bytes + srv->max_header_bytes + HTTP_READ_SLACK);
+}
+
+/*
  * Bytes arrived on a client connection; evhttp reads them only after
  * this returns.  Their framing is checked (http_frame.c): at the first
  * violation the stream is refused from the line where it begins; after
@@ -293,9 +311,14 @@ http_cc_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 	uint64_t		 start;
 	int			 i, n, rc;
 
+	len = evbuffer_get_length(in);
+	if (cc->cc_throttled && len < http_cc_limit(cc) / 2) {
+		/* read again: lifting the mark resumes reading */
+		cc->cc_throttled = 0;
+		bufferevent_setwatermark(cc->cc_bev, EV_READ, 0, 0);
+	}
 	if (info->n_added == 0 || cc->cc_injecting)
 		return;
-	len = evbuffer_get_length(in);
 	if (cc->cc_framing != NULL || cc->cc_last) {
 		/* the stream has ended: nothing more of it is read */
 		http_cc_cut(cc, in, len - info->n_added, NULL);
@@ -317,6 +340,12 @@ http_cc_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 			left -= k;
 			evbuffer_ptr_set(in, &p, k, EVBUFFER_PTR_ADD);
 		}
+	}
+	if (!cc->cc_throttled && len >= http_cc_limit(cc)) {
+		/* setting the mark with this much unread suspends reading */
+		cc->cc_throttled = 1;
+		bufferevent_setwatermark(cc->cc_bev, EV_READ, 0,
+		    http_cc_limit(cc));
 	}
 	return;
 end:
@@ -361,15 +390,6 @@ http_cc_new(struct event_base *base, void *arg)
 		return (NULL);
 	}
 	http_frame_init(&cc->cc_frame);
-	/*
-	 * evhttp reads on after each answer is written and parses only one
-	 * request per answer: a client that pipelines faster than it reads
-	 * would pile up requests here.  Reading stops once the input holds
-	 * one request of the largest size allowed (a chunked body is read
-	 * whole before evhttp takes it).
-	 */
-	bufferevent_setwatermark(bev, EV_READ, 0, h->h_srv->max_body_bytes +
-	    h->h_srv->max_header_bytes + HTTP_READ_SLACK);
 	bufferevent_incref(bev);
 	cc->cc_h = h;
 	cc->cc_bev = bev;

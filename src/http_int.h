@@ -95,6 +95,7 @@ struct cconn {
 	const char		*cc_framing;	/* refused: why, else NULL */
 	int			 cc_last;	/* answer, then close: no more */
 	int			 cc_injecting;	/* http_cc_cut at work */
+	int			 cc_throttled;	/* reading held by a watermark */
 	double			 cc_deadline;	/* request must be in; 0: none */
 	int			 cc_refuse;	/* over maxConnections */
 	int			 cc_errpage;	/* 400, 413: evhttp's page? */
