@@ -52,6 +52,7 @@
 #include <openssl/x509.h>
 
 #include "auth.h"
+#include "jconf.h"
 #include "util.h"
 
 #define AUTH_MIN_RSA_BITS	2048	/* shorter RSA keys are refused */
@@ -397,19 +398,15 @@ auth_rsa_from_ne(const unsigned char *n, size_t nlen, const unsigned char *e,
 static void
 auth_err(struct auth_build *ab, const char *member, const char *fmt, ...)
 {
-	struct sybuf	 path;
-	va_list		 ap;
-	char		 msg[512];
+	va_list	 ap;
+	char	*base;
 
-	sybuf_init(&path);
-	if (sybuf_printf(&path, "%s[%zu]%s%s", ab->ab_path, ab->ab_i,
-	    member != NULL ? "." : "", member != NULL ? member : "") == -1)
-		sybuf_free(&path);
+	base = jconf_strf("%s[%zu]", ab->ab_path, ab->ab_i);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	jconf_verr(ab->ab_errs, base != NULL ? base : ab->ab_path, member,
+	    fmt, ap);
 	va_end(ap);
-	syerrs_add(ab->ab_errs, path.data, "%s", msg);
-	sybuf_free(&path);
+	free(base);
 	ab->ab_failed = 1;
 }
 
@@ -425,7 +422,7 @@ auth_member_str(struct auth_build *ab, struct json_object *v,
 	struct json_object	*m;
 
 	*out = NULL;
-	if (!json_object_object_get_ex(v, name, &m) || m == NULL)
+	if ((m = jconf_get(v, name)) == NULL)
 		return (0);
 	if (!json_object_is_type(m, json_type_string)) {
 		auth_err(ab, name, "must be a string");
@@ -446,7 +443,7 @@ auth_member_strv(struct auth_build *ab, struct json_object *v,
 	char			 elem[32];
 	size_t			 i, n;
 
-	if (!json_object_object_get_ex(v, name, &m) || m == NULL)
+	if ((m = jconf_get(v, name)) == NULL)
 		return (NULL);
 	if (!json_object_is_type(m, json_type_array)) {
 		auth_err(ab, name, "must be an array of strings");
@@ -546,7 +543,7 @@ auth_compile_jwk_url(struct auth_build *ab, struct json_object *v,
     struct auth_secret *s)
 {
 	struct json_object	*m;
-	const char		*u, *host;
+	const char		*u;
 	int			 rc;
 
 	if ((rc = auth_member_str(ab, v, "jwkUrl", &m)) == 0)
@@ -554,16 +551,7 @@ auth_compile_jwk_url(struct auth_build *ab, struct json_object *v,
 		    "http(s) URL)");
 	if (rc != 1)
 		return;
-	u = json_object_get_string(m);
-	if (strncasecmp(u, "https://", 8) == 0)
-		host = u + 8;
-	else if (strncasecmp(u, "http://", 7) == 0)
-		host = u + 7;
-	else
-		host = NULL;
-	if (host == NULL || *host == '\0' || *host == '/' ||
-	    strpbrk(u, " \t\r\n") != NULL ||
-	    strlen(u) != (size_t)json_object_get_string_len(m)) {
+	if ((u = jconf_str(m)) == NULL || jconf_url_problem(u) != NULL) {
 		auth_err(ab, "jwkUrl", "must be an http:// or https:// URL");
 		return;
 	}

@@ -40,6 +40,7 @@
 #include "cfsys.h"
 #include "config.h"
 #include "endpoint.h"
+#include "jconf.h"
 #include "log.h"
 #include "util.h"
 
@@ -49,6 +50,9 @@
 /* a name's length limit keeps "E/p/s/e" under LMDB's 511-byte keys */
 #define CF_MAX_NAME	128
 #define CF_MAX_SECONDS	86400.0
+/* config.c runs in the master only: out of memory aborts (sy_must) */
+#define CF_PATHF(...)	((char *)sy_must(jconf_strf(__VA_ARGS__)))
+#define CF_CAT(...)	((char *)sy_must(jconf_cat(__VA_ARGS__)))
 struct cf_state {
 	struct sy_config	*cf;
 	struct syerrs		*errs;
@@ -93,109 +97,6 @@ static void	 cf_members(struct sy_server *, struct json_object *,
 /*
  * Small helpers.
  */
-
-static char * __attribute__((format(printf, 1, 2)))
-cf_pathf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return (xstrdup(fmt));
-	s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return (s);
-}
-
-/*
- * The strings up to a NULL, joined (caller frees).  Cheaper than
- * cf_pathf for the names built once per endpoint.
- */
-static char * __attribute__((sentinel))
-cf_cat(const char *s, ...)
-{
-	va_list		 ap;
-	const char	*p;
-	char		*out;
-	size_t		 len, n;
-
-	len = strlen(s);
-	va_start(ap, s);
-	while ((p = va_arg(ap, const char *)) != NULL)
-		len += strlen(p);
-	va_end(ap);
-	out = xmalloc(len + 1);
-	n = strlen(s);
-	memcpy(out, s, n);
-	len = n;
-	va_start(ap, s);
-	while ((p = va_arg(ap, const char *)) != NULL) {
-		n = strlen(p);
-		memcpy(out + len, p, n);
-		len += n;
-	}
-	va_end(ap);
-	out[len] = '\0';
-	return (out);
-}
-
-/* Report a problem at base.member. */
-static void
-cf_err_member(struct syerrs *errs, const char *base, const char *member,
-    const char *msg)
-{
-	char	*path;
-
-	path = cf_pathf("%s.%s", base, member);
-	syerrs_add(errs, path, "%s", msg);
-	free(path);
-}
-
-/* Member key of v, or NULL when it is missing or JSON null. */
-static struct json_object *
-cf_get(struct json_object *v, const char *key)
-{
-	struct json_object	*m;
-
-	if (!json_object_object_get_ex(v, key, &m))
-		return (NULL);
-	return (m);
-}
-
-static int
-cf_is_object(struct json_object *v)
-{
-	return (json_object_is_type(v, json_type_object));
-}
-
-/* A string without NUL bytes (json-c strings may hold them). */
-static const char *
-cf_str(struct json_object *v)
-{
-	const char	*s;
-
-	if (!json_object_is_type(v, json_type_string))
-		return (NULL);
-	s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v))
-		return (NULL);
-	return (s);
-}
-
-static int
-cf_has_space(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-			return (1);
-	return (0);
-}
 
 static void
 cf_strv_free(char **v, size_t n)
@@ -247,45 +148,13 @@ cf_set_string(struct json_object *v, const char *path, int nullable,
 	}
 	if (v == NULL)
 		return;
-	if ((s = cf_str(v)) == NULL || *s == '\0') {
+	if ((s = jconf_str(v)) == NULL || *s == '\0') {
 		syerrs_add(errs, path, "must be a non-empty string%s",
 		    nullable ? " or null" : "");
 		return;
 	}
 	free(*out);
 	*out = xstrdup(s);
-}
-
-/* 0 and *out when v is a number in [min, max] (min excluded if open). */
-static int
-cf_number(struct json_object *v, double min, int open, double max,
-    double *out)
-{
-	double	d;
-
-	if (!json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_double))
-		return (-1);
-	d = json_object_get_double(v);
-	if (!isfinite(d) || d < min || (open && d == min) || d > max)
-		return (-1);
-	*out = d;
-	return (0);
-}
-
-/* 0 and *out when v is an integer in [min, max]. */
-static int
-cf_integer(struct json_object *v, int64_t min, int64_t max, int64_t *out)
-{
-	int64_t	i;
-
-	if (!json_object_is_type(v, json_type_int))
-		return (-1);
-	i = json_object_get_int64(v);
-	if (i < min || i > max)
-		return (-1);
-	*out = i;
-	return (0);
 }
 
 /*
@@ -336,7 +205,7 @@ cf_listen_ok(struct json_object *v, const char *path, struct syerrs *errs)
 {
 	const char	*s, *why;
 
-	if ((s = cf_str(v)) == NULL) {
+	if ((s = jconf_str(v)) == NULL) {
 		syerrs_add(errs, path, "must be a string such as "
 		    "\"127.0.0.1:4122\"");
 		return (0);
@@ -362,7 +231,7 @@ cf_srv_listen(struct sy_server *srv, struct json_object *v,
 		if (cf_listen_ok(v, path, errs)) {
 			cf_strv_free(srv->listen, srv->nlisten);
 			srv->listen = xcalloc(1, sizeof(*srv->listen));
-			srv->listen[0] = xstrdup(cf_str(v));
+			srv->listen[0] = xstrdup(jconf_str(v));
 			srv->nlisten = 1;
 		}
 		return;
@@ -376,13 +245,13 @@ cf_srv_listen(struct sy_server *srv, struct json_object *v,
 	}
 	list = xcalloc(n, sizeof(*list));
 	for (i = 0; i < n; i++) {
-		epath = cf_pathf("%s[%zu]", path, i);
+		epath = CF_PATHF("%s[%zu]", path, i);
 		if (!cf_listen_ok(json_object_array_get_idx(v, i), epath,
 		    errs)) {
 			bad++;
 			list[i] = xstrdup("");
 		} else
-			list[i] = xstrdup(cf_str(json_object_array_get_idx(v,
+			list[i] = xstrdup(jconf_str(json_object_array_get_idx(v,
 			    i)));
 		for (j = 0; j < i && *list[i] != '\0'; j++)
 			if (strcmp(list[i], list[j]) == 0) {
@@ -410,7 +279,7 @@ cf_srv_workers(struct sy_server *srv, struct json_object *v,
 
 	if (v == NULL)
 		return;
-	if (cf_integer(v, 0, CONFIG_MAX_WORKERS, &i) == -1) {
+	if (jconf_integer(v, 0, CONFIG_MAX_WORKERS, &i) == -1) {
 		syerrs_add(errs, path, "must be an integer from 0 to %d",
 		    CONFIG_MAX_WORKERS);
 		return;
@@ -423,7 +292,7 @@ static void
 cf_set_secs(struct json_object *v, const char *path, int positive,
     double *out, struct syerrs *errs)
 {
-	if (v == NULL || cf_number(v, 0, positive, CF_MAX_SECONDS, out) == 0)
+	if (v == NULL || jconf_number(v, 0, positive, CF_MAX_SECONDS, out) == 0)
 		return;
 	if (positive)
 		syerrs_add(errs, path, "must be a number of seconds greater "
@@ -441,7 +310,7 @@ cf_set_size(struct json_object *v, const char *path, size_t *out,
 
 	if (v == NULL)
 		return;
-	if (cf_integer(v, 1, INT64_MAX, &i) == -1) {
+	if (jconf_integer(v, 1, INT64_MAX, &i) == -1) {
 		syerrs_add(errs, path, "must be a positive integer");
 		return;
 	}
@@ -470,7 +339,7 @@ cf_member_set(struct sy_server *srv, const struct cf_member *m,
 		cf_set_secs(v, path, m->kind == CF_SECS_POS, field, errs);
 		break;
 	case CF_OBJ:
-		if (v != NULL && !cf_is_object(v))
+		if (v != NULL && !jconf_is_object(v))
 			syerrs_add(errs, path, "must be an object");
 		else if (v != NULL)
 			cf_members(srv, v, path, m->sub, m->nsub, errs);
@@ -500,7 +369,7 @@ cf_members(struct sy_server *srv, struct json_object *v, const char *path,
 			syerrs_add(errs, path, "unknown member \"%s\"", name);
 			continue;
 		}
-		mpath = cf_pathf("%s.%s", path, name);
+		mpath = CF_PATHF("%s.%s", path, name);
 		cf_member_set(srv, &tab[i], json_object_iter_peek_value(&it),
 		    mpath, errs);
 		free(mpath);
@@ -518,7 +387,7 @@ cf_log_level(struct sy_server *srv, struct json_object *v, const char *path,
 
 	if (v == NULL)
 		return;
-	s = cf_str(v);
+	s = jconf_str(v);
 	for (i = 0; s != NULL && i <= LOG_LEVEL_DEBUG; i++) {
 		if (strcasecmp(s, names[i]) == 0) {
 			srv->log_level = i;
@@ -547,8 +416,8 @@ cf_cors_origins(struct sy_server *srv, struct json_object *v,
 	n = json_object_array_length(v);
 	list = xcalloc(n, sizeof(*list));
 	for (i = 0; i < n; i++) {
-		s = cf_str(json_object_array_get_idx(v, i));
-		if (s == NULL || *s == '\0' || cf_has_space(s)) {
+		s = jconf_str(json_object_array_get_idx(v, i));
+		if (s == NULL || *s == '\0' || jconf_has_space(s, strlen(s))) {
 			syerrs_add(errs, path, "entry %zu must be an origin "
 			    "such as \"https://app.example.com\" or \"*\"", i);
 			cf_strv_free(list, i);
@@ -568,7 +437,7 @@ cf_admin_listen(struct sy_server *srv, struct json_object *v,
 	if (v != NULL && !cf_listen_ok(v, path, errs))
 		return;
 	free(srv->admin_listen);
-	srv->admin_listen = v ? xstrdup(cf_str(v)) : NULL;
+	srv->admin_listen = v ? xstrdup(jconf_str(v)) : NULL;
 }
 
 static const struct cf_member cf_admin_members[] = {
@@ -585,7 +454,7 @@ cf_srv_admin(struct sy_server *srv, struct json_object *v, const char *path,
 		srv->admin_listen = NULL;
 		return;
 	}
-	if (!cf_is_object(v)) {
+	if (!jconf_is_object(v)) {
 		syerrs_add(errs, path, "must be an object or null");
 		return;
 	}
@@ -639,7 +508,7 @@ cf_defaults(struct sy_server *srv)
 		srv->node_id = xstrdup("switchyard");
 	else {
 		host[sizeof(host) - 1] = '\0';
-		srv->node_id = cf_pathf("switchyard-%s", host);
+		srv->node_id = CF_PATHF("switchyard-%s", host);
 	}
 	srv->registry_path = xstrdup(SY_DEFAULT_REGISTRY);
 	srv->pid_file = xstrdup(SY_DEFAULT_PIDFILE);
@@ -742,16 +611,16 @@ cf_first_internal(struct json_object *eps)
 	struct json_object_iterator	 it, end;
 	struct json_object		*ev, *k;
 
-	if (!cf_is_object(eps))
+	if (!jconf_is_object(eps))
 		return (NULL);
 	it = json_object_iter_begin(eps);
 	end = json_object_iter_end(eps);
 	for (; !json_object_iter_equal(&it, &end);
 	    json_object_iter_next(&it)) {
 		ev = json_object_iter_peek_value(&it);
-		if (!cf_is_object(ev))
+		if (!jconf_is_object(ev))
 			continue;
-		k = cf_get(ev, "kind");
+		k = jconf_get(ev, "kind");
 		if (k == NULL || (json_object_is_type(k, json_type_string) &&
 		    (json_object_get_string_len(k) == 0 ||
 		    strcasecmp(json_object_get_string(k), "internal") == 0)))
@@ -768,7 +637,7 @@ static const char *
 cf_service_url(struct json_object *sv, const char *path, int *bad,
     struct syerrs *errs)
 {
-	struct json_object	*u = cf_get(sv, "url");
+	struct json_object	*u = jconf_get(sv, "url");
 	const char		*s, *why;
 	char			*upath;
 
@@ -776,8 +645,8 @@ cf_service_url(struct json_object *sv, const char *path, int *bad,
 	if (u == NULL)
 		return (NULL);
 	*bad = 1;
-	if ((s = cf_str(u)) == NULL) {
-		cf_err_member(errs, path, "url", "must be a string such as "
+	if ((s = jconf_str(u)) == NULL) {
+		jconf_err(errs, path, "url", "%s", "must be a string such as "
 		    "\"http://127.0.0.1:5000\"");
 		return (NULL);
 	}
@@ -785,7 +654,7 @@ cf_service_url(struct json_object *sv, const char *path, int *bad,
 	    strpbrk(s, "?#") != NULL)
 		why = "a service url has no query or fragment";
 	if (why != NULL) {
-		upath = cf_pathf("%s.url", path);
+		upath = CF_PATHF("%s.url", path);
 		syerrs_add(errs, upath, "malformed URL \"%s\" (%s)", s, why);
 		free(upath);
 		return (NULL);
@@ -808,14 +677,14 @@ cf_endpoints(struct cf_state *st, struct json_object *eps, const char *pid,
 	for (; !json_object_iter_equal(&it, &end);
 	    json_object_iter_next(&it)) {
 		name = json_object_iter_peek_name(&it);
-		epath = cf_cat(path, ".endpoints.", name, (char *)NULL);
+		epath = CF_CAT(path, ".endpoints.", name, (char *)NULL);
 		cf_name_ok(name, epath, "endpoint name", st->errs);
 		rc = endpoint_encode(json_object_iter_peek_value(&it), epath,
 		    pid, sid, name, url, &st->rec, st->errs);
 		free(epath);
 		if (rc == -1)
 			continue;
-		cf_add_text(st, cf_cat("E/", pid, "/", sid, "/", name,
+		cf_add_text(st, CF_CAT("E/", pid, "/", sid, "/", name,
 		    (char *)NULL), xstrndup(st->rec.data, st->rec.len));
 		st->cf->nendpoints++;
 	}
@@ -829,15 +698,15 @@ cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
 	const char		*url, *need;
 	int			 bad;
 
-	if (!cf_is_object(sv)) {
+	if (!jconf_is_object(sv)) {
 		syerrs_add(st->errs, path, "must be an object");
 		return;
 	}
 	url = cf_service_url(sv, path, &bad, st->errs);
-	if (cf_endpoints_value(st, cf_get(sv, "endpoints"), &v) == -1)
+	if (cf_endpoints_value(st, jconf_get(sv, "endpoints"), &v) == -1)
 		return;
-	if ((eps = v) != NULL && !cf_is_object(eps)) {
-		cf_err_member(st->errs, path, "endpoints", "must be an "
+	if ((eps = v) != NULL && !jconf_is_object(eps)) {
+		jconf_err(st->errs, path, "endpoints", "%s", "must be an "
 		    "object of endpoint name to endpoint");
 		eps = NULL;
 	}
@@ -852,7 +721,7 @@ cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
 	json_object_object_add(rec, "service", json_object_new_string(sid));
 	json_object_object_add(rec, "url",
 	    url ? json_object_new_string(url) : NULL);
-	cf_add_record(st, cf_pathf("S/%s/%s", pid, sid), rec);
+	cf_add_record(st, CF_PATHF("S/%s/%s", pid, sid), rec);
 	st->cf->nservices++;
 }
 
@@ -870,7 +739,7 @@ cf_secrets(struct json_object *v, const char *path, struct syerrs *errs)
 	char			*spath;
 	int			 can_sign;
 
-	spath = cf_pathf("%s.secrets", path);
+	spath = CF_PATHF("%s.secrets", path);
 	ks = auth_keyset_new(v, spath, errs);
 	can_sign = ks != NULL && auth_keyset_can_sign(ks);
 	auth_keyset_free(ks);
@@ -891,7 +760,7 @@ cf_services(struct cf_state *st, struct json_object *rs, const char *pid,
 	for (; !json_object_iter_equal(&it, &end);
 	    json_object_iter_next(&it)) {
 		sid = json_object_iter_peek_name(&it);
-		spath = cf_pathf("%s.remoteServices.%s", path, sid);
+		spath = CF_PATHF("%s.remoteServices.%s", path, sid);
 		cf_name_ok(sid, spath, "service id", st->errs);
 		cf_service(st, json_object_iter_peek_value(&it), pid, sid,
 		    spath);
@@ -905,11 +774,11 @@ cf_project(struct cf_state *st, struct json_object *pv, const char *pid,
 {
 	struct json_object	*secrets, *rs, *rec;
 
-	if (!cf_is_object(pv)) {
+	if (!jconf_is_object(pv)) {
 		syerrs_add(st->errs, path, "must be an object");
 		return;
 	}
-	secrets = cf_get(pv, "secrets");
+	secrets = jconf_get(pv, "secrets");
 	if (!cf_secrets(secrets, path, st->errs)) {
 		st->cf->nosign = realloc(st->cf->nosign,
 		    (st->cf->nnosign + 1) * sizeof(char *));
@@ -917,18 +786,18 @@ cf_project(struct cf_state *st, struct json_object *pv, const char *pid,
 			abort();
 		st->cf->nosign[st->cf->nnosign++] = xstrdup(pid);
 	}
-	if ((rs = cf_get(pv, "remoteServices")) != NULL) {
-		if (cf_is_object(rs))
+	if ((rs = jconf_get(pv, "remoteServices")) != NULL) {
+		if (jconf_is_object(rs))
 			cf_services(st, rs, pid, path);
 		else
-			cf_err_member(st->errs, path, "remoteServices",
-			    "must be an object of service id to service");
+			jconf_err(st->errs, path, "remoteServices",
+			    "%s", "must be an object of service id to service");
 	}
 	rec = json_object_new_object();
 	json_object_object_add(rec, "project", json_object_new_string(pid));
 	json_object_object_add(rec, "secrets", secrets ?
 	    json_object_get(secrets) : json_object_new_array());
-	cf_add_record(st, cf_pathf("P/%s", pid), rec);
+	cf_add_record(st, CF_PATHF("P/%s", pid), rec);
 	st->cf->nprojects++;
 }
 
@@ -939,7 +808,7 @@ cf_projects(struct cf_state *st, struct json_object *v)
 	const char			*pid;
 	char				*path;
 
-	if (!cf_is_object(v)) {
+	if (!jconf_is_object(v)) {
 		syerrs_add(st->errs, "projects", "must be an object of "
 		    "project id to project");
 		return;
@@ -949,7 +818,7 @@ cf_projects(struct cf_state *st, struct json_object *v)
 	for (; !json_object_iter_equal(&it, &end);
 	    json_object_iter_next(&it)) {
 		pid = json_object_iter_peek_name(&it);
-		path = cf_pathf("projects.%s", pid);
+		path = CF_PATHF("projects.%s", pid);
 		cf_name_ok(pid, path, "project id", st->errs);
 		cf_project(st, json_object_iter_peek_value(&it), pid, path);
 		free(path);
@@ -976,9 +845,9 @@ cf_syntax_error(const char *text, size_t off, const char *file,
 			col++;
 	}
 	if (file != NULL)
-		where = cf_pathf("%s:%zu:%zu", file, line, col);
+		where = CF_PATHF("%s:%zu:%zu", file, line, col);
 	else
-		where = cf_pathf("line %zu, column %zu", line, col);
+		where = CF_PATHF("line %zu, column %zu", line, col);
 	syerrs_add(errs, where, "invalid JSON: %s", what);
 	free(where);
 }
@@ -1050,7 +919,7 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 	struct cf_state		 st;
 	size_t			 nerr = errs->n;
 
-	if (!cf_is_object(root)) {
+	if (!jconf_is_object(root)) {
 		syerrs_add(errs, file ? file : "(top level)", "must be a JSON "
 		    "object");
 		json_object_put(root);
@@ -1063,8 +932,8 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 	st.sp = sp;
 	cf_defaults(&st.cf->srv);
 	/* unknown top-level members are ignored, as Space Cloud has more */
-	if ((v = cf_get(root, "server")) != NULL) {
-		if (cf_is_object(v))
+	if ((v = jconf_get(root, "server")) != NULL) {
+		if (jconf_is_object(v))
 			cf_members(&st.cf->srv, v, "server", cf_server_members,
 			    sizeof(cf_server_members) /
 			    sizeof(cf_server_members[0]), errs);
@@ -1072,7 +941,7 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 			syerrs_add(errs, "server", "must be an object");
 	}
 	cfsys_check(&st.cf->srv, file, errs);
-	if ((v = cf_get(root, "projects")) != NULL)
+	if ((v = jconf_get(root, "projects")) != NULL)
 		cf_projects(&st, v);
 	sybuf_free(&st.rec);
 	json_object_put(root);

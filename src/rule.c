@@ -36,6 +36,7 @@
 
 #include <json-c/json.h>
 
+#include "jconf.h"
 #include "rule.h"
 #include "util.h"
 
@@ -136,96 +137,6 @@ static enum rule_verdict rule_run(const struct rule *, struct rule_env *,
 /*
  * Compile-time helpers
  */
-
-static char *
-rule_vstr(const char *fmt, va_list ap)
-{
-	va_list	 aq;
-	char	*s;
-	int	 n;
-
-	va_copy(aq, ap);
-	n = vsnprintf(NULL, 0, fmt, aq);
-	va_end(aq);
-	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
-		return (NULL);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return (s);
-}
-
-/* path with fmt appended ("x.rule" + ".clauses[%zu]"); caller frees. */
-static char *
-rule_subpath(const char *path, const char *fmt, ...)
-{
-	struct sybuf	 b;
-	va_list		 ap;
-	char		*tail;
-
-	va_start(ap, fmt);
-	tail = rule_vstr(fmt, ap);
-	va_end(ap);
-	sybuf_init(&b);
-	if (tail == NULL || sybuf_addstr(&b, path) == -1 ||
-	    sybuf_addstr(&b, tail) == -1) {
-		free(tail);
-		sybuf_free(&b);
-		return (NULL);
-	}
-	free(tail);
-	return (sybuf_detach(&b));
-}
-
-/* Report "path.member: message" (member may be NULL).  Returns -1. */
-static int
-rule_err(struct syerrs *errs, const char *path, const char *member,
-    const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg, *p = NULL;
-
-	va_start(ap, fmt);
-	msg = rule_vstr(fmt, ap);
-	va_end(ap);
-	if (member != NULL && (p = rule_subpath(path, ".%s", member)) == NULL) {
-		free(msg);
-		msg = NULL;
-	}
-	if (msg == NULL)
-		syerrs_add(errs, path, "out of memory");
-	else
-		syerrs_add(errs, p != NULL ? p : path, "%s", msg);
-	free(p);
-	free(msg);
-	return (-1);
-}
-
-/* Member key of object v, or NULL when it is missing or null. */
-static struct json_object *
-rule_get(struct json_object *v, const char *key)
-{
-	struct json_object	*m;
-
-	if (!json_object_object_get_ex(v, key, &m))
-		return (NULL);
-	return (m);
-}
-
-/* Index of string s in names[n], or -1. */
-static int
-rule_lookup_name(struct json_object *s, const char *const *names, size_t n)
-{
-	const char	*str;
-	size_t		 len, i;
-
-	if (!json_object_is_type(s, json_type_string))
-		return (-1);
-	str = json_object_get_string(s);
-	len = (size_t)json_object_get_string_len(s);
-	for (i = 0; i < n; i++)
-		if (strlen(names[i]) == len && memcmp(names[i], str, len) == 0)
-			return ((int)i);
-	return (-1);
-}
 
 /* 1 when s (len bytes) begins with prefix. */
 static int
@@ -478,9 +389,9 @@ rule_c_var(struct rule_var *var, struct json_object *v, const char *path,
 
 	rc = rule_var_parse(var, s, (size_t)json_object_get_string_len(v));
 	if (rc == -2)
-		return (rule_err(errs, path, member, "out of memory"));
+		return (jconf_err(errs, path, member, "out of memory"));
 	if (rc == -1)
-		return (rule_err(errs, path, member, "unknown variable \"%s\" "
+		return (jconf_err(errs, path, member, "unknown variable \"%s\" "
 		    "(expected args.auth.X, args.params.X, args.token, "
 		    "utils.now(), utils.exists(X) or utils.length(X))", s));
 	return (0);
@@ -542,21 +453,21 @@ rule_c_var_type(const struct rule_var *var, enum rule_type t, int list,
 {
 	if (list && (var->fn != RULE_FN_NONE || var->src == RULE_SRC_NOW ||
 	    var->src == RULE_SRC_TOKEN))
-		return (rule_err(errs, path, member, "must be an array, or an "
+		return (jconf_err(errs, path, member, "must be an array, or an "
 		    "args.auth or args.params variable that holds one"));
 	if (var->fn == RULE_FN_EXISTS && t != RULE_T_BOOL)
-		return (rule_err(errs, path, member, "utils.exists() gives a "
+		return (jconf_err(errs, path, member, "utils.exists() gives a "
 		    "bool: use type \"bool\""));
 	if (var->fn == RULE_FN_LENGTH && t != RULE_T_NUMBER)
-		return (rule_err(errs, path, member, "utils.length() gives a "
+		return (jconf_err(errs, path, member, "utils.length() gives a "
 		    "number: use type \"number\""));
 	if (var->fn == RULE_FN_NONE && var->src == RULE_SRC_NOW &&
 	    t != RULE_T_DATE && t != RULE_T_NUMBER)
-		return (rule_err(errs, path, member, "utils.now() needs type "
+		return (jconf_err(errs, path, member, "utils.now() needs type "
 		    "\"date\" or \"number\""));
 	if (var->fn == RULE_FN_NONE && var->src == RULE_SRC_TOKEN &&
 	    t != RULE_T_STRING)
-		return (rule_err(errs, path, member, "args.token is a string: "
+		return (jconf_err(errs, path, member, "args.token is a string: "
 		    "use type \"string\""));
 	return (0);
 }
@@ -571,18 +482,18 @@ rule_c_list(struct rule_operand *o, enum rule_type t, const char *path,
 	int	rc = 0;
 
 	if (!json_object_is_type(o->lit, json_type_array))
-		return (rule_err(errs, path, member, "must be an array, or an "
+		return (jconf_err(errs, path, member, "must be an array, or an "
 		    "args.auth or args.params variable that holds one"));
 	n = json_object_array_length(o->lit);
 	if (n > 0 && (o->vals = calloc(n, sizeof(*o->vals))) == NULL)
-		return (rule_err(errs, path, member, "out of memory"));
+		return (jconf_err(errs, path, member, "out of memory"));
 	o->nvals = n;
 	for (i = 0; i < n; i++) {
 		if (rule_json_val(json_object_array_get_idx(o->lit, i), t,
 		    &o->vals[i]) == 0)
 			continue;
 		snprintf(elem, sizeof(elem), "%s[%zu]", member, i);
-		rc = rule_err(errs, path, elem, "must be %s", rule_types_a[t]);
+		rc = jconf_err(errs, path, elem, "must be %s", rule_types_a[t]);
 	}
 	return (rc);
 }
@@ -600,11 +511,11 @@ rule_c_operand(struct rule_operand *o, struct json_object *v,
 		return (rule_c_var_type(&o->var, t, list, path, member, errs));
 	}
 	if (v != NULL && json_object_deep_copy(v, &o->lit, NULL) != 0)
-		return (rule_err(errs, path, member, "out of memory"));
+		return (jconf_err(errs, path, member, "out of memory"));
 	if (list)
 		return (rule_c_list(o, t, path, member, errs));
 	if (rule_json_val(o->lit, t, &o->val) == -1)
-		return (rule_err(errs, path, member, "must be %s",
+		return (jconf_err(errs, path, member, "must be %s",
 		    rule_types_a[t]));
 	return (0);
 }
@@ -632,28 +543,28 @@ static int
 rule_c_match(struct rule *r, struct json_object *v, const char *path,
     struct syerrs *errs)
 {
-	struct json_object	*type = rule_get(v, "type");
-	struct json_object	*op = rule_get(v, "eval"), *f1, *f2;
+	struct json_object	*type = jconf_get(v, "type");
+	struct json_object	*op = jconf_get(v, "eval"), *f1, *f2;
 	int			 t, o, rc = 0;
 
-	if ((t = rule_lookup_name(type, rule_types, 4)) == -1)
-		rc = type == NULL ? rule_err(errs, path, NULL, "missing "
-		    "\"type\"") : rule_err(errs, path, "type", "must be "
+	if ((t = jconf_name_index(type, rule_types, 4)) == -1)
+		rc = type == NULL ? jconf_err(errs, path, NULL, "missing "
+		    "\"type\"") : jconf_err(errs, path, "type", "must be "
 		    "\"string\", \"number\", \"bool\" or \"date\"");
-	if ((o = rule_lookup_name(op, rule_ops, 8)) == -1)
-		rc = op == NULL ? rule_err(errs, path, NULL, "missing "
-		    "\"eval\"") : rule_err(errs, path, "eval", "must be ==, "
+	if ((o = jconf_name_index(op, rule_ops, 8)) == -1)
+		rc = op == NULL ? jconf_err(errs, path, NULL, "missing "
+		    "\"eval\"") : jconf_err(errs, path, "eval", "must be ==, "
 		    "!=, <, <=, >, >=, in or notIn");
 	else if (t == RULE_T_BOOL && o != RULE_EQ && o != RULE_NE)
-		rc = rule_err(errs, path, "eval", "operator \"%s\" does not "
+		rc = jconf_err(errs, path, "eval", "operator \"%s\" does not "
 		    "apply to type \"bool\" (use == or !=)", rule_ops[o]);
 	if (!json_object_object_get_ex(v, "f1", &f1))
-		rc = rule_err(errs, path, NULL, "missing \"f1\"");
+		rc = jconf_err(errs, path, NULL, "missing \"f1\"");
 	else if (t != -1 && rule_c_operand(&r->f1, f1, t, 0, path, "f1",
 	    errs) == -1)
 		rc = -1;
 	if (!json_object_object_get_ex(v, "f2", &f2))
-		rc = rule_err(errs, path, NULL, "missing \"f2\"");
+		rc = jconf_err(errs, path, NULL, "missing \"f2\"");
 	else if (t != -1 && o != -1 && rule_c_operand(&r->f2, f2, t,
 	    o == RULE_IN || o == RULE_NOTIN, path, "f2", errs) == -1)
 		rc = -1;
@@ -667,23 +578,23 @@ static int
 rule_c_logic(struct rule *r, struct json_object *v, const char *path,
     struct syerrs *errs, int depth)
 {
-	struct json_object	*cl = rule_get(v, "clauses");
+	struct json_object	*cl = jconf_get(v, "clauses");
 	size_t			 i, n;
 	char			*sub;
 	int			 rc = 0;
 
 	if (cl == NULL)
-		return (rule_err(errs, path, NULL, "missing \"clauses\""));
+		return (jconf_err(errs, path, NULL, "missing \"clauses\""));
 	if (!json_object_is_type(cl, json_type_array) ||
 	    (n = json_object_array_length(cl)) == 0)
-		return (rule_err(errs, path, "clauses", "must be a non-empty "
+		return (jconf_err(errs, path, "clauses", "must be a non-empty "
 		    "array of rules"));
 	if ((r->clauses = calloc(n, sizeof(*r->clauses))) == NULL)
-		return (rule_err(errs, path, NULL, "out of memory"));
+		return (jconf_err(errs, path, NULL, "out of memory"));
 	r->nclauses = n;
 	for (i = 0; i < n; i++) {
-		if ((sub = rule_subpath(path, ".clauses[%zu]", i)) == NULL)
-			return (rule_err(errs, path, NULL, "out of memory"));
+		if ((sub = jconf_strf("%s.clauses[%zu]", path, i)) == NULL)
+			return (jconf_err(errs, path, NULL, "out of memory"));
 		r->clauses[i] = rule_node(json_object_array_get_idx(cl, i),
 		    sub, errs, depth + 1);
 		free(sub);
@@ -700,13 +611,13 @@ static int
 rule_c_clause(struct rule *r, struct json_object *v, const char *path,
     struct syerrs *errs, int depth)
 {
-	struct json_object	*cl = rule_get(v, "clause");
+	struct json_object	*cl = jconf_get(v, "clause");
 	char			*sub;
 
 	if (cl == NULL)
 		return (0);
-	if ((sub = rule_subpath(path, ".clause")) == NULL)
-		return (rule_err(errs, path, NULL, "out of memory"));
+	if ((sub = jconf_cat(path, ".clause", (char *)NULL)) == NULL)
+		return (jconf_err(errs, path, NULL, "out of memory"));
 	r->clause = rule_node(cl, sub, errs, depth + 1);
 	free(sub);
 	if (r->clause == NULL)
@@ -726,10 +637,10 @@ rule_c_field(struct rule_var *var, struct json_object *v, const char *path,
 		rc = rule_var_parse(var, json_object_get_string(v),
 		    (size_t)json_object_get_string_len(v));
 	if (rc == -2)
-		return (rule_err(errs, path, member, "out of memory"));
+		return (jconf_err(errs, path, member, "out of memory"));
 	if (rc == -1 || var->fn != RULE_FN_NONE ||
 	    var->src != RULE_SRC_PARAMS || var->nseg == 0)
-		return (rule_err(errs, path, member, "must name a parameter, "
+		return (jconf_err(errs, path, member, "must name a parameter, "
 		    "as in \"args.params.owner\""));
 	return (0);
 }
@@ -738,26 +649,26 @@ static int
 rule_c_force(struct rule *r, struct json_object *v, const char *path,
     struct syerrs *errs, int depth)
 {
-	struct json_object	*f = rule_get(v, "field"), *val;
+	struct json_object	*f = jconf_get(v, "field"), *val;
 	int			 rc = 0;
 
 	r->flags = RULE_F_PARAMS | RULE_F_CHANGES;
 	if ((r->fields = calloc(1, sizeof(*r->fields))) == NULL)
-		return (rule_err(errs, path, NULL, "out of memory"));
+		return (jconf_err(errs, path, NULL, "out of memory"));
 	r->nfields = 1;
 	if (f == NULL)
-		rc = rule_err(errs, path, NULL, "missing \"field\"");
+		rc = jconf_err(errs, path, NULL, "missing \"field\"");
 	else if (rule_c_field(r->fields, f, path, "field", errs) == -1)
 		rc = -1;
 	if (!json_object_object_get_ex(v, "value", &val))
-		rc = rule_err(errs, path, NULL, "missing \"value\"");
+		rc = jconf_err(errs, path, NULL, "missing \"value\"");
 	else if (rule_is_var(val)) {
 		r->value.is_var = 1;
 		if (rule_c_var(&r->value.var, val, path, "value", errs) == -1)
 			rc = -1;
 	} else if (val != NULL &&
 	    json_object_deep_copy(val, &r->value.lit, NULL) != 0)
-		rc = rule_err(errs, path, "value", "out of memory");
+		rc = jconf_err(errs, path, "value", "out of memory");
 	if (rule_c_clause(r, v, path, errs, depth) == -1)
 		rc = -1;
 	return (rc);
@@ -767,20 +678,20 @@ static int
 rule_c_remove(struct rule *r, struct json_object *v, const char *path,
     struct syerrs *errs, int depth)
 {
-	struct json_object	*f = rule_get(v, "fields");
+	struct json_object	*f = jconf_get(v, "fields");
 	size_t			 i, n;
 	char			 elem[64];
 	int			 rc = 0;
 
 	r->flags = RULE_F_PARAMS | RULE_F_CHANGES;
 	if (f == NULL)
-		rc = rule_err(errs, path, NULL, "missing \"fields\"");
+		rc = jconf_err(errs, path, NULL, "missing \"fields\"");
 	else if (!json_object_is_type(f, json_type_array) ||
 	    (n = json_object_array_length(f)) == 0)
-		rc = rule_err(errs, path, "fields", "must be a non-empty array "
+		rc = jconf_err(errs, path, "fields", "must be a non-empty array "
 		    "of parameters, as in [\"args.params.owner\"]");
 	else if ((r->fields = calloc(n, sizeof(*r->fields))) == NULL)
-		return (rule_err(errs, path, NULL, "out of memory"));
+		return (jconf_err(errs, path, NULL, "out of memory"));
 	else {
 		r->nfields = n;
 		for (i = 0; i < n; i++) {
@@ -796,45 +707,24 @@ rule_c_remove(struct rule *r, struct json_object *v, const char *path,
 	return (rc);
 }
 
-/* 1 when s is an http:// or https:// URL without spaces or controls. */
-static int
-rule_url_ok(const char *s, size_t len)
-{
-	size_t	i, skip;
-
-	if (len != strlen(s))
-		return (0);
-	if (strncasecmp(s, "http://", 7) == 0)
-		skip = 7;
-	else if (strncasecmp(s, "https://", 8) == 0)
-		skip = 8;
-	else
-		return (0);
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= ' ' || s[i] == 0x7f)
-			return (0);
-	return (len > skip);
-}
-
 static int
 rule_c_webhook(struct rule *r, struct json_object *v, const char *path,
     struct syerrs *errs)
 {
-	struct json_object	*u = rule_get(v, "url"), *t;
+	struct json_object	*u = jconf_get(v, "url"), *t;
 	int			 rc = 0;
 
 	r->flags = RULE_F_PARAMS;
 	r->timeout = RULE_HOOK_TIMEOUT;
 	if (u == NULL)
-		rc = rule_err(errs, path, NULL, "missing \"url\"");
-	else if (!json_object_is_type(u, json_type_string) ||
-	    !rule_url_ok(json_object_get_string(u),
-	    (size_t)json_object_get_string_len(u)))
-		rc = rule_err(errs, path, "url", "must be an http:// or "
+		rc = jconf_err(errs, path, NULL, "missing \"url\"");
+	else if (jconf_str(u) == NULL ||
+	    jconf_url_problem(jconf_str(u)) != NULL)
+		rc = jconf_err(errs, path, "url", "must be an http:// or "
 		    "https:// URL without spaces or control characters");
 	else if ((r->url = strdup(json_object_get_string(u))) == NULL)
-		rc = rule_err(errs, path, NULL, "out of memory");
-	if ((t = rule_get(v, "timeout")) == NULL)
+		rc = jconf_err(errs, path, NULL, "out of memory");
+	if ((t = jconf_get(v, "timeout")) == NULL)
 		return (rc);
 	if (json_object_is_type(t, json_type_int) ||
 	    json_object_is_type(t, json_type_double))
@@ -842,7 +732,7 @@ rule_c_webhook(struct rule *r, struct json_object *v, const char *path,
 	else
 		r->timeout = -1;
 	if (!(r->timeout > 0 && r->timeout <= RULE_HOOK_TIMEOUT_MAX))
-		rc = rule_err(errs, path, "timeout", "must be a number of "
+		rc = jconf_err(errs, path, "timeout", "must be a number of "
 		    "seconds greater than 0 and at most %g",
 		    RULE_HOOK_TIMEOUT_MAX);
 	return (rc);
@@ -856,21 +746,21 @@ rule_c_head(struct json_object *v, const char *path, struct syerrs *errs)
 	int			 kind;
 
 	if (!json_object_is_type(v, json_type_object))
-		return (rule_err(errs, path, NULL, "must be an object such as "
+		return (jconf_err(errs, path, NULL, "must be an object such as "
 		    "{\"rule\": \"allow\"}"));
-	if ((name = rule_get(v, "rule")) == NULL)
-		return (rule_err(errs, path, NULL, "missing the \"rule\" "
+	if ((name = jconf_get(v, "rule")) == NULL)
+		return (jconf_err(errs, path, NULL, "missing the \"rule\" "
 		    "member, as in {\"rule\": \"allow\"}"));
 	if (!json_object_is_type(name, json_type_string))
-		return (rule_err(errs, path, NULL, "\"rule\" must be a "
+		return (jconf_err(errs, path, NULL, "\"rule\" must be a "
 		    "string"));
-	kind = rule_lookup_name(name, rule_kinds, RULE_NELEM(rule_kinds));
+	kind = jconf_name_index(name, rule_kinds, RULE_NELEM(rule_kinds));
 	if (kind == -1)
-		return (rule_err(errs, path, NULL, "unknown rule \"%s\"",
+		return (jconf_err(errs, path, NULL, "unknown rule \"%s\"",
 		    json_object_get_string(name)));
-	if ((msg = rule_get(v, "error")) != NULL &&
+	if ((msg = jconf_get(v, "error")) != NULL &&
 	    !json_object_is_type(msg, json_type_string))
-		return (rule_err(errs, path, NULL, "\"error\" must be a "
+		return (jconf_err(errs, path, NULL, "\"error\" must be a "
 		    "string"));
 	return (kind);
 }
@@ -884,20 +774,20 @@ rule_node(struct json_object *v, const char *path, struct syerrs *errs,
 	int			 kind, rc = 0;
 
 	if (depth > RULE_DEPTH_MAX) {
-		rule_err(errs, path, NULL, "rules nested too deeply (at most "
+		jconf_err(errs, path, NULL, "rules nested too deeply (at most "
 		    "%d levels)", RULE_DEPTH_MAX);
 		return (NULL);
 	}
 	if ((kind = rule_c_head(v, path, errs)) == -1)
 		return (NULL);
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		rule_err(errs, path, NULL, "out of memory");
+		jconf_err(errs, path, NULL, "out of memory");
 		return (NULL);
 	}
 	r->kind = kind;
-	if ((msg = rule_get(v, "error")) != NULL &&
+	if ((msg = jconf_get(v, "error")) != NULL &&
 	    (r->error = strdup(json_object_get_string(msg))) == NULL)
-		rc = rule_err(errs, path, NULL, "out of memory");
+		rc = jconf_err(errs, path, NULL, "out of memory");
 	else if (kind == RULE_MATCH)
 		rc = rule_c_match(r, v, path, errs);
 	else if (kind == RULE_AND || kind == RULE_OR)
@@ -947,7 +837,7 @@ rule_compile(struct json_object *v, const char *path, struct syerrs *errs)
 	if (n == 0)
 		return (r);
 	if ((r->hooks = calloc(n, sizeof(*r->hooks))) == NULL) {
-		rule_err(errs, path, NULL, "out of memory");
+		jconf_err(errs, path, NULL, "out of memory");
 		rule_free(r);
 		return (NULL);
 	}

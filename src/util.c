@@ -257,6 +257,14 @@ xstrndup(const char *s, size_t n)
 	return (p);
 }
 
+void *
+sy_must(void *p)
+{
+	if (p == NULL)
+		util_oom(__func__, 0);
+	return (p);
+}
+
 double
 sy_now(void)
 {

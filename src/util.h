@@ -41,6 +41,8 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
+/* p itself, or abort as xmalloc does when it is NULL (out of memory). */
+void	*sy_must(void *p);
 
 /* Monotonic clock in seconds. */
 double	 sy_now(void);
