@@ -29,6 +29,7 @@
 
 #include "endpoint.h"
 #include "jconf.h"
+#include "jpath.h"
 #include "jwrite.h"
 #include "rule.h"
 #include "util.h"
@@ -106,28 +107,13 @@ ep_name_problem(const char *name)
 	return (NULL);
 }
 
-/* A header value naming a variable: "auth." or "args." then a.b.c */
+/* A header value naming a variable: "auth." or "args." then a path. */
 static int
 ep_is_var(const char *s)
 {
-	const char	*p;
-	size_t		 seg = 0;
-
 	if (strncmp(s, "auth.", 5) != 0 && strncmp(s, "args.", 5) != 0)
 		return (0);
-	for (p = s + 5; *p != '\0'; p++) {
-		if (*p == '.') {
-			if (seg == 0)
-				return (0);
-			seg = 0;
-		} else if ((*p >= 'a' && *p <= 'z') ||
-		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '_' || *p == '-')
-			seg++;
-		else
-			return (0);
-	}
-	return (seg > 0);
+	return (jpath_valid(s + 5, strlen(s + 5)));
 }
 
 /*

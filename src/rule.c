@@ -37,6 +37,7 @@
 #include <json-c/json.h>
 
 #include "jconf.h"
+#include "jpath.h"
 #include "rule.h"
 #include "util.h"
 
@@ -61,19 +62,11 @@ enum rule_op {
 enum rule_src { RULE_SRC_AUTH, RULE_SRC_PARAMS, RULE_SRC_TOKEN, RULE_SRC_NOW };
 enum rule_fn { RULE_FN_NONE, RULE_FN_EXISTS, RULE_FN_LENGTH };
 
-struct rule_seg {
-	const char	*key;		/* NUL-terminated, in var buf */
-	size_t		 idx;		/* array index when is_idx */
-	int		 is_idx;
-};
-
 /* args.auth.a.0, args.params.x, args.token, utils.now(), utils.f(X) */
 struct rule_var {
 	enum rule_src	 src;
 	enum rule_fn	 fn;
-	char		*buf;
-	struct rule_seg	*seg;
-	size_t		 nseg;
+	struct jpath	 path;	/* after args.auth / args.params */
 };
 
 /* A value converted to the match type. */
@@ -281,35 +274,6 @@ rule_date_json(double t)
  * Variables
  */
 
-/* Split "a.0.b" into segments; 0, -1 (bad path), -2 (out of memory). */
-static int
-rule_var_split(struct rule_var *var, const char *s, size_t len)
-{
-	size_t	 i, n = 1;
-	char	*p;
-
-	for (i = 0; i < len; i++)
-		n += s[i] == '.';
-	if ((var->buf = malloc(len + 1)) == NULL ||
-	    (var->seg = calloc(n, sizeof(*var->seg))) == NULL)
-		return (-2);
-	memcpy(var->buf, s, len);
-	var->buf[len] = '\0';
-	for (p = var->buf, i = 0; i < n; i++) {
-		var->seg[i].key = p;
-		p += strcspn(p, ".");
-		*p++ = '\0';
-		if (*var->seg[i].key == '\0')
-			return (-1);
-		var->seg[i].is_idx = strspn(var->seg[i].key, "0123456789") ==
-		    strlen(var->seg[i].key) && strlen(var->seg[i].key) < 10;
-		if (var->seg[i].is_idx)
-			var->seg[i].idx = strtoul(var->seg[i].key, NULL, 10);
-	}
-	var->nseg = n;
-	return (0);
-}
-
 /* args.token, args.auth[.X...], args.params[.X...]; 0 / -1 / -2. */
 static int
 rule_var_path(struct rule_var *var, const char *s, size_t len)
@@ -333,7 +297,7 @@ rule_var_path(struct rule_var *var, const char *s, size_t len)
 		    (len > n && s[n] != '.'))
 			continue;
 		var->src = roots[i].src;
-		return (len == n ? 0 : rule_var_split(var, s + n + 1,
+		return (len == n ? 0 : jpath_compile(&var->path, s + n + 1,
 		    len - n - 1));
 	}
 	return (-1);
@@ -375,8 +339,7 @@ rule_var_parse(struct rule_var *var, const char *s, size_t len)
 static void
 rule_var_free(struct rule_var *var)
 {
-	free(var->buf);
-	free(var->seg);
+	jpath_free(&var->path);
 }
 
 /* Compile variable string v into var, reporting at path.member. */
@@ -639,7 +602,7 @@ rule_c_field(struct rule_var *var, struct json_object *v, const char *path,
 	if (rc == -2)
 		return (jconf_err(errs, path, member, "out of memory"));
 	if (rc == -1 || var->fn != RULE_FN_NONE ||
-	    var->src != RULE_SRC_PARAMS || var->nseg == 0)
+	    var->src != RULE_SRC_PARAMS || var->path.nseg == 0)
 		return (jconf_err(errs, path, member, "must name a parameter, "
 		    "as in \"args.params.owner\""));
 	return (0);
@@ -904,37 +867,13 @@ rule_webhooks(const struct rule *r, const struct rule_webhook **out)
  * Evaluation
  */
 
-/* One segment down; 1 and *next (NULL for JSON null) when present. */
-static int
-rule_step(struct json_object *cur, const struct rule_seg *seg,
-    struct json_object **next)
-{
-	if (json_object_is_type(cur, json_type_object))
-		return (json_object_object_get_ex(cur, seg->key, next));
-	if (json_object_is_type(cur, json_type_array) && seg->is_idx &&
-	    seg->idx < json_object_array_length(cur)) {
-		*next = json_object_array_get_idx(cur, seg->idx);
-		return (1);
-	}
-	return (0);
-}
-
 /* A path variable (not the token); 1 and *out when present. */
 static int
 rule_find(const struct rule_var *var, const struct rule_env *env,
     struct json_object **out)
 {
-	struct json_object	*cur;
-	size_t			 i;
-
-	cur = var->src == RULE_SRC_AUTH ? env->auth : env->params;
-	if (cur == NULL)
-		return (0);
-	for (i = 0; i < var->nseg; i++)
-		if (!rule_step(cur, &var->seg[i], &cur))
-			return (0);
-	*out = cur;
-	return (1);
+	return (jpath_get(var->src == RULE_SRC_AUTH ? env->auth : env->params,
+	    &var->path, out));
 }
 
 static int
@@ -1124,7 +1063,7 @@ rule_value_json(const struct rule_operand *op, const struct rule_env *env,
 
 /* 1 when o can take segment seg (an object, or an array and an index). */
 static int
-rule_holds(struct json_object *o, const struct rule_seg *seg)
+rule_holds(struct json_object *o, const struct jpath_seg *seg)
 {
 	return (json_object_is_type(o, json_type_object) ||
 	    (json_object_is_type(o, json_type_array) && seg->is_idx));
@@ -1132,7 +1071,7 @@ rule_holds(struct json_object *o, const struct rule_seg *seg)
 
 /* Store val (taken over, even on failure) at seg of container o. */
 static int
-rule_put(struct json_object *o, const struct rule_seg *seg,
+rule_put(struct json_object *o, const struct jpath_seg *seg,
     struct json_object *val)
 {
 	int	rc;
@@ -1154,7 +1093,7 @@ rule_set(struct json_object **params, const struct rule_var *f,
 	struct json_object	*cur, *next;
 	size_t			 i;
 
-	if (!rule_holds(*params, &f->seg[0])) {
+	if (!rule_holds(*params, &f->path.seg[0])) {
 		if ((cur = json_object_new_object()) == NULL) {
 			json_object_put(val);
 			return (-1);
@@ -1163,29 +1102,29 @@ rule_set(struct json_object **params, const struct rule_var *f,
 		*params = cur;
 	}
 	cur = *params;
-	for (i = 0; i + 1 < f->nseg; i++) {
-		if (!rule_step(cur, &f->seg[i], &next) ||
-		    !rule_holds(next, &f->seg[i + 1])) {
+	for (i = 0; i + 1 < f->path.nseg; i++) {
+		if (!jpath_step(cur, &f->path.seg[i], &next) ||
+		    !rule_holds(next, &f->path.seg[i + 1])) {
 			if ((next = json_object_new_object()) == NULL ||
-			    rule_put(cur, &f->seg[i], next) == -1) {
+			    rule_put(cur, &f->path.seg[i], next) == -1) {
 				json_object_put(val);
 				return (-1);
 			}
 		}
 		cur = next;
 	}
-	return (rule_put(cur, &f->seg[i], val));
+	return (rule_put(cur, &f->path.seg[i], val));
 }
 
 static void
 rule_del(struct json_object *params, const struct rule_var *f)
 {
-	const struct rule_seg	*last = &f->seg[f->nseg - 1];
+	const struct jpath_seg	*last = &f->path.seg[f->path.nseg - 1];
 	struct json_object	*cur = params;
 	size_t			 i;
 
-	for (i = 0; i + 1 < f->nseg; i++)
-		if (!rule_step(cur, &f->seg[i], &cur))
+	for (i = 0; i + 1 < f->path.nseg; i++)
+		if (!jpath_step(cur, &f->path.seg[i], &cur))
 			return;
 	if (json_object_is_type(cur, json_type_object))
 		json_object_object_del(cur, last->key);
