@@ -1,20 +1,18 @@
 /*
- * config.c: the configuration file (SPEC section 3).  The file is parsed
- * with json-c in strict mode, one service's endpoints at a time (see
- * cf_split), and every problem is collected with its JSON path instead
- * of stopping at the first, so that one "switchyard -t" shows them all.
- * The "server" section is closed: an unknown member there is a typo,
- * and an error.  The "projects" tree has Space Cloud's shape and is
- * open: members switchyard does not know are ignored, so that Space
- * Cloud configs load unchanged.
+ * config.c: the configuration file (SPEC section 3): reading it, the
+ * closed "server" section, and handing the "projects" tree to compile.c.
+ * The file is parsed with json-c in strict mode, one service's endpoints
+ * at a time (see cf_split), and every problem is collected with its JSON
+ * path instead of stopping at the first, so that one "switchyard -t"
+ * shows them all.  The "server" section is closed: an unknown member
+ * there is a typo, and an error.
  *
  * A valid file gives a struct sy_server with every default filled in
  * (JSON null for a member means its default, or "off" where the member
- * can be off), and the compiled registry: one record per project,
- * service and endpoint (endpoint.c writes the endpoint records), sorted
- * by key because LMDB appends sorted keys fastest.  A file with any
- * problem gives nothing at all, so a reload never applies half a config.
- * This runs in the master only, so allocations abort on failure.
+ * can be off), and the registry records compile.c made, sorted by key.
+ * A file with any problem gives nothing at all, so a reload never
+ * applies half a config.  This runs in the master only, so allocations
+ * abort on failure.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -35,32 +33,19 @@
 
 #include <json-c/json.h>
 
-#include "auth.h"
 #include "cfsplit.h"
 #include "cfsys.h"
+#include "compile.h"
 #include "config.h"
-#include "endpoint.h"
 #include "jconf.h"
 #include "log.h"
 #include "util.h"
 
-#define CF_JSON_FLAGS \
-	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define CF_MAX_FILE	(64 * 1024 * 1024)
-/* a name's length limit keeps "E/p/s/e" under LMDB's 511-byte keys */
-#define CF_MAX_NAME	128
 #define CF_MAX_SECONDS	86400.0
 /* config.c runs in the master only: out of memory aborts (sy_must) */
 #define CF_PATHF(...)	((char *)sy_must(jconf_strf(__VA_ARGS__)))
 #define CF_CAT(...)	((char *)sy_must(jconf_cat(__VA_ARGS__)))
-struct cf_state {
-	struct sy_config	*cf;
-	struct syerrs		*errs;
-	size_t			 cap;	/* room in cf->ents */
-	struct sybuf		 rec;	/* endpoint_encode's buffer */
-	struct cf_split		*sp;	/* NULL: plain parse */
-};
-
 typedef void	 cf_member_fn(struct sy_server *, struct json_object *,
 		    const char *, struct syerrs *);
 
@@ -527,305 +512,6 @@ cf_defaults(struct sy_server *srv)
 }
 
 /*
- * A service's "endpoints" member v (NULL when missing or null) into *out
- * (caller puts): in split mode v is the number of the piece to parse.
- * -1 when that piece does not parse (the file then takes the plain
- * parse).
- */
-static int
-cf_endpoints_value(struct cf_state *st, struct json_object *v,
-    struct json_object **out)
-{
-	int64_t	i;
-
-	*out = NULL;
-	if (st->sp == NULL || v == NULL) {
-		*out = json_object_get(v);
-		return (0);
-	}
-	i = json_object_get_int64(v);
-	if (!json_object_is_type(v, json_type_int) || i < 0 ||
-	    (uint64_t)i >= st->sp->npieces) {
-		st->sp->failed = 1;
-		return (-1);
-	}
-	return (cf_split_piece(st->sp, (size_t)i, out));
-}
-
-/*
- * The "projects" tree and the registry.
- */
-
-/* Takes ownership of key and val. */
-static void
-cf_add_text(struct cf_state *st, char *key, char *val)
-{
-	struct sy_config	*cf = st->cf;
-	struct sy_regentry	*e;
-
-	if (cf->nents == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 16;
-		e = xcalloc(st->cap, sizeof(*e));
-		if (cf->nents > 0)
-			memcpy(e, cf->ents, cf->nents * sizeof(*e));
-		free(cf->ents);
-		cf->ents = e;
-	}
-	e = &cf->ents[cf->nents++];
-	e->key = key;
-	e->val = val;
-	e->vallen = strlen(val);
-}
-
-/* Takes ownership of key; rec is put. */
-static void
-cf_add_record(struct cf_state *st, char *key, struct json_object *rec)
-{
-	cf_add_text(st, key,
-	    xstrdup(json_object_to_json_string_ext(rec, CF_JSON_FLAGS)));
-	json_object_put(rec);
-}
-
-/* Report an id outside [A-Za-z0-9_-]{1,128}; 1 when it is good. */
-static int
-cf_name_ok(const char *name, const char *path, const char *what,
-    struct syerrs *errs)
-{
-	const char	*p;
-
-	for (p = name; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-			break;
-	if (*p == '\0' && p > name && p - name <= CF_MAX_NAME)
-		return (1);
-	syerrs_add(errs, path, "bad %s \"%s\" (use 1 to %d of A-Z, a-z, 0-9, "
-	    "\"_\" and \"-\")", what, name, CF_MAX_NAME);
-	return (0);
-}
-
-/* Name of the first endpoint that needs the service url, or NULL. */
-static const char *
-cf_first_internal(struct json_object *eps)
-{
-	struct json_object_iterator	 it, end;
-	struct json_object		*ev, *k;
-
-	if (!jconf_is_object(eps))
-		return (NULL);
-	it = json_object_iter_begin(eps);
-	end = json_object_iter_end(eps);
-	for (; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it)) {
-		ev = json_object_iter_peek_value(&it);
-		if (!jconf_is_object(ev))
-			continue;
-		k = jconf_get(ev, "kind");
-		if (k == NULL || (json_object_is_type(k, json_type_string) &&
-		    (json_object_get_string_len(k) == 0 ||
-		    strcasecmp(json_object_get_string(k), "internal") == 0)))
-			return (json_object_iter_peek_name(&it));
-	}
-	return (NULL);
-}
-
-/*
- * The service url: NULL when missing or bad (bad is reported here,
- * missing by the caller, which knows whether an endpoint needs it).
- */
-static const char *
-cf_service_url(struct json_object *sv, const char *path, int *bad,
-    struct syerrs *errs)
-{
-	struct json_object	*u = jconf_get(sv, "url");
-	const char		*s, *why;
-	char			*upath;
-
-	*bad = 0;
-	if (u == NULL)
-		return (NULL);
-	*bad = 1;
-	if ((s = jconf_str(u)) == NULL) {
-		jconf_err(errs, path, "url", "%s", "must be a string such as "
-		    "\"http://127.0.0.1:5000\"");
-		return (NULL);
-	}
-	if ((why = endpoint_check_url(s)) == NULL &&
-	    strpbrk(s, "?#") != NULL)
-		why = "a service url has no query or fragment";
-	if (why != NULL) {
-		upath = CF_PATHF("%s.url", path);
-		syerrs_add(errs, upath, "malformed URL \"%s\" (%s)", s, why);
-		free(upath);
-		return (NULL);
-	}
-	*bad = 0;
-	return (s);
-}
-
-static void
-cf_endpoints(struct cf_state *st, struct json_object *eps, const char *pid,
-    const char *sid, const char *url, const char *path)
-{
-	struct json_object_iterator	 it, end;
-	const char			*name;
-	char				*epath;
-	int				 rc;
-
-	it = json_object_iter_begin(eps);
-	end = json_object_iter_end(eps);
-	for (; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it)) {
-		name = json_object_iter_peek_name(&it);
-		epath = CF_CAT(path, ".endpoints.", name, (char *)NULL);
-		cf_name_ok(name, epath, "endpoint name", st->errs);
-		rc = endpoint_encode(json_object_iter_peek_value(&it), epath,
-		    pid, sid, name, url, &st->rec, st->errs);
-		free(epath);
-		if (rc == -1)
-			continue;
-		cf_add_text(st, CF_CAT("E/", pid, "/", sid, "/", name,
-		    (char *)NULL), xstrndup(st->rec.data, st->rec.len));
-		st->cf->nendpoints++;
-	}
-}
-
-static void
-cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
-    const char *sid, const char *path)
-{
-	struct json_object	*v, *eps, *rec;
-	const char		*url, *need;
-	int			 bad;
-
-	if (!jconf_is_object(sv)) {
-		syerrs_add(st->errs, path, "must be an object");
-		return;
-	}
-	url = cf_service_url(sv, path, &bad, st->errs);
-	if (cf_endpoints_value(st, jconf_get(sv, "endpoints"), &v) == -1)
-		return;
-	if ((eps = v) != NULL && !jconf_is_object(eps)) {
-		jconf_err(st->errs, path, "endpoints", "%s", "must be an "
-		    "object of endpoint name to endpoint");
-		eps = NULL;
-	}
-	if (url == NULL && !bad && (need = cf_first_internal(eps)) != NULL)
-		syerrs_add(st->errs, path, "missing \"url\" (internal "
-		    "endpoint \"%s\" needs it)", need);
-	if (eps != NULL)
-		cf_endpoints(st, eps, pid, sid, url, path);
-	json_object_put(v);
-	rec = json_object_new_object();
-	json_object_object_add(rec, "project", json_object_new_string(pid));
-	json_object_object_add(rec, "service", json_object_new_string(sid));
-	json_object_object_add(rec, "url",
-	    url ? json_object_new_string(url) : NULL);
-	cf_add_record(st, CF_PATHF("S/%s/%s", pid, sid), rec);
-	st->cf->nservices++;
-}
-
-/*
- * auth.c compiles the secrets to check them (known alg, keys that load,
- * at most one primary, one that can sign) and the result is dropped at
- * once: the master holds no OpenSSL object when it forks, and each worker
- * compiles the secrets again from the project record, which carries them
- * unchanged.
- */
-static int
-cf_secrets(struct json_object *v, const char *path, struct syerrs *errs)
-{
-	struct auth_keyset	*ks;
-	char			*spath;
-	int			 can_sign;
-
-	spath = CF_PATHF("%s.secrets", path);
-	ks = auth_keyset_new(v, spath, errs);
-	can_sign = ks != NULL && auth_keyset_can_sign(ks);
-	auth_keyset_free(ks);
-	free(spath);
-	return (can_sign);
-}
-
-static void
-cf_services(struct cf_state *st, struct json_object *rs, const char *pid,
-    const char *path)
-{
-	struct json_object_iterator	 it, end;
-	const char			*sid;
-	char				*spath;
-
-	it = json_object_iter_begin(rs);
-	end = json_object_iter_end(rs);
-	for (; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it)) {
-		sid = json_object_iter_peek_name(&it);
-		spath = CF_PATHF("%s.remoteServices.%s", path, sid);
-		cf_name_ok(sid, spath, "service id", st->errs);
-		cf_service(st, json_object_iter_peek_value(&it), pid, sid,
-		    spath);
-		free(spath);
-	}
-}
-
-static void
-cf_project(struct cf_state *st, struct json_object *pv, const char *pid,
-    const char *path)
-{
-	struct json_object	*secrets, *rs, *rec;
-
-	if (!jconf_is_object(pv)) {
-		syerrs_add(st->errs, path, "must be an object");
-		return;
-	}
-	secrets = jconf_get(pv, "secrets");
-	if (!cf_secrets(secrets, path, st->errs)) {
-		st->cf->nosign = realloc(st->cf->nosign,
-		    (st->cf->nnosign + 1) * sizeof(char *));
-		if (st->cf->nosign == NULL)
-			abort();
-		st->cf->nosign[st->cf->nnosign++] = xstrdup(pid);
-	}
-	if ((rs = jconf_get(pv, "remoteServices")) != NULL) {
-		if (jconf_is_object(rs))
-			cf_services(st, rs, pid, path);
-		else
-			jconf_err(st->errs, path, "remoteServices",
-			    "%s", "must be an object of service id to service");
-	}
-	rec = json_object_new_object();
-	json_object_object_add(rec, "project", json_object_new_string(pid));
-	json_object_object_add(rec, "secrets", secrets ?
-	    json_object_get(secrets) : json_object_new_array());
-	cf_add_record(st, CF_PATHF("P/%s", pid), rec);
-	st->cf->nprojects++;
-}
-
-static void
-cf_projects(struct cf_state *st, struct json_object *v)
-{
-	struct json_object_iterator	 it, end;
-	const char			*pid;
-	char				*path;
-
-	if (!jconf_is_object(v)) {
-		syerrs_add(st->errs, "projects", "must be an object of "
-		    "project id to project");
-		return;
-	}
-	it = json_object_iter_begin(v);
-	end = json_object_iter_end(v);
-	for (; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it)) {
-		pid = json_object_iter_peek_name(&it);
-		path = CF_PATHF("projects.%s", pid);
-		cf_name_ok(pid, path, "project id", st->errs);
-		cf_project(st, json_object_iter_peek_value(&it), pid, path);
-		free(path);
-	}
-}
-
-/*
  * The file as a whole.
  */
 
@@ -902,21 +588,35 @@ cf_tokenize(const char *text, size_t len, const char *file,
 	return (NULL);
 }
 
-static int
-cf_key_cmp(const void *a, const void *b)
+/* Move the compiled records of c into cf; c is left empty. */
+static void
+cf_take(struct sy_config *cf, struct compile *c)
 {
-	const struct sy_regentry	*x = a, *y = b;
-
-	return (strcmp(x->key, y->key));
+	cf->ents = c->ents;
+	cf->nents = c->nents;
+	cf->nprojects = c->nprojects;
+	cf->nservices = c->nservices;
+	cf->nendpoints = c->nendpoints;
+	cf->nosign = c->nosign;
+	cf->nnosign = c->nnosign;
+	c->ents = NULL;
+	c->nents = 0;
+	c->nosign = NULL;
+	c->nnosign = 0;
+	compile_free(c);
 }
 
-/* The config from the parsed document root, which is put; sp as in st. */
+/*
+ * The config from the parsed document root, which is put; sp, when not
+ * NULL, is the split parse (see compile_init).
+ */
 static struct sy_config *
 cf_build(struct json_object *root, struct cf_split *sp, const char *file,
     struct syerrs *errs)
 {
 	struct json_object	*v;
-	struct cf_state		 st;
+	struct sy_config	*cf;
+	struct compile		 c;
 	size_t			 nerr = errs->n;
 
 	if (!jconf_is_object(root)) {
@@ -925,36 +625,32 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 		json_object_put(root);
 		return (NULL);
 	}
-	st.cf = xcalloc(1, sizeof(*st.cf));
-	st.errs = errs;
-	st.cap = 0;
-	sybuf_init(&st.rec);
-	st.sp = sp;
-	cf_defaults(&st.cf->srv);
+	cf = xcalloc(1, sizeof(*cf));
+	cf_defaults(&cf->srv);
 	/* unknown top-level members are ignored, as Space Cloud has more */
 	if ((v = jconf_get(root, "server")) != NULL) {
 		if (jconf_is_object(v))
-			cf_members(&st.cf->srv, v, "server", cf_server_members,
+			cf_members(&cf->srv, v, "server", cf_server_members,
 			    sizeof(cf_server_members) /
 			    sizeof(cf_server_members[0]), errs);
 		else
 			syerrs_add(errs, "server", "must be an object");
 	}
-	cfsys_check(&st.cf->srv, file, errs);
+	cfsys_check(&cf->srv, file, errs);
+	compile_init(&c, errs, sp);
 	if ((v = jconf_get(root, "projects")) != NULL)
-		cf_projects(&st, v);
-	sybuf_free(&st.rec);
+		compile_projects(&c, v);
 	json_object_put(root);
 	if (sp != NULL)
 		cf_split_check_unused(sp);
 	if (errs->n != nerr || (sp != NULL && sp->failed)) {
-		config_free(st.cf);
+		compile_free(&c);
+		config_free(cf);
 		return (NULL);
 	}
-	if (st.cf->nents > 1)
-		qsort(st.cf->ents, st.cf->nents, sizeof(*st.cf->ents),
-		    cf_key_cmp);
-	return (st.cf);
+	compile_sort(&c);
+	cf_take(cf, &c);
+	return (cf);
 }
 
 static struct sy_config *
