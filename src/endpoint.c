@@ -295,9 +295,9 @@ ep_enc_url(struct json_object *v, const char *path, int kind,
 		return (0);
 	if (kind == EP_KIND_EXTERNAL) {
 		if ((why = endpoint_check_url(s)) != NULL) {
-			jconf_err(errs, path, "path", "malformed URL \"%s\" (%s; "
-			    "an external endpoint's path is a full http:// "
-			    "or https:// URL)", s, why);
+			jconf_err(errs, path, "path", "malformed URL "
+			    "\"%s\" (%s; an external endpoint's path is a "
+			    "full http:// or https:// URL)", s, why);
 			return (0);
 		}
 		EP_PUT_LIT(rec, ",\"url\":");
@@ -493,7 +493,8 @@ ep_enc_token(struct json_object *v, const char *path, struct sybuf *rec,
 	struct json_object	*t = jconf_get(v, "token");
 
 	/* Space Cloud writes "" for no token */
-	if (t != NULL && jconf_is_string(t) && json_object_get_string_len(t) == 0)
+	if (t != NULL && jconf_is_string(t) &&
+	    json_object_get_string_len(t) == 0)
 		t = NULL;
 	if (t != NULL && (!jconf_is_string(t) ||
 	    ep_value_problem(json_object_get_string(t),
@@ -516,13 +517,15 @@ ep_enc_names(struct json_object *v, const char *path, const char *member,
 	size_t			 i;
 
 	if (a != NULL && !json_object_is_type(a, json_type_array)) {
-		jconf_err(errs, path, member, "must be an array of header names");
+		jconf_err(errs, path, member,
+		    "must be an array of header names");
 		return;
 	}
 	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {
 		s = json_object_array_get_idx(a, i);
 		npath = sy_must(jconf_strf("%s.%s[%zu]", path, member, i));
-		if (!jconf_is_string(s) || !ep_is_token(json_object_get_string(s),
+		if (!jconf_is_string(s) ||
+		    !ep_is_token(json_object_get_string(s),
 		    json_object_get_string_len(s)))
 			syerrs_add(errs, npath, "must be a header name");
 		else if ((why = ep_name_problem(json_object_get_string(s))) !=
@@ -674,7 +677,8 @@ ed_names(struct json_object *root, const char *key, char ***out, size_t *n,
 		return (ed_fail(err, "out of memory"));
 	for (i = 0; i < len; i++) {
 		s = json_object_array_get_idx(a, i);
-		if (!jconf_is_string(s) || !ep_is_token(json_object_get_string(s),
+		if (!jconf_is_string(s) ||
+		    !ep_is_token(json_object_get_string(s),
 		    json_object_get_string_len(s)))
 			return (ed_fail(err, "\"%s\" holds a bad name", key));
 		*n = i + 1;	/* before filling it, as in ed_headers */

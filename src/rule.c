@@ -1,7 +1,8 @@
 /*
- * rule.c: Space Cloud's security rules (SPEC section 6).  A rule object
- * is compiled once into a tree of struct rule: operator and type names
- * become enums, literals are converted to their match type (dates parsed,
+ * rule.c: compiling Space Cloud's security rules (SPEC section 6); the
+ * evaluation is in rule_eval.c and the dates in rule_date.c.  A rule
+ * object is compiled once into a tree of struct rule: operator and type
+ * names become enums, literals are converted to their match type (dates parsed,
  * numbers read) and variables are split into path segments, so that
  * evaluation parses nothing and allocates only when force builds values.
  *
@@ -32,81 +33,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
 #include "jconf.h"
 #include "jpath.h"
 #include "rule.h"
+#include "rule_int.h"
 #include "util.h"
 
 #define RULE_DEPTH_MAX		64
 #define RULE_HOOK_TIMEOUT	5.0
 #define RULE_HOOK_TIMEOUT_MAX	86400.0
-#define RULE_F_PARAMS		0x1	/* reads or writes params */
-#define RULE_F_CHANGES		0x2	/* writes args.params */
-
-enum rule_kind {
-	RULE_ALLOW, RULE_DENY, RULE_AUTHENTICATED, RULE_MATCH, RULE_AND,
-	RULE_OR, RULE_FORCE, RULE_REMOVE, RULE_WEBHOOK
-};
-
-enum rule_type { RULE_T_STRING, RULE_T_NUMBER, RULE_T_BOOL, RULE_T_DATE };
-
-enum rule_op {
-	RULE_EQ, RULE_NE, RULE_LT, RULE_LE, RULE_GT, RULE_GE, RULE_IN,
-	RULE_NOTIN
-};
-
-enum rule_src { RULE_SRC_AUTH, RULE_SRC_PARAMS, RULE_SRC_TOKEN, RULE_SRC_NOW };
-enum rule_fn { RULE_FN_NONE, RULE_FN_EXISTS, RULE_FN_LENGTH };
-
-/* args.auth.a.0, args.params.x, args.token, utils.now(), utils.f(X) */
-struct rule_var {
-	enum rule_src	 src;
-	enum rule_fn	 fn;
-	struct jpath	 path;	/* after args.auth / args.params */
-};
-
-/* A value converted to the match type. */
-struct rule_val {
-	const char	*s;
-	size_t		 len;
-	double		 d;
-	int64_t		 sec;
-	long		 nsec;
-	int		 b;
-};
-
-struct rule_operand {
-	int			 is_var;
-	struct rule_var		 var;
-	struct json_object	*lit;	/* owned copy; NULL: JSON null */
-	struct rule_val		 val;	/* lit converted (scalar) */
-	struct rule_val		*vals;	/* same, for in/notIn */
-	size_t			 nvals;
-};
-
-struct rule {
-	enum rule_kind		 kind;
-	char			*error;
-	int			 flags;
-	enum rule_type		 type;		/* match */
-	enum rule_op		 op;
-	struct rule_operand	 f1, f2;
-	struct rule		**clauses;	/* and, or */
-	size_t			 nclauses;
-	struct rule		*clause;	/* force, remove */
-	struct rule_var		*fields;
-	size_t			 nfields;
-	struct rule_operand	 value;		/* force */
-	char			*url;		/* webhook */
-	double			 timeout;
-	size_t			 hook;
-	struct rule_webhook	*hooks;		/* top level only */
-	size_t			 nhooks;
-};
 
 static const char *const rule_kinds[] = {
 	"allow", "deny", "authenticated", "match", "and", "or", "force",
@@ -124,8 +62,6 @@ static const char *const rule_ops[] = { "==", "!=", "<", "<=", ">", ">=",
 static struct rule	*rule_node(struct json_object *, const char *,
 			    struct syerrs *, int);
 static void		 rule_free_node(struct rule *);
-static enum rule_verdict rule_run(const struct rule *, struct rule_env *,
-			    const char **);
 
 /*
  * Compile-time helpers
@@ -138,136 +74,6 @@ rule_prefix(const char *s, size_t len, const char *prefix)
 	size_t	plen = strlen(prefix);
 
 	return (len >= plen && memcmp(s, prefix, plen) == 0);
-}
-
-/*
- * Dates (RFC 3339)
- */
-
-/* n decimal digits at s into *v; 0 / -1. */
-static int
-rule_digits(const char *s, int n, int *v)
-{
-	int	i;
-
-	*v = 0;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return (-1);
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return (0);
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-rule_days(int y, int m, int d)
-{
-	int64_t		era;
-	unsigned	yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return (era * 146097 + (int64_t)doe - 719468);
-}
-
-static int
-rule_mdays(int y, int m)
-{
-	static const int	mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,
-				    31, 30, 31 };
-
-	if (m == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))
-		return (29);
-	return (mdays[m - 1]);
-}
-
-/* The fraction and offset after "...HH:MM:SS"; 0 / -1. */
-static int
-rule_date_tail(const char *s, size_t len, long *nsec, int *off)
-{
-	size_t	i = 0;
-	long	scale = 100000000;
-	int	oh, om;
-
-	*nsec = 0;
-	*off = 0;
-	if (i < len && s[i] == '.') {
-		if (++i >= len || s[i] < '0' || s[i] > '9')
-			return (-1);
-		for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-			*nsec += (s[i] - '0') * scale;
-			scale /= 10;
-		}
-	}
-	if (len - i == 1 && (s[i] == 'Z' || s[i] == 'z'))
-		return (0);
-	if (len - i != 6 || (s[i] != '+' && s[i] != '-') ||
-	    rule_digits(s + i + 1, 2, &oh) == -1 || s[i + 3] != ':' ||
-	    rule_digits(s + i + 4, 2, &om) == -1 || oh > 23 || om > 59)
-		return (-1);
-	*off = (oh * 60 + om) * 60 * (s[i] == '-' ? -1 : 1);
-	return (0);
-}
-
-/* "2026-11-26T12:00:00.5+01:00" to an instant; 0 / -1. */
-static int
-rule_date_parse(const char *s, size_t len, int64_t *sec, long *nsec)
-{
-	int	y, mo, d, h, mi, se, off;
-
-	if (len < 20 || rule_digits(s, 4, &y) == -1 || s[4] != '-' ||
-	    rule_digits(s + 5, 2, &mo) == -1 || s[7] != '-' ||
-	    rule_digits(s + 8, 2, &d) == -1 ||
-	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
-	    rule_digits(s + 11, 2, &h) == -1 || s[13] != ':' ||
-	    rule_digits(s + 14, 2, &mi) == -1 || s[16] != ':' ||
-	    rule_digits(s + 17, 2, &se) == -1 ||
-	    rule_date_tail(s + 19, len - 19, nsec, &off) == -1)
-		return (-1);
-	if (mo < 1 || mo > 12 || d < 1 || d > rule_mdays(y, mo) || h > 23 ||
-	    mi > 59 || se > 60)
-		return (-1);
-	*sec = rule_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
-	return (0);
-}
-
-/* Unix time t split into seconds and nanoseconds (no libm). */
-static void
-rule_split_time(double t, int64_t *sec, long *nsec)
-{
-	*sec = (int64_t)t;
-	if ((double)*sec > t)
-		(*sec)--;
-	*nsec = (long)((t - (double)*sec) * 1e9);
-	if (*nsec > 999999999)
-		*nsec = 999999999;
-}
-
-/* t (Unix seconds) as "2026-11-26T12:00:00Z", ".123" when fractional. */
-static struct json_object *
-rule_date_json(double t)
-{
-	struct tm	tm;
-	time_t		sec;
-	int64_t		s;
-	long		ns;
-	char		buf[64];
-	size_t		n;
-
-	rule_split_time(t, &s, &ns);
-	sec = (time_t)s;
-	if (gmtime_r(&sec, &tm) == NULL)
-		return (NULL);
-	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (ns / 1000000 != 0)
-		snprintf(buf + n, sizeof(buf) - n, ".%03ldZ", ns / 1000000);
-	else
-		snprintf(buf + n, sizeof(buf) - n, "Z");
-	return (json_object_new_string(buf));
 }
 
 /*
@@ -379,7 +185,7 @@ rule_is_var(struct json_object *v)
  */
 
 /* Convert JSON value o to type t; 0 / -1 (wrong type). */
-static int
+int
 rule_json_val(struct json_object *o, enum rule_type t, struct rule_val *v)
 {
 	switch (t) {
@@ -651,8 +457,8 @@ rule_c_remove(struct rule *r, struct json_object *v, const char *path,
 		rc = jconf_err(errs, path, NULL, "missing \"fields\"");
 	else if (!json_object_is_type(f, json_type_array) ||
 	    (n = json_object_array_length(f)) == 0)
-		rc = jconf_err(errs, path, "fields", "must be a non-empty array "
-		    "of parameters, as in [\"args.params.owner\"]");
+		rc = jconf_err(errs, path, "fields", "must be a non-empty "
+		    "array of parameters, as in [\"args.params.owner\"]");
 	else if ((r->fields = calloc(n, sizeof(*r->fields))) == NULL)
 		return (jconf_err(errs, path, NULL, "out of memory"));
 	else {
@@ -861,369 +667,4 @@ rule_webhooks(const struct rule *r, const struct rule_webhook **out)
 {
 	*out = r != NULL ? r->hooks : NULL;
 	return (r != NULL ? r->nhooks : 0);
-}
-
-/*
- * Evaluation
- */
-
-/* A path variable (not the token); 1 and *out when present. */
-static int
-rule_find(const struct rule_var *var, const struct rule_env *env,
-    struct json_object **out)
-{
-	return (jpath_get(var->src == RULE_SRC_AUTH ? env->auth : env->params,
-	    &var->path, out));
-}
-
-static int
-rule_exists(const struct rule_var *var, const struct rule_env *env)
-{
-	struct json_object	*o;
-
-	if (var->src == RULE_SRC_TOKEN)
-		return (env->token != NULL);
-	return (rule_find(var, env, &o) && o != NULL);
-}
-
-/* utils.length(X); 0 / -1 (missing, or nothing with a length). */
-static int
-rule_length(const struct rule_var *var, const struct rule_env *env,
-    double *len)
-{
-	struct json_object	*o;
-
-	if (var->src == RULE_SRC_TOKEN) {
-		if (env->token == NULL)
-			return (-1);
-		*len = (double)strlen(env->token);
-		return (0);
-	}
-	if (!rule_find(var, env, &o))
-		return (-1);
-	if (json_object_is_type(o, json_type_array))
-		*len = (double)json_object_array_length(o);
-	else if (json_object_is_type(o, json_type_string))
-		*len = (double)json_object_get_string_len(o);
-	else if (json_object_is_type(o, json_type_object))
-		*len = (double)json_object_object_length(o);
-	else
-		return (-1);
-	return (0);
-}
-
-/* An operand as type t; 0 / -1 (missing or of another type). */
-static int
-rule_operand_val(const struct rule_operand *op, enum rule_type t,
-    const struct rule_env *env, struct rule_val *v)
-{
-	struct json_object	*o;
-
-	if (!op->is_var) {
-		*v = op->val;
-		return (0);
-	}
-	if (op->var.fn == RULE_FN_EXISTS) {
-		v->b = rule_exists(&op->var, env);
-		return (0);
-	}
-	if (op->var.fn == RULE_FN_LENGTH)
-		return (rule_length(&op->var, env, &v->d));
-	switch (op->var.src) {
-	case RULE_SRC_NOW:
-		if (!isfinite(env->now))
-			return (-1);
-		v->d = env->now;
-		rule_split_time(env->now, &v->sec, &v->nsec);
-		return (0);
-	case RULE_SRC_TOKEN:
-		if (env->token == NULL)
-			return (-1);
-		v->s = env->token;
-		v->len = strlen(env->token);
-		return (0);
-	default:
-		if (!rule_find(&op->var, env, &o))
-			return (-1);
-		return (rule_json_val(o, t, v));
-	}
-}
-
-/* -1, 0, 1 as a is less than, equal to or greater than b. */
-static int
-rule_cmp(enum rule_type t, const struct rule_val *a, const struct rule_val *b)
-{
-	int	c;
-
-	switch (t) {
-	case RULE_T_STRING:
-		c = memcmp(a->s, b->s, a->len < b->len ? a->len : b->len);
-		if (c != 0)
-			return (c < 0 ? -1 : 1);
-		return (a->len < b->len ? -1 : a->len > b->len);
-	case RULE_T_NUMBER:
-		return (a->d < b->d ? -1 : a->d > b->d);
-	case RULE_T_BOOL:
-		return (a->b != b->b);
-	case RULE_T_DATE:
-		if (a->sec != b->sec)
-			return (a->sec < b->sec ? -1 : 1);
-		return (a->nsec < b->nsec ? -1 : a->nsec > b->nsec);
-	}
-	return (1);
-}
-
-/* in / notIn: f2 is a literal list or a variable holding an array. */
-static enum rule_verdict
-rule_run_in(const struct rule *r, const struct rule_env *env,
-    const struct rule_val *a)
-{
-	struct json_object	*arr;
-	struct rule_val		 b;
-	size_t			 i, n;
-	int			 found = 0;
-
-	if (!r->f2.is_var) {
-		for (i = 0; i < r->f2.nvals && !found; i++)
-			found = rule_cmp(r->type, a, &r->f2.vals[i]) == 0;
-	} else {
-		if (!rule_find(&r->f2.var, env, &arr) ||
-		    !json_object_is_type(arr, json_type_array))
-			return (RULE_FAIL);
-		n = json_object_array_length(arr);
-		for (i = 0; i < n && !found; i++)
-			found = rule_json_val(json_object_array_get_idx(arr, i),
-			    r->type, &b) == 0 && rule_cmp(r->type, a, &b) == 0;
-	}
-	return (found == (r->op == RULE_IN) ? RULE_PASS : RULE_FAIL);
-}
-
-static enum rule_verdict
-rule_run_match(const struct rule *r, const struct rule_env *env)
-{
-	struct rule_val	a, b;
-	int		c;
-
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
-	if (rule_operand_val(&r->f1, r->type, env, &a) == -1)
-		return (RULE_FAIL);
-	if (r->op == RULE_IN || r->op == RULE_NOTIN)
-		return (rule_run_in(r, env, &a));
-	if (rule_operand_val(&r->f2, r->type, env, &b) == -1)
-		return (RULE_FAIL);
-	c = rule_cmp(r->type, &a, &b);
-	switch (r->op) {
-	case RULE_EQ:
-		return (c == 0 ? RULE_PASS : RULE_FAIL);
-	case RULE_NE:
-		return (c != 0 ? RULE_PASS : RULE_FAIL);
-	case RULE_LT:
-		return (c < 0 ? RULE_PASS : RULE_FAIL);
-	case RULE_LE:
-		return (c <= 0 ? RULE_PASS : RULE_FAIL);
-	case RULE_GT:
-		return (c > 0 ? RULE_PASS : RULE_FAIL);
-	case RULE_GE:
-		return (c >= 0 ? RULE_PASS : RULE_FAIL);
-	default:
-		return (RULE_FAIL);
-	}
-}
-
-/* A new JSON value for force (*out NULL for null); 0 / -1 (memory). */
-static int
-rule_value_json(const struct rule_operand *op, const struct rule_env *env,
-    struct json_object **out)
-{
-	struct json_object	*src = op->lit;
-	double			 len;
-
-	*out = NULL;
-	if (op->is_var && op->var.fn == RULE_FN_EXISTS)
-		*out = json_object_new_boolean(rule_exists(&op->var, env));
-	else if (op->is_var && op->var.fn == RULE_FN_LENGTH) {
-		if (rule_length(&op->var, env, &len) == -1)
-			return (0);
-		*out = json_object_new_int64((int64_t)len);
-	} else if (op->is_var && op->var.src == RULE_SRC_NOW)
-		*out = rule_date_json(env->now);
-	else if (op->is_var && op->var.src == RULE_SRC_TOKEN) {
-		if (env->token == NULL)
-			return (0);
-		*out = json_object_new_string(env->token);
-	} else if (op->is_var && !rule_find(&op->var, env, &src))
-		return (0);
-	else if (src == NULL)
-		return (0);
-	else if (json_object_deep_copy(src, out, NULL) != 0)
-		*out = NULL;
-	return (*out == NULL ? -1 : 0);
-}
-
-/* 1 when o can take segment seg (an object, or an array and an index). */
-static int
-rule_holds(struct json_object *o, const struct jpath_seg *seg)
-{
-	return (json_object_is_type(o, json_type_object) ||
-	    (json_object_is_type(o, json_type_array) && seg->is_idx));
-}
-
-/* Store val (taken over, even on failure) at seg of container o. */
-static int
-rule_put(struct json_object *o, const struct jpath_seg *seg,
-    struct json_object *val)
-{
-	int	rc;
-
-	if (json_object_is_type(o, json_type_object))
-		rc = json_object_object_add(o, seg->key, val);
-	else
-		rc = json_object_array_put_idx(o, seg->idx, val);
-	if (rc != 0)
-		json_object_put(val);
-	return (rc == 0 ? 0 : -1);
-}
-
-/* Set field f of *params to val (taken over); 0 / -1 (memory). */
-static int
-rule_set(struct json_object **params, const struct rule_var *f,
-    struct json_object *val)
-{
-	struct json_object	*cur, *next;
-	size_t			 i;
-
-	if (!rule_holds(*params, &f->path.seg[0])) {
-		if ((cur = json_object_new_object()) == NULL) {
-			json_object_put(val);
-			return (-1);
-		}
-		json_object_put(*params);
-		*params = cur;
-	}
-	cur = *params;
-	for (i = 0; i + 1 < f->path.nseg; i++) {
-		if (!jpath_step(cur, &f->path.seg[i], &next) ||
-		    !rule_holds(next, &f->path.seg[i + 1])) {
-			if ((next = json_object_new_object()) == NULL ||
-			    rule_put(cur, &f->path.seg[i], next) == -1) {
-				json_object_put(val);
-				return (-1);
-			}
-		}
-		cur = next;
-	}
-	return (rule_put(cur, &f->path.seg[i], val));
-}
-
-static void
-rule_del(struct json_object *params, const struct rule_var *f)
-{
-	const struct jpath_seg	*last = &f->path.seg[f->path.nseg - 1];
-	struct json_object	*cur = params;
-	size_t			 i;
-
-	for (i = 0; i + 1 < f->path.nseg; i++)
-		if (!jpath_step(cur, &f->path.seg[i], &cur))
-			return;
-	if (json_object_is_type(cur, json_type_object))
-		json_object_object_del(cur, last->key);
-	else if (json_object_is_type(cur, json_type_array) && last->is_idx &&
-	    last->idx < json_object_array_length(cur))
-		json_object_array_del_idx(cur, last->idx, 1);
-}
-
-/* force and remove: apply unless the clause fails; always pass. */
-static enum rule_verdict
-rule_run_change(const struct rule *r, struct rule_env *env)
-{
-	struct json_object	*val;
-	const char		*ignored;
-	size_t			 i;
-
-	if (r->clause != NULL && rule_run(r->clause, env, &ignored) !=
-	    RULE_PASS)
-		return (RULE_PASS);
-	if (r->kind == RULE_REMOVE) {
-		for (i = 0; i < r->nfields; i++)
-			rule_del(env->params, &r->fields[i]);
-		return (RULE_PASS);
-	}
-	/* out of memory: fail closed rather than call without the field */
-	if (rule_value_json(&r->value, env, &val) == -1 ||
-	    rule_set(&env->params, &r->fields[0], val) == -1)
-		return (RULE_FAIL);
-	return (RULE_PASS);
-}
-
-static enum rule_verdict
-rule_run_logic(const struct rule *r, struct rule_env *env,
-    const char **error)
-{
-	const char	*e;
-	size_t		 i;
-
-	for (i = 0; i < r->nclauses; i++) {
-		e = NULL;
-		if (rule_run(r->clauses[i], env, &e) == RULE_PASS) {
-			if (r->kind == RULE_OR)
-				return (RULE_PASS);
-			continue;
-		}
-		if (e != NULL)
-			*error = e;
-		if (r->kind == RULE_AND)
-			return (RULE_FAIL);
-	}
-	return (r->kind == RULE_AND ? RULE_PASS : RULE_FAIL);
-}
-
-static enum rule_verdict
-rule_run(const struct rule *r, struct rule_env *env, const char **error)
-{
-	enum rule_verdict	v;
-
-	*error = NULL;
-	switch (r->kind) {
-	case RULE_ALLOW:
-	case RULE_AUTHENTICATED:
-		return (RULE_PASS);
-	case RULE_DENY:
-		v = RULE_FAIL;
-		break;
-	case RULE_MATCH:
-		v = rule_run_match(r, env);
-		break;
-	case RULE_AND:
-	case RULE_OR:
-		v = rule_run_logic(r, env, error);
-		break;
-	case RULE_FORCE:
-	case RULE_REMOVE:
-		v = rule_run_change(r, env);
-		break;
-	case RULE_WEBHOOK:
-		v = env->webhook_ok != NULL && r->hook < env->nwebhooks &&
-		    env->webhook_ok[r->hook] ? RULE_PASS : RULE_FAIL;
-		break;
-	default:
-		v = RULE_FAIL;
-		break;
-	}
-	if (v == RULE_FAIL && *error == NULL)
-		*error = r->error;
-	return (v);
-}
-
-enum rule_verdict
-rule_eval(const struct rule *r, struct rule_env *env, const char **error)
-{
-	const char		*e = NULL;
-	enum rule_verdict	 v = RULE_FAIL;
-
-	if (r != NULL)
-		v = rule_run(r, env, &e);
-	if (error != NULL)
-		*error = v == RULE_FAIL ? e : NULL;
-	return (v);
 }

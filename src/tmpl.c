@@ -10,8 +10,9 @@
  *
  * Paths resolve through jpath.c, the one grammar and resolver.  json-c
  * stores JSON null as a NULL pointer, so tmpl_lookup cannot tell a null
- * value from a missing one.  tmpl_expand uses jpath_find, which can, so that {args.x} with "x": null renders "null" while a missing
- * "x" is an error.
+ * value from a missing one.  tmpl_expand uses jpath_find, which can,
+ * so that {args.x} with "x": null renders "null" while a missing "x" is
+ * an error.
  */
 #include <math.h>
 #include <stdio.h>
