@@ -1,6 +1,8 @@
 /*
- * auth.c: caller tokens and the X-SC-Token (SPEC sections 4 and 5), and
- * the only user of OpenSSL.
+ * auth.c: caller tokens and the X-SC-Token (SPEC sections 4 and 5): key
+ * sets, JWT verification and signing, JWKS documents.  Every
+ * cryptographic operation goes through crypto.c, the only user of
+ * OpenSSL.
  *
  * A keyset is a project's "secrets" array compiled once: HMAC secrets
  * copied, PEM keys loaded, the kid of every static secret fixed (its
@@ -20,7 +22,7 @@
  * Verification trusts the token's header only to choose which secret to
  * try: the header's alg must equal the secret's (so a public key is never
  * used as an HMAC secret and "none" never verifies), HMACs are compared
- * with CRYPTO_memcmp, base64url is decoded strictly (no padding, unused
+ * in constant time, base64url is decoded strictly (no padding, unused
  * bits zero: one encoding per token) and nothing is decoded before the
  * length is checked against AUTH_MAX_TOKEN.  Claims are checked only
  * after a signature verified.  Nothing here logs, and no error message
@@ -39,26 +41,15 @@
 #include <strings.h>
 
 #include <json-c/json.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/param_build.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
 
 #include "auth.h"
+#include "crypto.h"
 #include "jconf.h"
 #include "util.h"
 
 #define AUTH_MIN_RSA_BITS	2048	/* shorter RSA keys are refused */
 #define AUTH_MAX_RSA_BYTES	2048	/* a JWKS modulus longer is junk */
 #define AUTH_JSON_DEPTH		32
-#define AUTH_HS256_LEN		32
 #define AUTH_KID_LEN		16	/* hex digits of a derived kid */
 #define AUTH_ALGS		"HS256, RS256, RS256_PUBLIC"
 
@@ -73,8 +64,8 @@ struct auth_secret {
 	enum auth_alg		  as_alg;
 	unsigned char		 *as_hmac;	/* HS256: the secret */
 	size_t			  as_hmaclen;
-	EVP_PKEY		 *as_pub;	/* RS256*: verifies */
-	EVP_PKEY		 *as_priv;	/* RS256: signs */
+	struct crypto_key *as_pub;	/* RS256*: verifies */
+	struct crypto_key *as_priv;	/* RS256: signs */
 	char			 *as_url;	/* JWK_URL */
 	char			 *as_kid;	/* static secrets */
 	struct json_object	 *as_aud;	/* array of strings or NULL */
@@ -94,7 +85,7 @@ struct auth_keyset {
 
 struct auth_jwk {
 	char		*jk_kid;
-	EVP_PKEY	*jk_key;
+	struct crypto_key *jk_key;
 };
 
 struct auth_jwks {
@@ -203,41 +194,36 @@ auth_b64_encode(struct sybuf *b, const void *p, size_t len)
 	return (0);
 }
 
-static int
-auth_sha256(const void *buf, size_t len, unsigned char md[32])
+/* A kid from the SHA-256 digest md: AUTH_KID_LEN hex digits, or NULL. */
+static char *
+auth_kid_hex(const unsigned char md[CRYPTO_SHA256_LEN])
 {
-	return (EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL) == 1 ?
-	    0 : -1);
+	char	 hex[2 * CRYPTO_SHA256_LEN + 1];
+
+	sy_hex(hex, md, CRYPTO_SHA256_LEN);
+	return (strndup(hex, AUTH_KID_LEN));
 }
 
-/* A kid from the SHA-256 of key: AUTH_KID_LEN hex digits, or NULL. */
+/* A kid from the SHA-256 of key, or NULL. */
 static char *
 auth_kid_derive(const void *key, size_t len)
 {
-	unsigned char	 md[32];
-	char		 hex[65], *kid;
+	unsigned char	 md[CRYPTO_SHA256_LEN];
 
-	if (auth_sha256(key, len, md) == -1)
+	if (crypto_sha256(key, len, md) == -1)
 		return (NULL);
-	sy_hex(hex, md, sizeof(md));
-	if ((kid = strndup(hex, AUTH_KID_LEN)) == NULL)
-		return (NULL);
-	return (kid);
+	return (auth_kid_hex(md));
 }
 
 /* The derived kid of an RSA key: of its DER SubjectPublicKeyInfo. */
 static char *
-auth_kid_rsa(EVP_PKEY *pk)
+auth_kid_rsa(struct crypto_key *pk)
 {
-	unsigned char	*der = NULL;
-	char		*kid;
-	int		 n;
+	unsigned char	 md[CRYPTO_SHA256_LEN];
 
-	if ((n = i2d_PUBKEY(pk, &der)) <= 0)
+	if (crypto_key_spki_sha256(pk, md) == -1)
 		return (NULL);
-	kid = auth_kid_derive(der, (size_t)n);
-	OPENSSL_free(der);
-	return (kid);
+	return (auth_kid_hex(md));
 }
 
 /*
@@ -285,109 +271,6 @@ auth_json_streq(struct json_object *a, struct json_object *b)
 	return (n == json_object_get_string_len(b) &&
 	    memcmp(json_object_get_string(a), json_object_get_string(b),
 	    (size_t)n) == 0);
-}
-
-/*
- * Keys.
- */
-
-/* Encrypted PEM keys are not supported: never prompt on a terminal. */
-static int
-auth_pem_nopass(char *buf, int size, int rwflag, void *u)
-{
-	return (-1);
-}
-
-/* Why loading a PEM key failed, into why; clears OpenSSL's queue. */
-static void
-auth_pem_reason(const char *pem, char *why, size_t len)
-{
-	unsigned long	 e;
-	const char	*r = NULL;
-
-	e = ERR_peek_error();
-	if (strstr(pem, "-----BEGIN ") == NULL)
-		r = "no \"-----BEGIN\" line";
-	else if (e != 0)
-		r = ERR_reason_error_string(e);
-	snprintf(why, len, "%s", r != NULL ? r : "unsupported");
-	ERR_clear_error();
-}
-
-/*
- * Load a PEM key: private (PKCS#1 or PKCS#8), or public (SPKI, PKCS#1 or
- * an X.509 certificate's).  The key must be RSA and long enough.  NULL
- * with the reason in why.
- */
-static EVP_PKEY *
-auth_pem_load(const char *pem, int private, char *why, size_t len)
-{
-	BIO		*bio;
-	EVP_PKEY	*pk = NULL;
-	X509		*x;
-
-	ERR_clear_error();
-	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL) {
-		snprintf(why, len, "out of memory");
-		return (NULL);
-	}
-	if (private)
-		pk = PEM_read_bio_PrivateKey(bio, NULL, auth_pem_nopass, NULL);
-	else if ((pk = PEM_read_bio_PUBKEY(bio, NULL, auth_pem_nopass,
-	    NULL)) == NULL && strstr(pem, "CERTIFICATE-----") != NULL) {
-		ERR_clear_error();
-		(void)BIO_reset(bio);
-		if ((x = PEM_read_bio_X509(bio, NULL, auth_pem_nopass,
-		    NULL)) != NULL) {
-			pk = X509_get_pubkey(x);
-			X509_free(x);
-		}
-	}
-	BIO_free(bio);
-	if (pk == NULL)
-		auth_pem_reason(pem, why, len);
-	else if (!EVP_PKEY_is_a(pk, "RSA"))
-		snprintf(why, len, "not an RSA key (RS256 needs one)");
-	else if (EVP_PKEY_get_bits(pk) < AUTH_MIN_RSA_BITS)
-		snprintf(why, len, "a %d-bit RSA key is too short (at least "
-		    "%d bits)", EVP_PKEY_get_bits(pk), AUTH_MIN_RSA_BITS);
-	else
-		return (pk);
-	EVP_PKEY_free(pk);
-	return (NULL);
-}
-
-/* An RSA public key from its modulus and exponent (big-endian). */
-static EVP_PKEY *
-auth_rsa_from_ne(const unsigned char *n, size_t nlen, const unsigned char *e,
-    size_t elen)
-{
-	OSSL_PARAM_BLD	*bld = NULL;
-	OSSL_PARAM	*params = NULL;
-	EVP_PKEY_CTX	*ctx = NULL;
-	EVP_PKEY	*pk = NULL;
-	BIGNUM		*bn = NULL, *be = NULL;
-
-	if (nlen > AUTH_MAX_RSA_BYTES || elen > 8 ||
-	    (bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
-	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
-	    !BN_is_odd(be) || BN_num_bits(be) < 2 ||
-	    BN_num_bits(bn) < AUTH_MIN_RSA_BITS ||
-	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		pk = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(bn);
-	BN_free(be);
-	ERR_clear_error();
-	return (pk);
 }
 
 /*
@@ -487,12 +370,12 @@ auth_compile_hs256(struct auth_build *ab, struct json_object *v,
 /* Load member name (a PEM key) of v into *pk.  0 / -1 (reported). */
 static int
 auth_compile_pem(struct auth_build *ab, struct json_object *m,
-    const char *name, int private, EVP_PKEY **pk)
+    const char *name, int private, struct crypto_key **pk)
 {
 	char	 why[256];
 
-	if ((*pk = auth_pem_load(json_object_get_string(m), private, why,
-	    sizeof(why))) == NULL) {
+	if ((*pk = crypto_pem_load(json_object_get_string(m), private,
+	    AUTH_MIN_RSA_BITS, why, sizeof(why))) == NULL) {
 		auth_err(ab, name, "cannot load the PEM key: %s", why);
 		return (-1);
 	}
@@ -522,17 +405,15 @@ auth_compile_rs256(struct auth_build *ab, struct json_object *v,
 	    "privateKey", 1, &s->as_priv) == -1) || rp == -1 || rk == -1)
 		return;
 	if (s->as_pub != NULL && s->as_priv != NULL &&
-	    EVP_PKEY_eq(s->as_pub, s->as_priv) != 1) {
-		ERR_clear_error();
+	    !crypto_key_eq(s->as_pub, s->as_priv)) {
 		auth_err(ab, "publicKey", "does not match \"privateKey\"");
 		return;
 	}
 	if (s->as_pub == NULL) {
-		if (EVP_PKEY_up_ref(s->as_priv) != 1) {
+		if ((s->as_pub = crypto_key_ref(s->as_priv)) == NULL) {
 			auth_err(ab, NULL, "out of memory");
 			return;
 		}
-		s->as_pub = s->as_priv;
 	}
 	if (s->as_kid == NULL && (s->as_kid = auth_kid_rsa(s->as_pub)) == NULL)
 		auth_err(ab, NULL, "cannot derive a kid");
@@ -764,10 +645,10 @@ auth_keyset_free(struct auth_keyset *ks)
 	for (i = 0; ks->ks_sec != NULL && i < ks->ks_n; i++) {
 		s = &ks->ks_sec[i];
 		if (s->as_hmac != NULL)
-			OPENSSL_cleanse(s->as_hmac, s->as_hmaclen);
+			crypto_wipe(s->as_hmac, s->as_hmaclen);
 		free(s->as_hmac);
-		EVP_PKEY_free(s->as_pub);
-		EVP_PKEY_free(s->as_priv);
+		crypto_key_free(s->as_pub);
+		crypto_key_free(s->as_priv);
 		free(s->as_url);
 		free(s->as_kid);
 		json_object_put(s->as_aud);
@@ -831,14 +712,14 @@ auth_jwk_is(struct json_object *k, const char *name, const char *want)
 	    strcmp(json_object_get_string(m), want) == 0);
 }
 
-/* The RSA signing key k as an EVP_PKEY, or NULL to skip it. */
-static EVP_PKEY *
+/* The RSA signing key k, or NULL to skip it. */
+static struct crypto_key *
 auth_jwk_key(struct json_object *k)
 {
 	struct json_object	*kty;
 	unsigned char		*n = NULL, *e = NULL;
 	size_t			 nlen, elen;
-	EVP_PKEY		*pk = NULL;
+	struct crypto_key	*pk = NULL;
 
 	if (!json_object_is_type(k, json_type_object) ||
 	    !json_object_object_get_ex(k, "kty", &kty) ||
@@ -847,7 +728,8 @@ auth_jwk_key(struct json_object *k)
 		return (NULL);
 	if ((n = auth_jwk_bytes(k, "n", &nlen)) != NULL &&
 	    (e = auth_jwk_bytes(k, "e", &elen)) != NULL)
-		pk = auth_rsa_from_ne(n, nlen, e, elen);
+		pk = crypto_rsa_from_ne(n, nlen, e, elen, AUTH_MIN_RSA_BITS,
+		    AUTH_MAX_RSA_BYTES);
 	free(n);
 	free(e);
 	return (pk);
@@ -888,7 +770,7 @@ auth_jwks_add(struct auth_jwks *jw, struct json_object *keys)
 		if ((jk->jk_key = auth_jwk_key(k)) == NULL)
 			continue;
 		if ((jk->jk_kid = strdup(kid)) == NULL) {
-			EVP_PKEY_free(jk->jk_key);
+			crypto_key_free(jk->jk_key);
 			continue;
 		}
 		jw->jw_n++;
@@ -935,7 +817,7 @@ auth_jwks_free(struct auth_jwks *jw)
 		return;
 	for (i = 0; i < jw->jw_n; i++) {
 		free(jw->jw_keys[i].jk_kid);
-		EVP_PKEY_free(jw->jw_keys[i].jk_key);
+		crypto_key_free(jw->jw_keys[i].jk_key);
 	}
 	free(jw->jw_keys);
 	free(jw);
@@ -947,7 +829,7 @@ auth_jwks_count(const struct auth_jwks *jw)
 	return (jw != NULL ? jw->jw_n : 0);
 }
 
-static EVP_PKEY *
+static struct crypto_key *
 auth_jwks_find(const struct auth_jwks *jw, const char *kid)
 {
 	size_t	i;
@@ -1037,39 +919,15 @@ auth_jwt_parse(const char *tok, size_t len, struct auth_jwt *t)
 static int
 auth_hs256_ok(const struct auth_jwt *t, const struct auth_secret *s)
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0;
-	int		 ok;
-
-	if (t->aj_siglen != AUTH_HS256_LEN || s->as_hmaclen > INT_MAX ||
-	    HMAC(EVP_sha256(), s->as_hmac, (int)s->as_hmaclen,
-	    (const unsigned char *)t->aj_input, t->aj_inputlen, md,
-	    &mdlen) == NULL || mdlen != AUTH_HS256_LEN)
-		return (0);
-	ok = CRYPTO_memcmp(md, t->aj_sig, AUTH_HS256_LEN) == 0;
-	OPENSSL_cleanse(md, sizeof(md));
-	return (ok);
+	return (crypto_hs256_verify(s->as_hmac, s->as_hmaclen, t->aj_input,
+	    t->aj_inputlen, t->aj_sig, t->aj_siglen));
 }
 
-/* RSASSA-PKCS1-v1_5 with SHA-256. */
 static int
-auth_rs256_ok(const struct auth_jwt *t, EVP_PKEY *pk)
+auth_rs256_ok(const struct auth_jwt *t, struct crypto_key *pk)
 {
-	EVP_MD_CTX	*ctx;
-	EVP_PKEY_CTX	*pctx = NULL;
-	int		 ok = 0;
-
-	if (t->aj_siglen != (size_t)EVP_PKEY_get_size(pk) ||
-	    (ctx = EVP_MD_CTX_new()) == NULL)
-		return (0);
-	if (EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, pk) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
-	    EVP_DigestVerify(ctx, t->aj_sig, t->aj_siglen,
-	    (const unsigned char *)t->aj_input, t->aj_inputlen) == 1)
-		ok = 1;
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	return (ok);
+	return (crypto_rs256_verify(pk, t->aj_input, t->aj_inputlen,
+	    t->aj_sig, t->aj_siglen));
 }
 
 /* Static secret s on t: AUTH_OK, AUTH_BAD_ALG or AUTH_BAD_SIGNATURE. */
@@ -1113,7 +971,7 @@ auth_verify_kid(const struct auth_keyset *ks, const struct auth_jwt *t,
 	const struct auth_secret	*s;
 	const struct auth_jwks		*jw;
 	enum auth_result		 r, best = AUTH_UNKNOWN_KID;
-	EVP_PKEY			*pk;
+	struct crypto_key		*pk;
 	size_t				 i;
 	int				 unloaded = 0;
 
@@ -1309,41 +1167,10 @@ static int
 auth_sign_bytes(const struct auth_secret *s, const char *in, size_t len,
     unsigned char **sig, size_t *siglen)
 {
-	EVP_MD_CTX	*ctx;
-	EVP_PKEY_CTX	*pctx = NULL;
-	unsigned int	 mdlen = 0;
-	int		 rc = -1;
-
-	*sig = NULL;
-	if (s->as_alg == AUTH_ALG_HS256) {
-		if ((*sig = malloc(EVP_MAX_MD_SIZE)) == NULL ||
-		    HMAC(EVP_sha256(), s->as_hmac, (int)s->as_hmaclen,
-		    (const unsigned char *)in, len, *sig, &mdlen) == NULL) {
-			free(*sig);
-			*sig = NULL;
-			return (-1);
-		}
-		*siglen = mdlen;
-		return (0);
-	}
-	/* RSASSA-PKCS1-v1_5 with SHA-256 */
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return (-1);
-	if (EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL,
-	    s->as_priv) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
-	    EVP_DigestSign(ctx, NULL, siglen, (const unsigned char *)in,
-	    len) == 1 && (*sig = malloc(*siglen)) != NULL &&
-	    EVP_DigestSign(ctx, *sig, siglen, (const unsigned char *)in,
-	    len) == 1)
-		rc = 0;
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	if (rc == -1) {
-		free(*sig);
-		*sig = NULL;
-	}
-	return (rc);
+	if (s->as_alg == AUTH_ALG_HS256)
+		return (crypto_hs256_sign(s->as_hmac, s->as_hmaclen, in, len,
+		    sig, siglen));
+	return (crypto_rs256_sign(s->as_priv, in, len, sig, siglen));
 }
 
 char *
@@ -1365,7 +1192,7 @@ auth_sign(const struct auth_keyset *ks, const char *claims, size_t len)
 	    sybuf_addc(&b, '.') == -1 ||
 	    auth_b64_encode(&b, sig, siglen) == -1 ? -1 : 0;
 	if (sig != NULL) {
-		OPENSSL_cleanse(sig, siglen);
+		crypto_wipe(sig, siglen);
 		free(sig);
 	}
 	if (rc == -1) {
@@ -1378,9 +1205,9 @@ auth_sign(const struct auth_keyset *ks, const char *claims, size_t len)
 void
 auth_sha256_hex(const void *buf, size_t len, char out[65])
 {
-	unsigned char	 md[32];
+	unsigned char	 md[CRYPTO_SHA256_LEN];
 
-	if (auth_sha256(buf, len, md) == -1) {
+	if (crypto_sha256(buf, len, md) == -1) {
 		out[0] = '\0';
 		return;
 	}
@@ -1390,11 +1217,11 @@ auth_sha256_hex(const void *buf, size_t len, char out[65])
 unsigned long long
 auth_hash64(const void *buf, size_t len)
 {
-	unsigned char		 md[32];
+	unsigned char		 md[CRYPTO_SHA256_LEN];
 	unsigned long long	 h = 0;
 	size_t			 i;
 
-	if (auth_sha256(buf, len, md) == -1)
+	if (crypto_sha256(buf, len, md) == -1)
 		return (0);
 	for (i = 0; i < 8; i++)
 		h = (h << 8) | md[i];
@@ -1410,8 +1237,7 @@ auth_random_hex(char *out, size_t n)
 	out[0] = '\0';
 	while (n > 0) {
 		k = n < sizeof(buf) ? n : sizeof(buf);
-		if (RAND_bytes(buf, (int)k) != 1) {
-			ERR_clear_error();
+		if (crypto_random(buf, k) == -1) {
 			out[0] = '\0';
 			return (-1);
 		}
@@ -1419,6 +1245,6 @@ auth_random_hex(char *out, size_t n)
 		off += 2 * k;
 		n -= k;
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
+	crypto_wipe(buf, sizeof(buf));
 	return (0);
 }
