@@ -384,9 +384,7 @@ compile_free(struct compile *c)
 		free(c->ents[i].val);
 	}
 	free(c->ents);
-	for (i = 0; i < c->nnosign; i++)
-		free(c->nosign[i]);
-	free(c->nosign);
+	sy_strv_free(c->nosign, c->nnosign);
 	sybuf_free(&c->rec);
 	memset(c, 0, sizeof(*c));
 }

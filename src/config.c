@@ -83,16 +83,6 @@ static void	 cf_members(struct sy_server *, struct json_object *,
  * Small helpers.
  */
 
-static void
-cf_strv_free(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int
 cf_strv_equal(char **a, size_t na, char **b, size_t nb)
 {
@@ -214,7 +204,7 @@ cf_srv_listen(struct sy_server *srv, struct json_object *v,
 		return;
 	if (json_object_is_type(v, json_type_string)) {
 		if (cf_listen_ok(v, path, errs)) {
-			cf_strv_free(srv->listen, srv->nlisten);
+			sy_strv_free(srv->listen, srv->nlisten);
 			srv->listen = xcalloc(1, sizeof(*srv->listen));
 			srv->listen[0] = xstrdup(jconf_str(v));
 			srv->nlisten = 1;
@@ -248,10 +238,10 @@ cf_srv_listen(struct sy_server *srv, struct json_object *v,
 		free(epath);
 	}
 	if (bad > 0) {
-		cf_strv_free(list, n);
+		sy_strv_free(list, n);
 		return;
 	}
-	cf_strv_free(srv->listen, srv->nlisten);
+	sy_strv_free(srv->listen, srv->nlisten);
 	srv->listen = list;
 	srv->nlisten = n;
 }
@@ -405,12 +395,12 @@ cf_cors_origins(struct sy_server *srv, struct json_object *v,
 		if (s == NULL || *s == '\0' || jconf_has_space(s, strlen(s))) {
 			syerrs_add(errs, path, "entry %zu must be an origin "
 			    "such as \"https://app.example.com\" or \"*\"", i);
-			cf_strv_free(list, i);
+			sy_strv_free(list, i);
 			return;
 		}
 		list[i] = xstrdup(s);
 	}
-	cf_strv_free(srv->cors_origins, srv->ncors_origins);
+	sy_strv_free(srv->cors_origins, srv->ncors_origins);
 	srv->cors_origins = list;
 	srv->ncors_origins = n;
 }
@@ -742,7 +732,7 @@ config_free(struct sy_config *cf)
 	if (cf == NULL)
 		return;
 	srv = &cf->srv;
-	cf_strv_free(srv->listen, srv->nlisten);
+	sy_strv_free(srv->listen, srv->nlisten);
 	free(srv->node_id);
 	free(srv->registry_path);
 	free(srv->pid_file);
@@ -750,10 +740,10 @@ config_free(struct sy_config *cf)
 	free(srv->group);
 	free(srv->log_error);
 	free(srv->log_access);
-	cf_strv_free(srv->cors_origins, srv->ncors_origins);
+	sy_strv_free(srv->cors_origins, srv->ncors_origins);
 	free(srv->admin_listen);
 	config_drop_registry(cf);
-	cf_strv_free(cf->nosign, cf->nnosign);
+	sy_strv_free(cf->nosign, cf->nnosign);
 	free(cf);
 }
 

@@ -79,9 +79,7 @@ tmpl_pct_encode(struct sybuf *out, const char *s, size_t len)
 	}
 	return (0);
 fail:
-	out->len = oldlen;
-	if (out->data != NULL)
-		out->data[oldlen] = '\0';
+	sybuf_truncate(out, oldlen);
 	return (-1);
 }
 
@@ -199,8 +197,7 @@ tmpl_seal_segment(struct sybuf *out, size_t start)
 
 	if ((n != 1 && n != 2) || strspn(out->data + start, ".") != n)
 		return (0);
-	out->len = start;
-	out->data[start] = '\0';
+	sybuf_truncate(out, start);
 	return (sybuf_addstr(out, n == 1 ? "%2E" : "%2E%2E"));
 }
 
@@ -271,9 +268,7 @@ tmpl_expand(struct sybuf *out, const char *tmpl, struct json_object *args,
 oom:
 	*err = strdup("out of memory");
 fail:
-	out->len = oldlen;
-	if (out->data != NULL)
-		out->data[oldlen] = '\0';
+	sybuf_truncate(out, oldlen);
 	return (-1);
 }
 
@@ -320,9 +315,7 @@ tmpl_query(struct sybuf *out, struct json_object *params)
 	}
 	return (0);
 fail:
-	out->len = oldlen;
-	if (out->data != NULL)
-		out->data[oldlen] = '\0';
+	sybuf_truncate(out, oldlen);
 	return (-1);
 }
 

@@ -150,6 +150,15 @@ sybuf_reset(struct sybuf *b)
 }
 
 void
+sybuf_truncate(struct sybuf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+void
 sybuf_free(struct sybuf *b)
 {
 	free(b->data);
@@ -255,6 +264,16 @@ xstrndup(const char *s, size_t n)
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return (p);
+}
+
+void
+sy_strv_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && v != NULL; i++)
+		free(v[i]);
+	free(v);
 }
 
 void *
