@@ -119,7 +119,8 @@ ep_enc_method(struct json_object *v, const char *path, struct sybuf *rec,
 	for (i = 0; i < EP_NMETHODS; i++) {
 		if (strcasecmp(s, endpoint_methods[i]) == 0) {
 			EP_PUT_LIT(rec, ",\"method\":");
-			ep_put_str(rec, endpoint_methods[i], strlen(endpoint_methods[i]));
+			ep_put_str(rec, endpoint_methods[i],
+			    strlen(endpoint_methods[i]));
 			return;
 		}
 	}
@@ -290,7 +291,8 @@ ep_enc_header_name(struct json_object *h, const char *name, int op,
 		jconf_err(errs, hpath, "op", "\"%s\" may only be \"set\" (to a "
 		    "literal host name)", name);
 	else if (op == EP_HDR_SET && (val = jconf_get(h, "value")) != NULL &&
-	    jconf_is_string(val) && endpoint_is_var(json_object_get_string(val)))
+	    jconf_is_string(val) &&
+	    endpoint_is_var(json_object_get_string(val)))
 		jconf_err(errs, hpath, "value", "\"%s\" may only be set to a "
 		    "literal host name, not to a variable", name);
 }
@@ -312,7 +314,8 @@ ep_enc_header(struct json_object *h, const char *hpath, struct sybuf *rec,
 	op = ep_enc_op(h, hpath, errs);
 	if ((k = jconf_get(h, "key")) == NULL)
 		syerrs_add(errs, hpath, "missing \"key\"");
-	else if (!jconf_is_string(k) || !endpoint_is_token(json_object_get_string(k),
+	else if (!jconf_is_string(k) ||
+	    !endpoint_is_token(json_object_get_string(k),
 	    json_object_get_string_len(k)))
 		jconf_err(errs, hpath, "key", "must be a header name");
 	else
@@ -408,8 +411,8 @@ ep_enc_names(struct json_object *v, const char *path, const char *member,
 		    !endpoint_is_token(json_object_get_string(s),
 		    json_object_get_string_len(s)))
 			syerrs_add(errs, npath, "must be a header name");
-		else if ((why = endpoint_name_problem(json_object_get_string(s))) !=
-		    NULL)
+		else if ((why = endpoint_name_problem(
+		    json_object_get_string(s))) != NULL)
 			syerrs_add(errs, npath, "\"%s\" %s",
 			    json_object_get_string(s), why);
 		else if (strcasecmp(json_object_get_string(s), "Host") == 0)
