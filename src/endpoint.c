@@ -10,11 +10,6 @@
  * record (the registry is a file on disk, and the decoder is fuzzed),
  * never aborts, and leaves nothing allocated when it fails.
  */
-#include <sys/types.h>
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -29,7 +24,6 @@
 #include "endpoint_int.h"
 #include "jconf.h"
 #include "jpath.h"
-#include "jwrite.h"
 #include "rule.h"
 #include "util.h"
 
