@@ -1,6 +1,10 @@
 /*
- * auth.c: caller tokens and the X-SC-Token (SPEC sections 4 and 5), and
- * the only user of OpenSSL.
+ * auth.c: caller tokens and the X-SC-Token (SPEC sections 4 and 5): JWT
+ * parsing, verification against a key set and signing, with the strict
+ * base64url and JSON helpers the auth module shares.  Key sets are
+ * built in auth_keyset.c and JWKS documents parsed in auth_jwks.c; every
+ * cryptographic operation goes through crypto.c, the only user of
+ * OpenSSL.
  *
  * A keyset is a project's "secrets" array compiled once: HMAC secrets
  * copied, PEM keys loaded, the kid of every static secret fixed (its
@@ -20,7 +24,7 @@
  * Verification trusts the token's header only to choose which secret to
  * try: the header's alg must equal the secret's (so a public key is never
  * used as an HMAC secret and "none" never verifies), HMACs are compared
- * with CRYPTO_memcmp, base64url is decoded strictly (no padding, unused
+ * in constant time, base64url is decoded strictly (no padding, unused
  * bits zero: one encoding per token) and nothing is decoded before the
  * length is checked against AUTH_MAX_TOKEN.  Claims are checked only
  * after a signature verified.  Nothing here logs, and no error message
@@ -39,75 +43,11 @@
 #include <strings.h>
 
 #include <json-c/json.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/param_build.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
 
 #include "auth.h"
+#include "auth_int.h"
+#include "crypto.h"
 #include "util.h"
-
-#define AUTH_MIN_RSA_BITS	2048	/* shorter RSA keys are refused */
-#define AUTH_MAX_RSA_BYTES	2048	/* a JWKS modulus longer is junk */
-#define AUTH_JSON_DEPTH		32
-#define AUTH_HS256_LEN		32
-#define AUTH_KID_LEN		16	/* hex digits of a derived kid */
-#define AUTH_ALGS		"HS256, RS256, RS256_PUBLIC"
-
-enum auth_alg {
-	AUTH_ALG_HS256,
-	AUTH_ALG_RS256,
-	AUTH_ALG_RS256_PUBLIC,
-	AUTH_ALG_JWK_URL
-};
-
-struct auth_secret {
-	enum auth_alg		  as_alg;
-	unsigned char		 *as_hmac;	/* HS256: the secret */
-	size_t			  as_hmaclen;
-	EVP_PKEY		 *as_pub;	/* RS256*: verifies */
-	EVP_PKEY		 *as_priv;	/* RS256: signs */
-	char			 *as_url;	/* JWK_URL */
-	char			 *as_kid;	/* static secrets */
-	struct json_object	 *as_aud;	/* array of strings or NULL */
-	struct json_object	 *as_iss;
-	int			  as_marked;	/* "isPrimary": true */
-	int			  as_bad;	/* did not compile */
-};
-
-struct auth_keyset {
-	struct auth_secret	 *ks_sec;
-	size_t			  ks_n;
-	struct auth_secret	 *ks_primary;	/* NULL: cannot sign */
-	char			 *ks_header;	/* primary's, base64url */
-	const char		**ks_urls;	/* of the JWK_URL secrets */
-	size_t			  ks_nurls;
-};
-
-struct auth_jwk {
-	char		*jk_kid;
-	EVP_PKEY	*jk_key;
-};
-
-struct auth_jwks {
-	struct auth_jwk	*jw_keys;
-	size_t		 jw_n;
-};
-
-/* A keyset being built: where errors go and which secret is at hand. */
-struct auth_build {
-	struct syerrs	*ab_errs;
-	const char	*ab_path;
-	size_t		 ab_i;
-	int		 ab_failed;
-};
 
 /* A token split and decoded; the signed input points into the token. */
 struct auth_jwt {
@@ -120,9 +60,6 @@ struct auth_jwt {
 	unsigned char		*aj_sig;
 	size_t			 aj_siglen;
 };
-
-static void	 auth_err(struct auth_build *, const char *, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 
 static const char	 auth_b64chars[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -146,7 +83,7 @@ auth_b64val(unsigned char c)
  * alphabet, unused trailing bits zero.  A NUL-terminated copy (caller
  * frees) or NULL.
  */
-static unsigned char *
+unsigned char *
 auth_b64_decode(const char *s, size_t len, size_t *outlen)
 {
 	unsigned char	*out;
@@ -177,7 +114,7 @@ auth_b64_decode(const char *s, size_t len, size_t *outlen)
 }
 
 /* Append p as base64url without padding.  0 / -1. */
-static int
+int
 auth_b64_encode(struct sybuf *b, const void *p, size_t len)
 {
 	const unsigned char	*s = p;
@@ -202,48 +139,11 @@ auth_b64_encode(struct sybuf *b, const void *p, size_t len)
 	return (0);
 }
 
-static int
-auth_sha256(const void *buf, size_t len, unsigned char md[32])
-{
-	return (EVP_Digest(buf, len, md, NULL, EVP_sha256(), NULL) == 1 ?
-	    0 : -1);
-}
-
-/* A kid from the SHA-256 of key: AUTH_KID_LEN hex digits, or NULL. */
-static char *
-auth_kid_derive(const void *key, size_t len)
-{
-	unsigned char	 md[32];
-	char		 hex[65], *kid;
-
-	if (auth_sha256(key, len, md) == -1)
-		return (NULL);
-	sy_hex(hex, md, sizeof(md));
-	if ((kid = strndup(hex, AUTH_KID_LEN)) == NULL)
-		return (NULL);
-	return (kid);
-}
-
-/* The derived kid of an RSA key: of its DER SubjectPublicKeyInfo. */
-static char *
-auth_kid_rsa(EVP_PKEY *pk)
-{
-	unsigned char	*der = NULL;
-	char		*kid;
-	int		 n;
-
-	if ((n = i2d_PUBKEY(pk, &der)) <= 0)
-		return (NULL);
-	kid = auth_kid_derive(der, (size_t)n);
-	OPENSSL_free(der);
-	return (kid);
-}
-
 /*
  * Parse len bytes as one JSON object, strictly (RFC 8259, valid UTF-8):
  * nothing but white space may follow it.  NULL if it is anything else.
  */
-static struct json_object *
+struct json_object *
 auth_json_object(const char *text, size_t len)
 {
 	struct json_tokener	*tok;
@@ -272,7 +172,7 @@ auth_json_object(const char *text, size_t len)
 }
 
 /* Two JSON strings, equal byte for byte (they may hold NULs). */
-static int
+int
 auth_json_streq(struct json_object *a, struct json_object *b)
 {
 	int	 n;
@@ -284,690 +184,6 @@ auth_json_streq(struct json_object *a, struct json_object *b)
 	return (n == json_object_get_string_len(b) &&
 	    memcmp(json_object_get_string(a), json_object_get_string(b),
 	    (size_t)n) == 0);
-}
-
-/*
- * Keys.
- */
-
-/* Encrypted PEM keys are not supported: never prompt on a terminal. */
-static int
-auth_pem_nopass(char *buf, int size, int rwflag, void *u)
-{
-	return (-1);
-}
-
-/* Why loading a PEM key failed, into why; clears OpenSSL's queue. */
-static void
-auth_pem_reason(const char *pem, char *why, size_t len)
-{
-	unsigned long	 e;
-	const char	*r = NULL;
-
-	e = ERR_peek_error();
-	if (strstr(pem, "-----BEGIN ") == NULL)
-		r = "no \"-----BEGIN\" line";
-	else if (e != 0)
-		r = ERR_reason_error_string(e);
-	snprintf(why, len, "%s", r != NULL ? r : "unsupported");
-	ERR_clear_error();
-}
-
-/*
- * Load a PEM key: private (PKCS#1 or PKCS#8), or public (SPKI, PKCS#1 or
- * an X.509 certificate's).  The key must be RSA and long enough.  NULL
- * with the reason in why.
- */
-static EVP_PKEY *
-auth_pem_load(const char *pem, int private, char *why, size_t len)
-{
-	BIO		*bio;
-	EVP_PKEY	*pk = NULL;
-	X509		*x;
-
-	ERR_clear_error();
-	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL) {
-		snprintf(why, len, "out of memory");
-		return (NULL);
-	}
-	if (private)
-		pk = PEM_read_bio_PrivateKey(bio, NULL, auth_pem_nopass, NULL);
-	else if ((pk = PEM_read_bio_PUBKEY(bio, NULL, auth_pem_nopass,
-	    NULL)) == NULL && strstr(pem, "CERTIFICATE-----") != NULL) {
-		ERR_clear_error();
-		(void)BIO_reset(bio);
-		if ((x = PEM_read_bio_X509(bio, NULL, auth_pem_nopass,
-		    NULL)) != NULL) {
-			pk = X509_get_pubkey(x);
-			X509_free(x);
-		}
-	}
-	BIO_free(bio);
-	if (pk == NULL)
-		auth_pem_reason(pem, why, len);
-	else if (!EVP_PKEY_is_a(pk, "RSA"))
-		snprintf(why, len, "not an RSA key (RS256 needs one)");
-	else if (EVP_PKEY_get_bits(pk) < AUTH_MIN_RSA_BITS)
-		snprintf(why, len, "a %d-bit RSA key is too short (at least "
-		    "%d bits)", EVP_PKEY_get_bits(pk), AUTH_MIN_RSA_BITS);
-	else
-		return (pk);
-	EVP_PKEY_free(pk);
-	return (NULL);
-}
-
-/* An RSA public key from its modulus and exponent (big-endian). */
-static EVP_PKEY *
-auth_rsa_from_ne(const unsigned char *n, size_t nlen, const unsigned char *e,
-    size_t elen)
-{
-	OSSL_PARAM_BLD	*bld = NULL;
-	OSSL_PARAM	*params = NULL;
-	EVP_PKEY_CTX	*ctx = NULL;
-	EVP_PKEY	*pk = NULL;
-	BIGNUM		*bn = NULL, *be = NULL;
-
-	if (nlen > AUTH_MAX_RSA_BYTES || elen > 8 ||
-	    (bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
-	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
-	    !BN_is_odd(be) || BN_num_bits(be) < 2 ||
-	    BN_num_bits(bn) < AUTH_MIN_RSA_BITS ||
-	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
-	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
-	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
-	    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-	    EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-		pk = NULL;
-	EVP_PKEY_CTX_free(ctx);
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	BN_free(bn);
-	BN_free(be);
-	ERR_clear_error();
-	return (pk);
-}
-
-/*
- * Compiling a keyset.
- */
-
-/* Report a problem at path[i] or path[i].member. */
-static void
-auth_err(struct auth_build *ab, const char *member, const char *fmt, ...)
-{
-	struct sybuf	 path;
-	va_list		 ap;
-	char		 msg[512];
-
-	sybuf_init(&path);
-	if (sybuf_printf(&path, "%s[%zu]%s%s", ab->ab_path, ab->ab_i,
-	    member != NULL ? "." : "", member != NULL ? member : "") == -1)
-		sybuf_free(&path);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	syerrs_add(ab->ab_errs, path.data, "%s", msg);
-	sybuf_free(&path);
-	ab->ab_failed = 1;
-}
-
-/*
- * Member name of secret v as a non-empty string: 1 and *out, 0 when it is
- * missing, null or "" (Space Cloud writes "" for unset members), -1 when
- * it has another type (reported).
- */
-static int
-auth_member_str(struct auth_build *ab, struct json_object *v,
-    const char *name, struct json_object **out)
-{
-	struct json_object	*m;
-
-	*out = NULL;
-	if (!json_object_object_get_ex(v, name, &m) || m == NULL)
-		return (0);
-	if (!json_object_is_type(m, json_type_string)) {
-		auth_err(ab, name, "must be a string");
-		return (-1);
-	}
-	if (json_object_get_string_len(m) == 0)
-		return (0);
-	*out = m;
-	return (1);
-}
-
-/* Member name ("aud", "iss"): an array of strings, or absent. */
-static struct json_object *
-auth_member_strv(struct auth_build *ab, struct json_object *v,
-    const char *name)
-{
-	struct json_object	*m;
-	char			 elem[32];
-	size_t			 i, n;
-
-	if (!json_object_object_get_ex(v, name, &m) || m == NULL)
-		return (NULL);
-	if (!json_object_is_type(m, json_type_array)) {
-		auth_err(ab, name, "must be an array of strings");
-		return (NULL);
-	}
-	n = json_object_array_length(m);
-	for (i = 0; i < n; i++) {
-		if (json_object_is_type(json_object_array_get_idx(m, i),
-		    json_type_string))
-			continue;
-		snprintf(elem, sizeof(elem), "%s[%zu]", name, i);
-		auth_err(ab, elem, "must be a string");
-		return (NULL);
-	}
-	return (n > 0 ? json_object_get(m) : NULL);
-}
-
-static void
-auth_compile_hs256(struct auth_build *ab, struct json_object *v,
-    struct auth_secret *s)
-{
-	struct json_object	*m;
-	int			 rc;
-
-	if ((rc = auth_member_str(ab, v, "secret", &m)) == 0)
-		auth_err(ab, NULL, "missing \"secret\" (HS256 needs a "
-		    "non-empty string)");
-	if (rc != 1)
-		return;
-	s->as_hmaclen = (size_t)json_object_get_string_len(m);
-	if ((s->as_hmac = malloc(s->as_hmaclen)) == NULL) {
-		auth_err(ab, NULL, "out of memory");
-		return;
-	}
-	memcpy(s->as_hmac, json_object_get_string(m), s->as_hmaclen);
-	if (s->as_kid == NULL && (s->as_kid = auth_kid_derive(s->as_hmac,
-	    s->as_hmaclen)) == NULL)
-		auth_err(ab, NULL, "cannot derive a kid");
-}
-
-/* Load member name (a PEM key) of v into *pk.  0 / -1 (reported). */
-static int
-auth_compile_pem(struct auth_build *ab, struct json_object *m,
-    const char *name, int private, EVP_PKEY **pk)
-{
-	char	 why[256];
-
-	if ((*pk = auth_pem_load(json_object_get_string(m), private, why,
-	    sizeof(why))) == NULL) {
-		auth_err(ab, name, "cannot load the PEM key: %s", why);
-		return (-1);
-	}
-	return (0);
-}
-
-/* RS256: publicKey verifies, privateKey signs (and verifies if alone). */
-static void
-auth_compile_rs256(struct auth_build *ab, struct json_object *v,
-    struct auth_secret *s)
-{
-	struct json_object	*pub, *priv = NULL;
-	int			 rp, rk = 0;
-
-	rp = auth_member_str(ab, v, "publicKey", &pub);
-	if (s->as_alg == AUTH_ALG_RS256)
-		rk = auth_member_str(ab, v, "privateKey", &priv);
-	if (rp == 0 && rk == 0) {
-		auth_err(ab, NULL, "%s", s->as_alg == AUTH_ALG_RS256 ?
-		    "missing \"publicKey\" or \"privateKey\" (RS256 needs a "
-		    "PEM key)" : "missing \"publicKey\" (RS256_PUBLIC needs "
-		    "a PEM public key)");
-		return;
-	}
-	if ((rp == 1 && auth_compile_pem(ab, pub, "publicKey", 0,
-	    &s->as_pub) == -1) || (rk == 1 && auth_compile_pem(ab, priv,
-	    "privateKey", 1, &s->as_priv) == -1) || rp == -1 || rk == -1)
-		return;
-	if (s->as_pub != NULL && s->as_priv != NULL &&
-	    EVP_PKEY_eq(s->as_pub, s->as_priv) != 1) {
-		ERR_clear_error();
-		auth_err(ab, "publicKey", "does not match \"privateKey\"");
-		return;
-	}
-	if (s->as_pub == NULL) {
-		if (EVP_PKEY_up_ref(s->as_priv) != 1) {
-			auth_err(ab, NULL, "out of memory");
-			return;
-		}
-		s->as_pub = s->as_priv;
-	}
-	if (s->as_kid == NULL && (s->as_kid = auth_kid_rsa(s->as_pub)) == NULL)
-		auth_err(ab, NULL, "cannot derive a kid");
-}
-
-static void
-auth_compile_jwk_url(struct auth_build *ab, struct json_object *v,
-    struct auth_secret *s)
-{
-	struct json_object	*m;
-	const char		*u, *host;
-	int			 rc;
-
-	if ((rc = auth_member_str(ab, v, "jwkUrl", &m)) == 0)
-		auth_err(ab, NULL, "missing \"jwkUrl\" (JWK_URL needs an "
-		    "http(s) URL)");
-	if (rc != 1)
-		return;
-	u = json_object_get_string(m);
-	if (strncasecmp(u, "https://", 8) == 0)
-		host = u + 8;
-	else if (strncasecmp(u, "http://", 7) == 0)
-		host = u + 7;
-	else
-		host = NULL;
-	if (host == NULL || *host == '\0' || *host == '/' ||
-	    strpbrk(u, " \t\r\n") != NULL ||
-	    strlen(u) != (size_t)json_object_get_string_len(m)) {
-		auth_err(ab, "jwkUrl", "must be an http:// or https:// URL");
-		return;
-	}
-	if ((s->as_url = strdup(u)) == NULL)
-		auth_err(ab, NULL, "out of memory");
-}
-
-/* The members every alg shares: kid, isPrimary, aud, iss. */
-static void
-auth_compile_common(struct auth_build *ab, struct json_object *v,
-    struct auth_secret *s)
-{
-	struct json_object	*m;
-
-	if (auth_member_str(ab, v, "kid", &m) == 1 &&
-	    s->as_alg != AUTH_ALG_JWK_URL &&
-	    (s->as_kid = strdup(json_object_get_string(m))) == NULL)
-		auth_err(ab, NULL, "out of memory");
-	if (json_object_object_get_ex(v, "isPrimary", &m) && m != NULL) {
-		if (json_object_is_type(m, json_type_boolean))
-			s->as_marked = json_object_get_boolean(m);
-		else
-			auth_err(ab, "isPrimary", "must be true or false");
-	}
-	s->as_aud = auth_member_strv(ab, v, "aud");
-	s->as_iss = auth_member_strv(ab, v, "iss");
-}
-
-static void
-auth_compile_secret(struct auth_build *ab, struct json_object *v,
-    struct auth_secret *s)
-{
-	static const char *const	 names[] = { "HS256", "RS256",
-					    "RS256_PUBLIC", "JWK_URL" };
-	struct json_object		*alg;
-	const char			*a;
-	size_t				 i;
-
-	if (!json_object_is_type(v, json_type_object)) {
-		auth_err(ab, NULL, "must be an object");
-		return;
-	}
-	if (!json_object_object_get_ex(v, "alg", &alg) ||
-	    !json_object_is_type(alg, json_type_string)) {
-		auth_err(ab, NULL, "missing \"alg\" (one of " AUTH_ALGS
-		    ", JWK_URL)");
-		return;
-	}
-	a = json_object_get_string(alg);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(a, names[i]) == 0)
-			break;
-	if (i == sizeof(names) / sizeof(names[0])) {
-		auth_err(ab, NULL, "unknown alg \"%.64s\" (use " AUTH_ALGS
-		    " or JWK_URL)", a);
-		return;
-	}
-	s->as_alg = (enum auth_alg)i;
-	auth_compile_common(ab, v, s);
-	if (s->as_alg == AUTH_ALG_HS256)
-		auth_compile_hs256(ab, v, s);
-	else if (s->as_alg == AUTH_ALG_JWK_URL)
-		auth_compile_jwk_url(ab, v, s);
-	else
-		auth_compile_rs256(ab, v, s);
-}
-
-static int
-auth_can_sign(const struct auth_secret *s)
-{
-	return (s->as_alg == AUTH_ALG_HS256 ||
-	    (s->as_alg == AUTH_ALG_RS256 && s->as_priv != NULL));
-}
-
-/*
- * Choose the primary secret: the one marked, which must be able to sign;
- * when none is marked, the first that can sign (Space Cloud always marks
- * one, so this only serves hand-written configs).
- */
-static void
-auth_choose_primary(struct auth_build *ab, struct auth_keyset *ks)
-{
-	struct auth_secret	*s;
-	size_t			 i, first = SIZE_MAX;
-
-	for (i = 0; i < ks->ks_n; i++) {
-		s = &ks->ks_sec[i];
-		if (!s->as_marked)
-			continue;
-		ab->ab_i = i;
-		if (first != SIZE_MAX)
-			auth_err(ab, "isPrimary", "only one secret may be "
-			    "primary (%s[%zu] is)", ab->ab_path, first);
-		else if (!s->as_bad && !auth_can_sign(s))
-			auth_err(ab, "isPrimary", "%s", s->as_alg ==
-			    AUTH_ALG_RS256 ? "an RS256 secret without "
-			    "\"privateKey\" cannot sign" : "RS256_PUBLIC and "
-			    "JWK_URL secrets cannot sign; make an HS256 or "
-			    "RS256 secret primary");
-		else
-			ks->ks_primary = s;
-		if (first == SIZE_MAX)
-			first = i;
-	}
-	for (i = 0; first == SIZE_MAX && i < ks->ks_n; i++)
-		if (!ks->ks_sec[i].as_bad && auth_can_sign(&ks->ks_sec[i])) {
-			ks->ks_primary = &ks->ks_sec[i];
-			break;
-		}
-}
-
-/* The base64url header the primary secret signs with.  0 / -1. */
-static int
-auth_make_header(struct auth_keyset *ks)
-{
-	struct json_object	*h;
-	struct sybuf		 b;
-	const char		*text;
-	int			 rc = -1;
-
-	if ((h = json_object_new_object()) == NULL)
-		return (-1);
-	if (json_object_object_add(h, "alg", json_object_new_string(
-	    ks->ks_primary->as_alg == AUTH_ALG_HS256 ? "HS256" : "RS256")) ||
-	    json_object_object_add(h, "typ", json_object_new_string("JWT")) ||
-	    json_object_object_add(h, "kid",
-	    json_object_new_string(ks->ks_primary->as_kid)) ||
-	    (text = json_object_to_json_string_ext(h, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL) {
-		json_object_put(h);
-		return (-1);
-	}
-	sybuf_init(&b);
-	if (auth_b64_encode(&b, text, strlen(text)) == 0 && b.data != NULL) {
-		ks->ks_header = sybuf_detach(&b);
-		rc = 0;
-	}
-	sybuf_free(&b);
-	json_object_put(h);
-	return (rc);
-}
-
-/* Compile every element of the secrets array v into ks. */
-static void
-auth_compile_all(struct auth_build *ab, struct auth_keyset *ks,
-    struct json_object *v)
-{
-	struct auth_secret	*s;
-	size_t			 i;
-	int			 failed;
-
-	for (i = 0; i < ks->ks_n; i++) {
-		s = &ks->ks_sec[i];
-		failed = ab->ab_failed;
-		ab->ab_failed = 0;
-		ab->ab_i = i;
-		auth_compile_secret(ab, json_object_array_get_idx(v, i), s);
-		s->as_bad = ab->ab_failed;
-		ab->ab_failed |= failed;
-		if (!s->as_bad && s->as_alg == AUTH_ALG_JWK_URL)
-			ks->ks_urls[ks->ks_nurls++] = s->as_url;
-	}
-}
-
-struct auth_keyset *
-auth_keyset_new(struct json_object *v, const char *path,
-    struct syerrs *errs)
-{
-	struct auth_build	 ab;
-	struct auth_keyset	*ks;
-	size_t			 n = 0;
-
-	if (v != NULL && !json_object_is_type(v, json_type_array)) {
-		syerrs_add(errs, path, "must be an array of objects");
-		return (NULL);
-	}
-	if (v != NULL)
-		n = json_object_array_length(v);
-	ab.ab_errs = errs;
-	ab.ab_path = path;
-	ab.ab_i = 0;
-	ab.ab_failed = 0;
-	if ((ks = calloc(1, sizeof(*ks))) == NULL ||
-	    (ks->ks_sec = calloc(n + 1, sizeof(*ks->ks_sec))) == NULL ||
-	    (ks->ks_urls = calloc(n + 1, sizeof(*ks->ks_urls))) == NULL) {
-		syerrs_add(errs, path, "out of memory");
-		auth_keyset_free(ks);
-		return (NULL);
-	}
-	ks->ks_n = n;
-	auth_compile_all(&ab, ks, v);
-	auth_choose_primary(&ab, ks);
-	if (!ab.ab_failed && ks->ks_primary != NULL &&
-	    auth_make_header(ks) == -1)
-		syerrs_add(errs, path, "out of memory");
-	else if (!ab.ab_failed)
-		return (ks);
-	auth_keyset_free(ks);
-	return (NULL);
-}
-
-void
-auth_keyset_free(struct auth_keyset *ks)
-{
-	struct auth_secret	*s;
-	size_t			 i;
-
-	if (ks == NULL)
-		return;
-	for (i = 0; ks->ks_sec != NULL && i < ks->ks_n; i++) {
-		s = &ks->ks_sec[i];
-		if (s->as_hmac != NULL)
-			OPENSSL_cleanse(s->as_hmac, s->as_hmaclen);
-		free(s->as_hmac);
-		EVP_PKEY_free(s->as_pub);
-		EVP_PKEY_free(s->as_priv);
-		free(s->as_url);
-		free(s->as_kid);
-		json_object_put(s->as_aud);
-		json_object_put(s->as_iss);
-	}
-	free(ks->ks_sec);
-	free(ks->ks_urls);
-	free(ks->ks_header);
-	free(ks);
-}
-
-int
-auth_keyset_can_sign(const struct auth_keyset *ks)
-{
-	return (ks != NULL && ks->ks_primary != NULL);
-}
-
-size_t
-auth_keyset_njwks(const struct auth_keyset *ks)
-{
-	return (ks != NULL ? ks->ks_nurls : 0);
-}
-
-const char *
-auth_keyset_jwks_url(const struct auth_keyset *ks, size_t i)
-{
-	return (ks != NULL && i < ks->ks_nurls ? ks->ks_urls[i] : NULL);
-}
-
-/*
- * JWKS documents.
- */
-
-/* A JWK member: base64url, where JWKS publishers sometimes pad. */
-static unsigned char *
-auth_jwk_bytes(struct json_object *k, const char *name, size_t *len)
-{
-	struct json_object	*m;
-	const char		*s;
-	size_t			 n;
-
-	if (!json_object_object_get_ex(k, name, &m) ||
-	    !json_object_is_type(m, json_type_string))
-		return (NULL);
-	s = json_object_get_string(m);
-	n = (size_t)json_object_get_string_len(m);
-	while (n > 0 && s[n - 1] == '=')
-		n--;
-	return (auth_b64_decode(s, n, len));
-}
-
-/* Member name of k is absent or the string want. */
-static int
-auth_jwk_is(struct json_object *k, const char *name, const char *want)
-{
-	struct json_object	*m;
-
-	if (!json_object_object_get_ex(k, name, &m))
-		return (1);
-	return (json_object_is_type(m, json_type_string) &&
-	    strcmp(json_object_get_string(m), want) == 0);
-}
-
-/* The RSA signing key k as an EVP_PKEY, or NULL to skip it. */
-static EVP_PKEY *
-auth_jwk_key(struct json_object *k)
-{
-	struct json_object	*kty;
-	unsigned char		*n = NULL, *e = NULL;
-	size_t			 nlen, elen;
-	EVP_PKEY		*pk = NULL;
-
-	if (!json_object_is_type(k, json_type_object) ||
-	    !json_object_object_get_ex(k, "kty", &kty) ||
-	    !auth_jwk_is(k, "kty", "RSA") || !auth_jwk_is(k, "use", "sig") ||
-	    !auth_jwk_is(k, "alg", "RS256"))
-		return (NULL);
-	if ((n = auth_jwk_bytes(k, "n", &nlen)) != NULL &&
-	    (e = auth_jwk_bytes(k, "e", &elen)) != NULL)
-		pk = auth_rsa_from_ne(n, nlen, e, elen);
-	free(n);
-	free(e);
-	return (pk);
-}
-
-/* The kid of JWK k, if it is a non-empty string not yet in jw. */
-static const char *
-auth_jwk_kid(const struct auth_jwks *jw, struct json_object *k)
-{
-	struct json_object	*m;
-	const char		*kid;
-	size_t			 i;
-
-	if (!json_object_is_type(k, json_type_object) ||
-	    !json_object_object_get_ex(k, "kid", &m) ||
-	    !json_object_is_type(m, json_type_string) ||
-	    *(kid = json_object_get_string(m)) == '\0')
-		return (NULL);
-	for (i = 0; i < jw->jw_n; i++)
-		if (strcmp(jw->jw_keys[i].jk_kid, kid) == 0)
-			return (NULL);
-	return (kid);
-}
-
-static void
-auth_jwks_add(struct auth_jwks *jw, struct json_object *keys)
-{
-	struct json_object	*k;
-	struct auth_jwk		*jk;
-	const char		*kid;
-	size_t			 i;
-
-	for (i = 0; i < json_object_array_length(keys); i++) {
-		k = json_object_array_get_idx(keys, i);
-		if ((kid = auth_jwk_kid(jw, k)) == NULL)
-			continue;
-		jk = &jw->jw_keys[jw->jw_n];
-		if ((jk->jk_key = auth_jwk_key(k)) == NULL)
-			continue;
-		if ((jk->jk_kid = strdup(kid)) == NULL) {
-			EVP_PKEY_free(jk->jk_key);
-			continue;
-		}
-		jw->jw_n++;
-	}
-}
-
-struct auth_jwks *
-auth_jwks_parse(const char *json, size_t len, char **err)
-{
-	struct json_object	*doc, *keys;
-	struct auth_jwks	*jw = NULL;
-	const char		*why = NULL;
-
-	*err = NULL;
-	if ((doc = auth_json_object(json, len)) == NULL)
-		why = "not a JSON object";
-	else if (!json_object_object_get_ex(doc, "keys", &keys) ||
-	    !json_object_is_type(keys, json_type_array))
-		why = "no \"keys\" array";
-	else if ((jw = calloc(1, sizeof(*jw))) == NULL ||
-	    (jw->jw_keys = calloc(json_object_array_length(keys) + 1,
-	    sizeof(*jw->jw_keys))) == NULL)
-		why = "out of memory";
-	else {
-		auth_jwks_add(jw, keys);
-		if (jw->jw_n == 0)
-			why = "no usable key (an RSA signing key with \"kid\", "
-			    "\"n\" and \"e\", of at least 2048 bits)";
-	}
-	json_object_put(doc);
-	if (why == NULL)
-		return (jw);
-	auth_jwks_free(jw);
-	*err = strdup(why);
-	return (NULL);
-}
-
-void
-auth_jwks_free(struct auth_jwks *jw)
-{
-	size_t	i;
-
-	if (jw == NULL)
-		return;
-	for (i = 0; i < jw->jw_n; i++) {
-		free(jw->jw_keys[i].jk_kid);
-		EVP_PKEY_free(jw->jw_keys[i].jk_key);
-	}
-	free(jw->jw_keys);
-	free(jw);
-}
-
-size_t
-auth_jwks_count(const struct auth_jwks *jw)
-{
-	return (jw != NULL ? jw->jw_n : 0);
-}
-
-static EVP_PKEY *
-auth_jwks_find(const struct auth_jwks *jw, const char *kid)
-{
-	size_t	i;
-
-	for (i = 0; i < jw->jw_n; i++)
-		if (strcmp(jw->jw_keys[i].jk_kid, kid) == 0)
-			return (jw->jw_keys[i].jk_key);
-	return (NULL);
 }
 
 /*
@@ -1049,39 +265,15 @@ auth_jwt_parse(const char *tok, size_t len, struct auth_jwt *t)
 static int
 auth_hs256_ok(const struct auth_jwt *t, const struct auth_secret *s)
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0;
-	int		 ok;
-
-	if (t->aj_siglen != AUTH_HS256_LEN || s->as_hmaclen > INT_MAX ||
-	    HMAC(EVP_sha256(), s->as_hmac, (int)s->as_hmaclen,
-	    (const unsigned char *)t->aj_input, t->aj_inputlen, md,
-	    &mdlen) == NULL || mdlen != AUTH_HS256_LEN)
-		return (0);
-	ok = CRYPTO_memcmp(md, t->aj_sig, AUTH_HS256_LEN) == 0;
-	OPENSSL_cleanse(md, sizeof(md));
-	return (ok);
+	return (crypto_hs256_verify(s->as_hmac, s->as_hmaclen, t->aj_input,
+	    t->aj_inputlen, t->aj_sig, t->aj_siglen));
 }
 
-/* RSASSA-PKCS1-v1_5 with SHA-256. */
 static int
-auth_rs256_ok(const struct auth_jwt *t, EVP_PKEY *pk)
+auth_rs256_ok(const struct auth_jwt *t, struct crypto_key *pk)
 {
-	EVP_MD_CTX	*ctx;
-	EVP_PKEY_CTX	*pctx = NULL;
-	int		 ok = 0;
-
-	if (t->aj_siglen != (size_t)EVP_PKEY_get_size(pk) ||
-	    (ctx = EVP_MD_CTX_new()) == NULL)
-		return (0);
-	if (EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), NULL, pk) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
-	    EVP_DigestVerify(ctx, t->aj_sig, t->aj_siglen,
-	    (const unsigned char *)t->aj_input, t->aj_inputlen) == 1)
-		ok = 1;
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	return (ok);
+	return (crypto_rs256_verify(pk, t->aj_input, t->aj_inputlen,
+	    t->aj_sig, t->aj_siglen));
 }
 
 /* Static secret s on t: AUTH_OK, AUTH_BAD_ALG or AUTH_BAD_SIGNATURE. */
@@ -1125,7 +317,7 @@ auth_verify_kid(const struct auth_keyset *ks, const struct auth_jwt *t,
 	const struct auth_secret	*s;
 	const struct auth_jwks		*jw;
 	enum auth_result		 r, best = AUTH_UNKNOWN_KID;
-	EVP_PKEY			*pk;
+	struct crypto_key		*pk;
 	size_t				 i;
 	int				 unloaded = 0;
 
@@ -1321,41 +513,10 @@ static int
 auth_sign_bytes(const struct auth_secret *s, const char *in, size_t len,
     unsigned char **sig, size_t *siglen)
 {
-	EVP_MD_CTX	*ctx;
-	EVP_PKEY_CTX	*pctx = NULL;
-	unsigned int	 mdlen = 0;
-	int		 rc = -1;
-
-	*sig = NULL;
-	if (s->as_alg == AUTH_ALG_HS256) {
-		if ((*sig = malloc(EVP_MAX_MD_SIZE)) == NULL ||
-		    HMAC(EVP_sha256(), s->as_hmac, (int)s->as_hmaclen,
-		    (const unsigned char *)in, len, *sig, &mdlen) == NULL) {
-			free(*sig);
-			*sig = NULL;
-			return (-1);
-		}
-		*siglen = mdlen;
-		return (0);
-	}
-	/* RSASSA-PKCS1-v1_5 with SHA-256 */
-	if ((ctx = EVP_MD_CTX_new()) == NULL)
-		return (-1);
-	if (EVP_DigestSignInit(ctx, &pctx, EVP_sha256(), NULL,
-	    s->as_priv) == 1 &&
-	    EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) > 0 &&
-	    EVP_DigestSign(ctx, NULL, siglen, (const unsigned char *)in,
-	    len) == 1 && (*sig = malloc(*siglen)) != NULL &&
-	    EVP_DigestSign(ctx, *sig, siglen, (const unsigned char *)in,
-	    len) == 1)
-		rc = 0;
-	EVP_MD_CTX_free(ctx);
-	ERR_clear_error();
-	if (rc == -1) {
-		free(*sig);
-		*sig = NULL;
-	}
-	return (rc);
+	if (s->as_alg == AUTH_ALG_HS256)
+		return (crypto_hs256_sign(s->as_hmac, s->as_hmaclen, in, len,
+		    sig, siglen));
+	return (crypto_rs256_sign(s->as_priv, in, len, sig, siglen));
 }
 
 char *
@@ -1377,7 +538,7 @@ auth_sign(const struct auth_keyset *ks, const char *claims, size_t len)
 	    sybuf_addc(&b, '.') == -1 ||
 	    auth_b64_encode(&b, sig, siglen) == -1 ? -1 : 0;
 	if (sig != NULL) {
-		OPENSSL_cleanse(sig, siglen);
+		crypto_wipe(sig, siglen);
 		free(sig);
 	}
 	if (rc == -1) {
@@ -1390,9 +551,9 @@ auth_sign(const struct auth_keyset *ks, const char *claims, size_t len)
 void
 auth_sha256_hex(const void *buf, size_t len, char out[65])
 {
-	unsigned char	 md[32];
+	unsigned char	 md[CRYPTO_SHA256_LEN];
 
-	if (auth_sha256(buf, len, md) == -1) {
+	if (crypto_sha256(buf, len, md) == -1) {
 		out[0] = '\0';
 		return;
 	}
@@ -1402,11 +563,11 @@ auth_sha256_hex(const void *buf, size_t len, char out[65])
 unsigned long long
 auth_hash64(const void *buf, size_t len)
 {
-	unsigned char		 md[32];
+	unsigned char		 md[CRYPTO_SHA256_LEN];
 	unsigned long long	 h = 0;
 	size_t			 i;
 
-	if (auth_sha256(buf, len, md) == -1)
+	if (crypto_sha256(buf, len, md) == -1)
 		return (0);
 	for (i = 0; i < 8; i++)
 		h = (h << 8) | md[i];
@@ -1422,8 +583,7 @@ auth_random_hex(char *out, size_t n)
 	out[0] = '\0';
 	while (n > 0) {
 		k = n < sizeof(buf) ? n : sizeof(buf);
-		if (RAND_bytes(buf, (int)k) != 1) {
-			ERR_clear_error();
+		if (crypto_random(buf, k) == -1) {
 			out[0] = '\0';
 			return (-1);
 		}
@@ -1431,6 +591,6 @@ auth_random_hex(char *out, size_t n)
 		off += 2 * k;
 		n -= k;
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
+	crypto_wipe(buf, sizeof(buf));
 	return (0);
 }

@@ -1,8 +1,8 @@
 /*
- * auth.h: tokens (SPEC section 5 and the X-SC-Token of section 4).  The
- * only user of OpenSSL: JWT parsing, HS256/RS256 verification with
- * constant-time comparison, HS256/RS256 signing, PEM and JWKS keys,
- * SHA-256.
+ * auth.h: tokens (SPEC section 5 and the X-SC-Token of section 4): JWT
+ * parsing, HS256/RS256 verification with constant-time comparison,
+ * HS256/RS256 signing, PEM and JWKS keys, SHA-256.  The cryptography
+ * itself is crypto.c's, the only user of OpenSSL.
  */
 #ifndef SY_AUTH_H
 #define SY_AUTH_H

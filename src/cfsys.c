@@ -28,6 +28,7 @@
 
 #include "cfsys.h"
 #include "config.h"
+#include "jconf.h"
 #include "proc.h"
 #include "util.h"
 
@@ -52,16 +53,11 @@ static void
 cfsys_resolve(char **path, const char *dir)
 {
 	char	*abs;
-	size_t	 dlen, plen;
 
 	if (*path == NULL || (*path)[0] == '/' || (*path)[0] == '\0')
 		return;
-	dlen = strlen(dir);
-	plen = strlen(*path);
-	abs = xmalloc(dlen + plen + 2);
-	memcpy(abs, dir, dlen);
-	abs[dlen] = '/';
-	memcpy(abs + dlen + 1, *path, plen + 1);
+	/* the master at config time: out of memory aborts */
+	abs = sy_must(jconf_cat(dir, "/", *path, (char *)NULL));
 	free(*path);
 	*path = abs;
 }

@@ -1,20 +1,18 @@
 /*
- * config.c: the configuration file (SPEC section 3).  The file is parsed
- * with json-c in strict mode, one service's endpoints at a time (see
- * cf_split), and every problem is collected with its JSON path instead
- * of stopping at the first, so that one "switchyard -t" shows them all.
- * The "server" section is closed: an unknown member there is a typo,
- * and an error.  The "projects" tree has Space Cloud's shape and is
- * open: members switchyard does not know are ignored, so that Space
- * Cloud configs load unchanged.
+ * config.c: the configuration file (SPEC section 3): reading it, the
+ * closed "server" section, and handing the "projects" tree to compile.c.
+ * The file is parsed with json-c in strict mode, one service's endpoints
+ * at a time (see cf_split), and every problem is collected with its JSON
+ * path instead of stopping at the first, so that one "switchyard -t"
+ * shows them all.  The "server" section is closed: an unknown member
+ * there is a typo, and an error.
  *
  * A valid file gives a struct sy_server with every default filled in
  * (JSON null for a member means its default, or "off" where the member
- * can be off), and the compiled registry: one record per project,
- * service and endpoint (endpoint.c writes the endpoint records), sorted
- * by key because LMDB appends sorted keys fastest.  A file with any
- * problem gives nothing at all, so a reload never applies half a config.
- * This runs in the master only, so allocations abort on failure.
+ * can be off), and the registry records compile.c made, sorted by key.
+ * A file with any problem gives nothing at all, so a reload never
+ * applies half a config.  This runs in the master only, so allocations
+ * abort on failure.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -35,28 +33,19 @@
 
 #include <json-c/json.h>
 
-#include "auth.h"
 #include "cfsplit.h"
 #include "cfsys.h"
+#include "compile.h"
 #include "config.h"
-#include "endpoint.h"
+#include "jconf.h"
 #include "log.h"
 #include "util.h"
 
-#define CF_JSON_FLAGS \
-	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 #define CF_MAX_FILE	(64 * 1024 * 1024)
-/* a name's length limit keeps "E/p/s/e" under LMDB's 511-byte keys */
-#define CF_MAX_NAME	128
 #define CF_MAX_SECONDS	86400.0
-struct cf_state {
-	struct sy_config	*cf;
-	struct syerrs		*errs;
-	size_t			 cap;	/* room in cf->ents */
-	struct sybuf		 rec;	/* endpoint_encode's buffer */
-	struct cf_split		*sp;	/* NULL: plain parse */
-};
-
+/* config.c runs in the master only: out of memory aborts (sy_must) */
+#define CF_PATHF(...)	((char *)sy_must(jconf_strf(__VA_ARGS__)))
+#define CF_CAT(...)	((char *)sy_must(jconf_cat(__VA_ARGS__)))
 typedef void	 cf_member_fn(struct sy_server *, struct json_object *,
 		    const char *, struct syerrs *);
 
@@ -93,119 +82,6 @@ static void	 cf_members(struct sy_server *, struct json_object *,
 /*
  * Small helpers.
  */
-
-static char * __attribute__((format(printf, 1, 2)))
-cf_pathf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return (xstrdup(fmt));
-	s = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return (s);
-}
-
-/*
- * The strings up to a NULL, joined (caller frees).  Cheaper than
- * cf_pathf for the names built once per endpoint.
- */
-static char * __attribute__((sentinel))
-cf_cat(const char *s, ...)
-{
-	va_list		 ap;
-	const char	*p;
-	char		*out;
-	size_t		 len, n;
-
-	len = strlen(s);
-	va_start(ap, s);
-	while ((p = va_arg(ap, const char *)) != NULL)
-		len += strlen(p);
-	va_end(ap);
-	out = xmalloc(len + 1);
-	n = strlen(s);
-	memcpy(out, s, n);
-	len = n;
-	va_start(ap, s);
-	while ((p = va_arg(ap, const char *)) != NULL) {
-		n = strlen(p);
-		memcpy(out + len, p, n);
-		len += n;
-	}
-	va_end(ap);
-	out[len] = '\0';
-	return (out);
-}
-
-/* Report a problem at base.member. */
-static void
-cf_err_member(struct syerrs *errs, const char *base, const char *member,
-    const char *msg)
-{
-	char	*path;
-
-	path = cf_pathf("%s.%s", base, member);
-	syerrs_add(errs, path, "%s", msg);
-	free(path);
-}
-
-/* Member key of v, or NULL when it is missing or JSON null. */
-static struct json_object *
-cf_get(struct json_object *v, const char *key)
-{
-	struct json_object	*m;
-
-	if (!json_object_object_get_ex(v, key, &m))
-		return (NULL);
-	return (m);
-}
-
-static int
-cf_is_object(struct json_object *v)
-{
-	return (json_object_is_type(v, json_type_object));
-}
-
-/* A string without NUL bytes (json-c strings may hold them). */
-static const char *
-cf_str(struct json_object *v)
-{
-	const char	*s;
-
-	if (!json_object_is_type(v, json_type_string))
-		return (NULL);
-	s = json_object_get_string(v);
-	if (strlen(s) != (size_t)json_object_get_string_len(v))
-		return (NULL);
-	return (s);
-}
-
-static int
-cf_has_space(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s <= 0x20 || *s == 0x7f)
-			return (1);
-	return (0);
-}
-
-static void
-cf_strv_free(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static int
 cf_strv_equal(char **a, size_t na, char **b, size_t nb)
@@ -247,45 +123,13 @@ cf_set_string(struct json_object *v, const char *path, int nullable,
 	}
 	if (v == NULL)
 		return;
-	if ((s = cf_str(v)) == NULL || *s == '\0') {
+	if ((s = jconf_str(v)) == NULL || *s == '\0') {
 		syerrs_add(errs, path, "must be a non-empty string%s",
 		    nullable ? " or null" : "");
 		return;
 	}
 	free(*out);
 	*out = xstrdup(s);
-}
-
-/* 0 and *out when v is a number in [min, max] (min excluded if open). */
-static int
-cf_number(struct json_object *v, double min, int open, double max,
-    double *out)
-{
-	double	d;
-
-	if (!json_object_is_type(v, json_type_int) &&
-	    !json_object_is_type(v, json_type_double))
-		return (-1);
-	d = json_object_get_double(v);
-	if (!isfinite(d) || d < min || (open && d == min) || d > max)
-		return (-1);
-	*out = d;
-	return (0);
-}
-
-/* 0 and *out when v is an integer in [min, max]. */
-static int
-cf_integer(struct json_object *v, int64_t min, int64_t max, int64_t *out)
-{
-	int64_t	i;
-
-	if (!json_object_is_type(v, json_type_int))
-		return (-1);
-	i = json_object_get_int64(v);
-	if (i < min || i > max)
-		return (-1);
-	*out = i;
-	return (0);
 }
 
 /*
@@ -336,7 +180,7 @@ cf_listen_ok(struct json_object *v, const char *path, struct syerrs *errs)
 {
 	const char	*s, *why;
 
-	if ((s = cf_str(v)) == NULL) {
+	if ((s = jconf_str(v)) == NULL) {
 		syerrs_add(errs, path, "must be a string such as "
 		    "\"127.0.0.1:4122\"");
 		return (0);
@@ -360,9 +204,9 @@ cf_srv_listen(struct sy_server *srv, struct json_object *v,
 		return;
 	if (json_object_is_type(v, json_type_string)) {
 		if (cf_listen_ok(v, path, errs)) {
-			cf_strv_free(srv->listen, srv->nlisten);
+			sy_strv_free(srv->listen, srv->nlisten);
 			srv->listen = xcalloc(1, sizeof(*srv->listen));
-			srv->listen[0] = xstrdup(cf_str(v));
+			srv->listen[0] = xstrdup(jconf_str(v));
 			srv->nlisten = 1;
 		}
 		return;
@@ -376,13 +220,13 @@ cf_srv_listen(struct sy_server *srv, struct json_object *v,
 	}
 	list = xcalloc(n, sizeof(*list));
 	for (i = 0; i < n; i++) {
-		epath = cf_pathf("%s[%zu]", path, i);
+		epath = CF_PATHF("%s[%zu]", path, i);
 		if (!cf_listen_ok(json_object_array_get_idx(v, i), epath,
 		    errs)) {
 			bad++;
 			list[i] = xstrdup("");
 		} else
-			list[i] = xstrdup(cf_str(json_object_array_get_idx(v,
+			list[i] = xstrdup(jconf_str(json_object_array_get_idx(v,
 			    i)));
 		for (j = 0; j < i && *list[i] != '\0'; j++)
 			if (strcmp(list[i], list[j]) == 0) {
@@ -394,10 +238,10 @@ cf_srv_listen(struct sy_server *srv, struct json_object *v,
 		free(epath);
 	}
 	if (bad > 0) {
-		cf_strv_free(list, n);
+		sy_strv_free(list, n);
 		return;
 	}
-	cf_strv_free(srv->listen, srv->nlisten);
+	sy_strv_free(srv->listen, srv->nlisten);
 	srv->listen = list;
 	srv->nlisten = n;
 }
@@ -410,7 +254,7 @@ cf_srv_workers(struct sy_server *srv, struct json_object *v,
 
 	if (v == NULL)
 		return;
-	if (cf_integer(v, 0, CONFIG_MAX_WORKERS, &i) == -1) {
+	if (jconf_integer(v, 0, CONFIG_MAX_WORKERS, &i) == -1) {
 		syerrs_add(errs, path, "must be an integer from 0 to %d",
 		    CONFIG_MAX_WORKERS);
 		return;
@@ -423,7 +267,7 @@ static void
 cf_set_secs(struct json_object *v, const char *path, int positive,
     double *out, struct syerrs *errs)
 {
-	if (v == NULL || cf_number(v, 0, positive, CF_MAX_SECONDS, out) == 0)
+	if (v == NULL || jconf_number(v, 0, positive, CF_MAX_SECONDS, out) == 0)
 		return;
 	if (positive)
 		syerrs_add(errs, path, "must be a number of seconds greater "
@@ -441,7 +285,7 @@ cf_set_size(struct json_object *v, const char *path, size_t *out,
 
 	if (v == NULL)
 		return;
-	if (cf_integer(v, 1, INT64_MAX, &i) == -1) {
+	if (jconf_integer(v, 1, INT64_MAX, &i) == -1) {
 		syerrs_add(errs, path, "must be a positive integer");
 		return;
 	}
@@ -470,7 +314,7 @@ cf_member_set(struct sy_server *srv, const struct cf_member *m,
 		cf_set_secs(v, path, m->kind == CF_SECS_POS, field, errs);
 		break;
 	case CF_OBJ:
-		if (v != NULL && !cf_is_object(v))
+		if (v != NULL && !jconf_is_object(v))
 			syerrs_add(errs, path, "must be an object");
 		else if (v != NULL)
 			cf_members(srv, v, path, m->sub, m->nsub, errs);
@@ -500,7 +344,7 @@ cf_members(struct sy_server *srv, struct json_object *v, const char *path,
 			syerrs_add(errs, path, "unknown member \"%s\"", name);
 			continue;
 		}
-		mpath = cf_pathf("%s.%s", path, name);
+		mpath = CF_PATHF("%s.%s", path, name);
 		cf_member_set(srv, &tab[i], json_object_iter_peek_value(&it),
 		    mpath, errs);
 		free(mpath);
@@ -518,7 +362,7 @@ cf_log_level(struct sy_server *srv, struct json_object *v, const char *path,
 
 	if (v == NULL)
 		return;
-	s = cf_str(v);
+	s = jconf_str(v);
 	for (i = 0; s != NULL && i <= LOG_LEVEL_DEBUG; i++) {
 		if (strcasecmp(s, names[i]) == 0) {
 			srv->log_level = i;
@@ -547,16 +391,16 @@ cf_cors_origins(struct sy_server *srv, struct json_object *v,
 	n = json_object_array_length(v);
 	list = xcalloc(n, sizeof(*list));
 	for (i = 0; i < n; i++) {
-		s = cf_str(json_object_array_get_idx(v, i));
-		if (s == NULL || *s == '\0' || cf_has_space(s)) {
+		s = jconf_str(json_object_array_get_idx(v, i));
+		if (s == NULL || *s == '\0' || jconf_has_space(s, strlen(s))) {
 			syerrs_add(errs, path, "entry %zu must be an origin "
 			    "such as \"https://app.example.com\" or \"*\"", i);
-			cf_strv_free(list, i);
+			sy_strv_free(list, i);
 			return;
 		}
 		list[i] = xstrdup(s);
 	}
-	cf_strv_free(srv->cors_origins, srv->ncors_origins);
+	sy_strv_free(srv->cors_origins, srv->ncors_origins);
 	srv->cors_origins = list;
 	srv->ncors_origins = n;
 }
@@ -568,7 +412,7 @@ cf_admin_listen(struct sy_server *srv, struct json_object *v,
 	if (v != NULL && !cf_listen_ok(v, path, errs))
 		return;
 	free(srv->admin_listen);
-	srv->admin_listen = v ? xstrdup(cf_str(v)) : NULL;
+	srv->admin_listen = v ? xstrdup(jconf_str(v)) : NULL;
 }
 
 static const struct cf_member cf_admin_members[] = {
@@ -585,7 +429,7 @@ cf_srv_admin(struct sy_server *srv, struct json_object *v, const char *path,
 		srv->admin_listen = NULL;
 		return;
 	}
-	if (!cf_is_object(v)) {
+	if (!jconf_is_object(v)) {
 		syerrs_add(errs, path, "must be an object or null");
 		return;
 	}
@@ -639,7 +483,7 @@ cf_defaults(struct sy_server *srv)
 		srv->node_id = xstrdup("switchyard");
 	else {
 		host[sizeof(host) - 1] = '\0';
-		srv->node_id = cf_pathf("switchyard-%s", host);
+		srv->node_id = CF_PATHF("switchyard-%s", host);
 	}
 	srv->registry_path = xstrdup(SY_DEFAULT_REGISTRY);
 	srv->pid_file = xstrdup(SY_DEFAULT_PIDFILE);
@@ -655,305 +499,6 @@ cf_defaults(struct sy_server *srv)
 	srv->cors_origins[0] = xstrdup("*");
 	srv->ncors_origins = 1;
 	srv->admin_listen = xstrdup("127.0.0.1:4123");
-}
-
-/*
- * A service's "endpoints" member v (NULL when missing or null) into *out
- * (caller puts): in split mode v is the number of the piece to parse.
- * -1 when that piece does not parse (the file then takes the plain
- * parse).
- */
-static int
-cf_endpoints_value(struct cf_state *st, struct json_object *v,
-    struct json_object **out)
-{
-	int64_t	i;
-
-	*out = NULL;
-	if (st->sp == NULL || v == NULL) {
-		*out = json_object_get(v);
-		return (0);
-	}
-	i = json_object_get_int64(v);
-	if (!json_object_is_type(v, json_type_int) || i < 0 ||
-	    (uint64_t)i >= st->sp->npieces) {
-		st->sp->failed = 1;
-		return (-1);
-	}
-	return (cf_split_piece(st->sp, (size_t)i, out));
-}
-
-/*
- * The "projects" tree and the registry.
- */
-
-/* Takes ownership of key and val. */
-static void
-cf_add_text(struct cf_state *st, char *key, char *val)
-{
-	struct sy_config	*cf = st->cf;
-	struct sy_regentry	*e;
-
-	if (cf->nents == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 16;
-		e = xcalloc(st->cap, sizeof(*e));
-		if (cf->nents > 0)
-			memcpy(e, cf->ents, cf->nents * sizeof(*e));
-		free(cf->ents);
-		cf->ents = e;
-	}
-	e = &cf->ents[cf->nents++];
-	e->key = key;
-	e->val = val;
-	e->vallen = strlen(val);
-}
-
-/* Takes ownership of key; rec is put. */
-static void
-cf_add_record(struct cf_state *st, char *key, struct json_object *rec)
-{
-	cf_add_text(st, key,
-	    xstrdup(json_object_to_json_string_ext(rec, CF_JSON_FLAGS)));
-	json_object_put(rec);
-}
-
-/* Report an id outside [A-Za-z0-9_-]{1,128}; 1 when it is good. */
-static int
-cf_name_ok(const char *name, const char *path, const char *what,
-    struct syerrs *errs)
-{
-	const char	*p;
-
-	for (p = name; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
-			break;
-	if (*p == '\0' && p > name && p - name <= CF_MAX_NAME)
-		return (1);
-	syerrs_add(errs, path, "bad %s \"%s\" (use 1 to %d of A-Z, a-z, 0-9, "
-	    "\"_\" and \"-\")", what, name, CF_MAX_NAME);
-	return (0);
-}
-
-/* Name of the first endpoint that needs the service url, or NULL. */
-static const char *
-cf_first_internal(struct json_object *eps)
-{
-	struct json_object_iterator	 it, end;
-	struct json_object		*ev, *k;
-
-	if (!cf_is_object(eps))
-		return (NULL);
-	it = json_object_iter_begin(eps);
-	end = json_object_iter_end(eps);
-	for (; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it)) {
-		ev = json_object_iter_peek_value(&it);
-		if (!cf_is_object(ev))
-			continue;
-		k = cf_get(ev, "kind");
-		if (k == NULL || (json_object_is_type(k, json_type_string) &&
-		    (json_object_get_string_len(k) == 0 ||
-		    strcasecmp(json_object_get_string(k), "internal") == 0)))
-			return (json_object_iter_peek_name(&it));
-	}
-	return (NULL);
-}
-
-/*
- * The service url: NULL when missing or bad (bad is reported here,
- * missing by the caller, which knows whether an endpoint needs it).
- */
-static const char *
-cf_service_url(struct json_object *sv, const char *path, int *bad,
-    struct syerrs *errs)
-{
-	struct json_object	*u = cf_get(sv, "url");
-	const char		*s, *why;
-	char			*upath;
-
-	*bad = 0;
-	if (u == NULL)
-		return (NULL);
-	*bad = 1;
-	if ((s = cf_str(u)) == NULL) {
-		cf_err_member(errs, path, "url", "must be a string such as "
-		    "\"http://127.0.0.1:5000\"");
-		return (NULL);
-	}
-	if ((why = endpoint_check_url(s)) == NULL &&
-	    strpbrk(s, "?#") != NULL)
-		why = "a service url has no query or fragment";
-	if (why != NULL) {
-		upath = cf_pathf("%s.url", path);
-		syerrs_add(errs, upath, "malformed URL \"%s\" (%s)", s, why);
-		free(upath);
-		return (NULL);
-	}
-	*bad = 0;
-	return (s);
-}
-
-static void
-cf_endpoints(struct cf_state *st, struct json_object *eps, const char *pid,
-    const char *sid, const char *url, const char *path)
-{
-	struct json_object_iterator	 it, end;
-	const char			*name;
-	char				*epath;
-	int				 rc;
-
-	it = json_object_iter_begin(eps);
-	end = json_object_iter_end(eps);
-	for (; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it)) {
-		name = json_object_iter_peek_name(&it);
-		epath = cf_cat(path, ".endpoints.", name, (char *)NULL);
-		cf_name_ok(name, epath, "endpoint name", st->errs);
-		rc = endpoint_encode(json_object_iter_peek_value(&it), epath,
-		    pid, sid, name, url, &st->rec, st->errs);
-		free(epath);
-		if (rc == -1)
-			continue;
-		cf_add_text(st, cf_cat("E/", pid, "/", sid, "/", name,
-		    (char *)NULL), xstrndup(st->rec.data, st->rec.len));
-		st->cf->nendpoints++;
-	}
-}
-
-static void
-cf_service(struct cf_state *st, struct json_object *sv, const char *pid,
-    const char *sid, const char *path)
-{
-	struct json_object	*v, *eps, *rec;
-	const char		*url, *need;
-	int			 bad;
-
-	if (!cf_is_object(sv)) {
-		syerrs_add(st->errs, path, "must be an object");
-		return;
-	}
-	url = cf_service_url(sv, path, &bad, st->errs);
-	if (cf_endpoints_value(st, cf_get(sv, "endpoints"), &v) == -1)
-		return;
-	if ((eps = v) != NULL && !cf_is_object(eps)) {
-		cf_err_member(st->errs, path, "endpoints", "must be an "
-		    "object of endpoint name to endpoint");
-		eps = NULL;
-	}
-	if (url == NULL && !bad && (need = cf_first_internal(eps)) != NULL)
-		syerrs_add(st->errs, path, "missing \"url\" (internal "
-		    "endpoint \"%s\" needs it)", need);
-	if (eps != NULL)
-		cf_endpoints(st, eps, pid, sid, url, path);
-	json_object_put(v);
-	rec = json_object_new_object();
-	json_object_object_add(rec, "project", json_object_new_string(pid));
-	json_object_object_add(rec, "service", json_object_new_string(sid));
-	json_object_object_add(rec, "url",
-	    url ? json_object_new_string(url) : NULL);
-	cf_add_record(st, cf_pathf("S/%s/%s", pid, sid), rec);
-	st->cf->nservices++;
-}
-
-/*
- * auth.c compiles the secrets to check them (known alg, keys that load,
- * at most one primary, one that can sign) and the result is dropped at
- * once: the master holds no OpenSSL object when it forks, and each worker
- * compiles the secrets again from the project record, which carries them
- * unchanged.
- */
-static int
-cf_secrets(struct json_object *v, const char *path, struct syerrs *errs)
-{
-	struct auth_keyset	*ks;
-	char			*spath;
-	int			 can_sign;
-
-	spath = cf_pathf("%s.secrets", path);
-	ks = auth_keyset_new(v, spath, errs);
-	can_sign = ks != NULL && auth_keyset_can_sign(ks);
-	auth_keyset_free(ks);
-	free(spath);
-	return (can_sign);
-}
-
-static void
-cf_services(struct cf_state *st, struct json_object *rs, const char *pid,
-    const char *path)
-{
-	struct json_object_iterator	 it, end;
-	const char			*sid;
-	char				*spath;
-
-	it = json_object_iter_begin(rs);
-	end = json_object_iter_end(rs);
-	for (; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it)) {
-		sid = json_object_iter_peek_name(&it);
-		spath = cf_pathf("%s.remoteServices.%s", path, sid);
-		cf_name_ok(sid, spath, "service id", st->errs);
-		cf_service(st, json_object_iter_peek_value(&it), pid, sid,
-		    spath);
-		free(spath);
-	}
-}
-
-static void
-cf_project(struct cf_state *st, struct json_object *pv, const char *pid,
-    const char *path)
-{
-	struct json_object	*secrets, *rs, *rec;
-
-	if (!cf_is_object(pv)) {
-		syerrs_add(st->errs, path, "must be an object");
-		return;
-	}
-	secrets = cf_get(pv, "secrets");
-	if (!cf_secrets(secrets, path, st->errs)) {
-		st->cf->nosign = realloc(st->cf->nosign,
-		    (st->cf->nnosign + 1) * sizeof(char *));
-		if (st->cf->nosign == NULL)
-			abort();
-		st->cf->nosign[st->cf->nnosign++] = xstrdup(pid);
-	}
-	if ((rs = cf_get(pv, "remoteServices")) != NULL) {
-		if (cf_is_object(rs))
-			cf_services(st, rs, pid, path);
-		else
-			cf_err_member(st->errs, path, "remoteServices",
-			    "must be an object of service id to service");
-	}
-	rec = json_object_new_object();
-	json_object_object_add(rec, "project", json_object_new_string(pid));
-	json_object_object_add(rec, "secrets", secrets ?
-	    json_object_get(secrets) : json_object_new_array());
-	cf_add_record(st, cf_pathf("P/%s", pid), rec);
-	st->cf->nprojects++;
-}
-
-static void
-cf_projects(struct cf_state *st, struct json_object *v)
-{
-	struct json_object_iterator	 it, end;
-	const char			*pid;
-	char				*path;
-
-	if (!cf_is_object(v)) {
-		syerrs_add(st->errs, "projects", "must be an object of "
-		    "project id to project");
-		return;
-	}
-	it = json_object_iter_begin(v);
-	end = json_object_iter_end(v);
-	for (; !json_object_iter_equal(&it, &end);
-	    json_object_iter_next(&it)) {
-		pid = json_object_iter_peek_name(&it);
-		path = cf_pathf("projects.%s", pid);
-		cf_name_ok(pid, path, "project id", st->errs);
-		cf_project(st, json_object_iter_peek_value(&it), pid, path);
-		free(path);
-	}
 }
 
 /*
@@ -976,9 +521,9 @@ cf_syntax_error(const char *text, size_t off, const char *file,
 			col++;
 	}
 	if (file != NULL)
-		where = cf_pathf("%s:%zu:%zu", file, line, col);
+		where = CF_PATHF("%s:%zu:%zu", file, line, col);
 	else
-		where = cf_pathf("line %zu, column %zu", line, col);
+		where = CF_PATHF("line %zu, column %zu", line, col);
 	syerrs_add(errs, where, "invalid JSON: %s", what);
 	free(where);
 }
@@ -1033,59 +578,69 @@ cf_tokenize(const char *text, size_t len, const char *file,
 	return (NULL);
 }
 
-static int
-cf_key_cmp(const void *a, const void *b)
+/* Move the compiled records of c into cf; c is left empty. */
+static void
+cf_take(struct sy_config *cf, struct compile *c)
 {
-	const struct sy_regentry	*x = a, *y = b;
-
-	return (strcmp(x->key, y->key));
+	cf->ents = c->ents;
+	cf->nents = c->nents;
+	cf->nprojects = c->nprojects;
+	cf->nservices = c->nservices;
+	cf->nendpoints = c->nendpoints;
+	cf->nosign = c->nosign;
+	cf->nnosign = c->nnosign;
+	c->ents = NULL;
+	c->nents = 0;
+	c->nosign = NULL;
+	c->nnosign = 0;
+	compile_free(c);
 }
 
-/* The config from the parsed document root, which is put; sp as in st. */
+/*
+ * The config from the parsed document root, which is put; sp, when not
+ * NULL, is the split parse (see compile_init).
+ */
 static struct sy_config *
 cf_build(struct json_object *root, struct cf_split *sp, const char *file,
     struct syerrs *errs)
 {
 	struct json_object	*v;
-	struct cf_state		 st;
+	struct sy_config	*cf;
+	struct compile		 c;
 	size_t			 nerr = errs->n;
 
-	if (!cf_is_object(root)) {
+	if (!jconf_is_object(root)) {
 		syerrs_add(errs, file ? file : "(top level)", "must be a JSON "
 		    "object");
 		json_object_put(root);
 		return (NULL);
 	}
-	st.cf = xcalloc(1, sizeof(*st.cf));
-	st.errs = errs;
-	st.cap = 0;
-	sybuf_init(&st.rec);
-	st.sp = sp;
-	cf_defaults(&st.cf->srv);
+	cf = xcalloc(1, sizeof(*cf));
+	cf_defaults(&cf->srv);
 	/* unknown top-level members are ignored, as Space Cloud has more */
-	if ((v = cf_get(root, "server")) != NULL) {
-		if (cf_is_object(v))
-			cf_members(&st.cf->srv, v, "server", cf_server_members,
+	if ((v = jconf_get(root, "server")) != NULL) {
+		if (jconf_is_object(v))
+			cf_members(&cf->srv, v, "server", cf_server_members,
 			    sizeof(cf_server_members) /
 			    sizeof(cf_server_members[0]), errs);
 		else
 			syerrs_add(errs, "server", "must be an object");
 	}
-	cfsys_check(&st.cf->srv, file, errs);
-	if ((v = cf_get(root, "projects")) != NULL)
-		cf_projects(&st, v);
-	sybuf_free(&st.rec);
+	cfsys_check(&cf->srv, file, errs);
+	compile_init(&c, errs, sp);
+	if ((v = jconf_get(root, "projects")) != NULL)
+		compile_projects(&c, v);
 	json_object_put(root);
 	if (sp != NULL)
 		cf_split_check_unused(sp);
 	if (errs->n != nerr || (sp != NULL && sp->failed)) {
-		config_free(st.cf);
+		compile_free(&c);
+		config_free(cf);
 		return (NULL);
 	}
-	if (st.cf->nents > 1)
-		qsort(st.cf->ents, st.cf->nents, sizeof(*st.cf->ents),
-		    cf_key_cmp);
-	return (st.cf);
+	compile_sort(&c);
+	cf_take(cf, &c);
+	return (cf);
 }
 
 static struct sy_config *
@@ -1177,7 +732,7 @@ config_free(struct sy_config *cf)
 	if (cf == NULL)
 		return;
 	srv = &cf->srv;
-	cf_strv_free(srv->listen, srv->nlisten);
+	sy_strv_free(srv->listen, srv->nlisten);
 	free(srv->node_id);
 	free(srv->registry_path);
 	free(srv->pid_file);
@@ -1185,10 +740,10 @@ config_free(struct sy_config *cf)
 	free(srv->group);
 	free(srv->log_error);
 	free(srv->log_access);
-	cf_strv_free(srv->cors_origins, srv->ncors_origins);
+	sy_strv_free(srv->cors_origins, srv->ncors_origins);
 	free(srv->admin_listen);
 	config_drop_registry(cf);
-	cf_strv_free(cf->nosign, cf->nnosign);
+	sy_strv_free(cf->nosign, cf->nnosign);
 	free(cf);
 }
 

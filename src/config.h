@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "compile.h"
 #include "util.h"
 
 #ifndef SY_DEFAULT_CONFIG
@@ -45,19 +46,6 @@ struct sy_server {
 	char		**cors_origins;
 	size_t		  ncors_origins;
 	char		 *admin_listen;	/* NULL: off */
-};
-
-/*
- * Registry keys:
- *   "P/<project>"                        project record  {"project":...}
- *   "S/<project>/<service>"              service record  {"url":...}
- *   "E/<project>/<service>/<endpoint>"   endpoint record (endpoint.h)
- * Names are restricted to [A-Za-z0-9_-], so '/' cannot be ambiguous.
- */
-struct sy_regentry {
-	char		*key;		/* NUL-terminated */
-	char		*val;		/* NUL-terminated JSON text */
-	size_t		 vallen;
 };
 
 struct sy_config {

@@ -1,22 +1,15 @@
 /*
- * endpoint.c: the endpoint record, both ways.  endpoint_encode checks one
- * endpoint of the config (SPEC section 3) and writes its registry record
- * with every default filled in, so that workers never apply defaults of
- * their own; endpoint_decode turns a record back into a struct
- * sy_endpoint.  Keeping both directions here keeps the record format in
- * one file.
+ * endpoint.c: the endpoint record, worker side, and the checks both
+ * sides share.  endpoint_decode turns a record (written by
+ * endpoint_enc.c at config time, with every default filled in) back into
+ * a struct sy_endpoint; the header name and value checks here are the
+ * ones the encoder applied, so a record that did not come from it is
+ * refused the same way.
  *
- * Encoding runs in the master at config time and may abort on a failed
- * allocation (xmalloc).  Decoding runs in workers on a cache miss: it
- * trusts nothing in the record (the registry is a file on disk, and the
- * decoder is fuzzed), never aborts, and leaves nothing allocated when it
- * fails.
+ * Decoding runs in workers on a cache miss: it trusts nothing in the
+ * record (the registry is a file on disk, and the decoder is fuzzed),
+ * never aborts, and leaves nothing allocated when it fails.
  */
-#include <sys/types.h>
-#include <sys/socket.h>
-
-#include <arpa/inet.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -28,32 +21,25 @@
 #include <json-c/json.h>
 
 #include "endpoint.h"
+#include "endpoint_int.h"
+#include "jconf.h"
+#include "jpath.h"
 #include "rule.h"
 #include "util.h"
 
-#define EP_JSON_FLAGS \
-	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-#define EP_TIMEOUT_DEF	"60"	/* seconds, as record text */
-#define EP_TIMEOUT_MAX	86400.0
-
-static const char *const ep_methods[] = {
+const char *const endpoint_methods[EP_NMETHODS] = {
 	"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"
 };
 /* indexed by enum ep_hdr_op */
-static const char *const ep_ops[] = { "set", "add", "del" };
-
-#define EP_NMETHODS	(sizeof(ep_methods) / sizeof(ep_methods[0]))
-#define EP_NOPS		(sizeof(ep_ops) / sizeof(ep_ops[0]))
-/* append a string literal to the record */
-#define EP_PUT_LIT(b, s)	ep_put((b), (s), sizeof(s) - 1)
+const char *const endpoint_ops[EP_NOPS] = { "set", "add", "del" };
 
 /*
  * Checks shared by both directions.
  */
 
 /* A header name: RFC 9110 token characters, at least one. */
-static int
-ep_is_token(const char *s, size_t len)
+int
+endpoint_is_token(const char *s, size_t len)
 {
 	size_t	i;
 
@@ -95,8 +81,8 @@ endpoint_header_forbidden(const char *name)
 }
 
 /* Why a setting may not name header name (a valid token), or NULL. */
-static const char *
-ep_name_problem(const char *name)
+const char *
+endpoint_name_problem(const char *name)
 {
 	if (strcasecmp(name, "X-SC-Token") == 0)
 		return ("is the token switchyard signs itself");
@@ -106,36 +92,21 @@ ep_name_problem(const char *name)
 	return (NULL);
 }
 
-/* A header value naming a variable: "auth." or "args." then a.b.c */
-static int
-ep_is_var(const char *s)
+/* A header value naming a variable: "auth." or "args." then a path. */
+int
+endpoint_is_var(const char *s)
 {
-	const char	*p;
-	size_t		 seg = 0;
-
 	if (strncmp(s, "auth.", 5) != 0 && strncmp(s, "args.", 5) != 0)
 		return (0);
-	for (p = s + 5; *p != '\0'; p++) {
-		if (*p == '.') {
-			if (seg == 0)
-				return (0);
-			seg = 0;
-		} else if ((*p >= 'a' && *p <= 'z') ||
-		    (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '_' || *p == '-')
-			seg++;
-		else
-			return (0);
-	}
-	return (seg > 0);
+	return (jpath_valid(s + 5, strlen(s + 5)));
 }
 
 /*
  * Why a header value cannot be sent, or NULL.  HTAB is the only control
  * character a field value may hold; CR and LF would split the request.
  */
-static const char *
-ep_value_problem(const char *s, size_t len)
+const char *
+endpoint_value_problem(const char *s, size_t len)
 {
 	size_t	i;
 	int	ctl = 0;
@@ -150,718 +121,10 @@ ep_value_problem(const char *s, size_t len)
 	return (ctl ? "must not contain control characters" : NULL);
 }
 
-/* 1 when s has a space, a control character or a NUL within len. */
-static int
-ep_has_space(const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
-			return (1);
-	return (0);
-}
-
-static const char *
-ep_check_port(const char *p, const char *end)
-{
-	long	port = 0;
-
-	if (p == end)
-		return (NULL);
-	if (*p++ != ':' || p == end || end - p > 5)
-		return ("it has a bad port");
-	for (; p < end; p++) {
-		if (*p < '0' || *p > '9')
-			return ("it has a bad port");
-		port = port * 10 + (*p - '0');
-	}
-	if (port < 1 || port > 65535)
-		return ("its port is not from 1 to 65535");
-	return (NULL);
-}
-
 const char *
 endpoint_check_url(const char *url)
 {
-	const char	*p, *end, *host, *close;
-	char		 v6[INET6_ADDRSTRLEN + 1];
-	struct in6_addr	 a6;
-
-	if (ep_has_space(url, strlen(url)))
-		return ("it contains a space or control character");
-	if (strncasecmp(url, "http://", 7) == 0)
-		p = url + 7;
-	else if (strncasecmp(url, "https://", 8) == 0)
-		p = url + 8;
-	else
-		return ("it does not begin with http:// or https://");
-	end = p + strcspn(p, "/?#");
-	for (host = end; host > p && host[-1] != '@'; host--)
-		;
-	if (host == end || *host == ':')
-		return ("it has no host");
-	if (*host == '[') {
-		close = memchr(host, ']', end - host);
-		if (close == NULL || (size_t)(close - host - 1) >= sizeof(v6))
-			return ("it has a bad IPv6 address");
-		memcpy(v6, host + 1, close - host - 1);
-		v6[close - host - 1] = '\0';
-		if (inet_pton(AF_INET6, v6, &a6) != 1)
-			return ("it has a bad IPv6 address");
-		return (ep_check_port(close + 1, end));
-	}
-	for (p = host; p < end && *p != ':'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '.' || *p == '-' ||
-		    *p == '_')
-			continue;
-		return ("its host name has a bad character");
-	}
-	return (ep_check_port(p, end));
-}
-
-/*
- * Encoding: config time, in the master.
- */
-
-/*
- * vsnprintf into a new string (caller frees).  With must set, a failed
- * allocation aborts (xmalloc); otherwise it gives NULL.
- */
-static char * __attribute__((format(printf, 2, 0)))
-ep_vstr(int must, const char *fmt, va_list ap)
-{
-	va_list	 ap2;
-	char	*s;
-	int	 n;
-
-	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (n < 0)
-		return (must ? xstrdup(fmt) : NULL);
-	if ((s = must ? xmalloc((size_t)n + 1) : malloc((size_t)n + 1)) ==
-	    NULL)
-		return (NULL);
-	vsnprintf(s, (size_t)n + 1, fmt, ap);
-	return (s);
-}
-
-/* Config time: a formatted path (caller frees). */
-static char * __attribute__((format(printf, 1, 2)))
-ep_pathf(const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*s;
-
-	va_start(ap, fmt);
-	s = ep_vstr(1, fmt, ap);
-	va_end(ap);
-	return (s);
-}
-
-/* Report a problem at base, or at base.member when member is set. */
-static void __attribute__((format(printf, 4, 5)))
-ep_err(struct syerrs *errs, const char *base, const char *member,
-    const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg, *path;
-
-	va_start(ap, fmt);
-	msg = ep_vstr(1, fmt, ap);
-	va_end(ap);
-	path = member ? ep_pathf("%s.%s", base, member) : xstrdup(base);
-	syerrs_add(errs, path, "%s", msg);
-	free(path);
-	free(msg);
-}
-
-/* Member key of object v, or NULL when it is missing or null. */
-static struct json_object *
-ep_get(struct json_object *v, const char *key)
-{
-	struct json_object	*m;
-
-	if (!json_object_object_get_ex(v, key, &m))
-		return (NULL);
-	return (m);	/* json-c gives NULL for a JSON null */
-}
-
-static int
-ep_is_string(struct json_object *v)
-{
-	return (json_object_is_type(v, json_type_string));
-}
-
-/*
- * The record is written as text while the endpoint is checked, member
- * by member in the order endpoint.h gives, exactly as json-c writes it
- * with EP_JSON_FLAGS: compact, '/' not escaped, the other characters
- * JSON requires escaped ("\u00xx" in lower case), UTF-8 as it is.  When
- * a check fails the text is dropped, so only a record without errors
- * needs to be well formed.
- */
-
-/* Config time: a failed allocation aborts, as in xmalloc. */
-static void __attribute__((noreturn))
-ep_oom(const char *what)
-{
-	fprintf(stderr, "switchyard: %s: out of memory\n", what);
-	abort();
-}
-
-/* Append to the record. */
-static void
-ep_put(struct sybuf *b, const char *s, size_t len)
-{
-	if (sybuf_add(b, s, len) == -1)
-		ep_oom(__func__);
-}
-
-/* Append s[0..len) escaped for the inside of a JSON string. */
-static void
-ep_put_esc(struct sybuf *b, const char *s, size_t len)
-{
-	char		u[7] = "\\u00";	/* and two hex digits */
-	size_t		i, start = 0;
-	unsigned char	c;
-
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		ep_put(b, s + start, i - start);
-		start = i + 1;
-		switch (c) {
-		case '"':
-			EP_PUT_LIT(b, "\\\"");
-			break;
-		case '\\':
-			EP_PUT_LIT(b, "\\\\");
-			break;
-		case '\b':
-			EP_PUT_LIT(b, "\\b");
-			break;
-		case '\f':
-			EP_PUT_LIT(b, "\\f");
-			break;
-		case '\n':
-			EP_PUT_LIT(b, "\\n");
-			break;
-		case '\r':
-			EP_PUT_LIT(b, "\\r");
-			break;
-		case '\t':
-			EP_PUT_LIT(b, "\\t");
-			break;
-		default:
-			sy_hex(u + 4, &c, 1);
-			ep_put(b, u, 6);
-			break;
-		}
-	}
-	ep_put(b, s + start, len - start);
-}
-
-static void
-ep_put_str(struct sybuf *b, const char *s, size_t len)
-{
-	EP_PUT_LIT(b, "\"");
-	ep_put_esc(b, s, len);
-	EP_PUT_LIT(b, "\"");
-}
-
-static void
-ep_put_int(struct sybuf *b, struct json_object *v)
-{
-	char	num[24];
-	int64_t	i = json_object_get_int64(v);
-	int	n;
-
-	/* json-c holds integers above INT64_MAX as uint64_t */
-	if (i == INT64_MAX)
-		n = snprintf(num, sizeof(num), "%" PRIu64,
-		    json_object_get_uint64(v));
-	else
-		n = snprintf(num, sizeof(num), "%" PRId64, i);
-	ep_put(b, num, (size_t)n);
-}
-
-/* Append v (NULL: null) as json-c writes it. */
-static void
-ep_put_json(struct sybuf *b, struct json_object *v)
-{
-	struct json_object_iterator	 it, end;
-	const char			*s;
-	size_t				 i, n;
-
-	switch (json_object_get_type(v)) {
-	case json_type_null:
-		EP_PUT_LIT(b, "null");
-		break;
-	case json_type_boolean:
-		if (json_object_get_boolean(v))
-			EP_PUT_LIT(b, "true");
-		else
-			EP_PUT_LIT(b, "false");
-		break;
-	case json_type_int:
-		ep_put_int(b, v);
-		break;
-	case json_type_double:
-		/* a parsed number keeps its text: 2.5 stays 2.5 */
-		if ((s = json_object_to_json_string_ext(v, EP_JSON_FLAGS)) ==
-		    NULL)
-			ep_oom(__func__);
-		ep_put(b, s, strlen(s));
-		break;
-	case json_type_string:
-		ep_put_str(b, json_object_get_string(v),
-		    json_object_get_string_len(v));
-		break;
-	case json_type_array:
-		EP_PUT_LIT(b, "[");
-		n = json_object_array_length(v);
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				EP_PUT_LIT(b, ",");
-			ep_put_json(b, json_object_array_get_idx(v, i));
-		}
-		EP_PUT_LIT(b, "]");
-		break;
-	case json_type_object:
-		EP_PUT_LIT(b, "{");
-		it = json_object_iter_begin(v);
-		end = json_object_iter_end(v);
-		for (i = 0; !json_object_iter_equal(&it, &end);
-		    json_object_iter_next(&it), i++) {
-			if (i > 0)
-				EP_PUT_LIT(b, ",");
-			s = json_object_iter_peek_name(&it);
-			ep_put_str(b, s, strlen(s));
-			EP_PUT_LIT(b, ":");
-			ep_put_json(b, json_object_iter_peek_value(&it));
-		}
-		EP_PUT_LIT(b, "}");
-		break;
-	}
-}
-
-/* Returns the kind, or -1 when it is bad. */
-static int
-ep_enc_kind(struct json_object *v, const char *path, struct sybuf *rec,
-    struct syerrs *errs)
-{
-	struct json_object	*k = ep_get(v, "kind");
-	const char		*s;
-	int			 kind = EP_KIND_INTERNAL;
-
-	if (k != NULL && !ep_is_string(k)) {
-		ep_err(errs, path, "kind",
-		    "must be \"internal\" or \"external\"");
-		return (-1);
-	}
-	s = k ? json_object_get_string(k) : "";
-	if (strcasecmp(s, "external") == 0)
-		kind = EP_KIND_EXTERNAL;
-	else if (*s != '\0' && strcasecmp(s, "internal") != 0) {
-		ep_err(errs, path, "kind", "unknown kind \"%s\" (expected "
-		    "\"internal\" or \"external\")", s);
-		return (-1);
-	}
-	if (kind == EP_KIND_INTERNAL)
-		EP_PUT_LIT(rec, ",\"kind\":\"internal\"");
-	else
-		EP_PUT_LIT(rec, ",\"kind\":\"external\"");
-	return (kind);
-}
-
-static void
-ep_enc_method(struct json_object *v, const char *path, struct sybuf *rec,
-    struct syerrs *errs)
-{
-	struct json_object	*m = ep_get(v, "method");
-	const char		*s;
-	size_t			 i;
-
-	if (m != NULL && !ep_is_string(m)) {
-		ep_err(errs, path, "method", "must be a string such as "
-		    "\"POST\"");
-		return;
-	}
-	s = m ? json_object_get_string(m) : "";
-	if (*s == '\0')
-		s = "POST";
-	for (i = 0; i < EP_NMETHODS; i++) {
-		if (strcasecmp(s, ep_methods[i]) == 0) {
-			EP_PUT_LIT(rec, ",\"method\":");
-			ep_put_str(rec, ep_methods[i], strlen(ep_methods[i]));
-			return;
-		}
-	}
-	ep_err(errs, path, "method", "unknown method \"%s\" (expected GET, "
-	    "POST, PUT, PATCH, DELETE, HEAD or OPTIONS)", s);
-}
-
-/*
- * The "url" member: the service url without trailing '/', then path
- * with a leading '/'.
- */
-static void
-ep_put_join(struct sybuf *rec, const char *base, const char *path,
-    size_t plen)
-{
-	size_t	blen = strlen(base);
-
-	while (blen > 0 && base[blen - 1] == '/')
-		blen--;
-	EP_PUT_LIT(rec, ",\"url\":\"");
-	ep_put_esc(rec, base, blen);
-	if (path[0] != '/')
-		EP_PUT_LIT(rec, "/");
-	ep_put_esc(rec, path, plen);
-	EP_PUT_LIT(rec, "\"");
-}
-
-/* Returns 1 when "url" went into rec. */
-static int
-ep_enc_url(struct json_object *v, const char *path, int kind,
-    const char *svc_url, struct sybuf *rec, struct syerrs *errs)
-{
-	struct json_object	*p = ep_get(v, "path");
-	const char		*s, *why;
-	size_t			 len;
-
-	if (p == NULL) {
-		ep_err(errs, path, NULL, "missing \"path\"");
-		return (0);
-	}
-	if (!ep_is_string(p)) {
-		ep_err(errs, path, "path", "must be a string");
-		return (0);
-	}
-	s = json_object_get_string(p);
-	len = json_object_get_string_len(p);
-	if (ep_has_space(s, len)) {
-		ep_err(errs, path, "path", "must not contain spaces or "
-		    "control characters");
-		return (0);
-	}
-	if (kind == -1)
-		return (0);
-	if (kind == EP_KIND_EXTERNAL) {
-		if ((why = endpoint_check_url(s)) != NULL) {
-			ep_err(errs, path, "path", "malformed URL \"%s\" (%s; "
-			    "an external endpoint's path is a full http:// "
-			    "or https:// URL)", s, why);
-			return (0);
-		}
-		EP_PUT_LIT(rec, ",\"url\":");
-		ep_put_str(rec, s, len);
-		return (1);
-	}
-	if (strncasecmp(s, "http://", 7) == 0 ||
-	    strncasecmp(s, "https://", 8) == 0) {
-		ep_err(errs, path, "path", "is a full URL (add \"kind\": "
-		    "\"external\" to call it)");
-		return (0);
-	}
-	if (svc_url == NULL)
-		return (0);
-	ep_put_join(rec, svc_url, s, len);
-	return (1);
-}
-
-static void
-ep_enc_timeout(struct json_object *v, const char *path, struct sybuf *rec,
-    struct syerrs *errs)
-{
-	struct json_object	*t = ep_get(v, "timeout");
-	double			 d;
-
-	if (t == NULL) {
-		EP_PUT_LIT(rec, ",\"timeout\":" EP_TIMEOUT_DEF);
-		return;
-	}
-	d = json_object_get_double(t);
-	if ((!json_object_is_type(t, json_type_int) &&
-	    !json_object_is_type(t, json_type_double)) || !isfinite(d) ||
-	    d <= 0 || d > EP_TIMEOUT_MAX) {
-		ep_err(errs, path, "timeout", "must be a number of seconds "
-		    "greater than 0 and at most %g", EP_TIMEOUT_MAX);
-		return;
-	}
-	EP_PUT_LIT(rec, ",\"timeout\":");
-	ep_put_json(rec, t);
-}
-
-static void
-ep_enc_rule(struct json_object *v, const char *path, struct sybuf *rec,
-    struct syerrs *errs)
-{
-	struct json_object	*r = ep_get(v, "rule");
-	char			*rpath;
-	size_t			 len = strlen(path);
-
-	if (r == NULL) {
-		ep_err(errs, path, NULL, "missing \"rule\" (use "
-		    "{\"rule\": \"allow\"} to make the endpoint public)");
-		return;
-	}
-	/* "<path>.rule" */
-	rpath = xmalloc(len + sizeof(".rule"));
-	memcpy(rpath, path, len);
-	memcpy(rpath + len, ".rule", sizeof(".rule"));
-	rule_free(rule_compile(r, rpath, errs));
-	free(rpath);
-	/* the record carries the rule as written; workers compile it */
-	EP_PUT_LIT(rec, ",\"rule\":");
-	ep_put_json(rec, r);
-}
-
-/* Returns the op, or -1 when it is bad. */
-static int
-ep_enc_op(struct json_object *h, const char *hpath, struct syerrs *errs)
-{
-	struct json_object	*o = ep_get(h, "op");
-	const char		*s;
-	size_t			 i;
-
-	if (o == NULL)
-		return (EP_HDR_SET);
-	if (!ep_is_string(o)) {
-		ep_err(errs, hpath, "op", "must be \"set\", \"add\" or "
-		    "\"del\"");
-		return (-1);
-	}
-	s = json_object_get_string(o);
-	if (*s == '\0')
-		return (EP_HDR_SET);
-	for (i = 0; i < EP_NOPS; i++)
-		if (strcasecmp(s, ep_ops[i]) == 0)
-			return ((int)i);
-	ep_err(errs, hpath, "op", "unknown op \"%s\" (expected \"set\", "
-	    "\"add\" or \"del\")", s);
-	return (-1);
-}
-
-/*
- * The header operation h names header name: it must not be forbidden,
- * and Host may only be set, to a literal (a name-based virtual host).
- */
-static void
-ep_enc_header_name(struct json_object *h, const char *name, int op,
-    const char *hpath, struct syerrs *errs)
-{
-	struct json_object	*val;
-	const char		*why;
-
-	if ((why = ep_name_problem(name)) != NULL) {
-		ep_err(errs, hpath, "key", "\"%s\" %s", name, why);
-		return;
-	}
-	if (strcasecmp(name, "Host") != 0)
-		return;
-	if (op == EP_HDR_ADD || op == EP_HDR_DEL)
-		ep_err(errs, hpath, "op", "\"%s\" may only be \"set\" (to a "
-		    "literal host name)", name);
-	else if (op == EP_HDR_SET && (val = ep_get(h, "value")) != NULL &&
-	    ep_is_string(val) && ep_is_var(json_object_get_string(val)))
-		ep_err(errs, hpath, "value", "\"%s\" may only be set to a "
-		    "literal host name, not to a variable", name);
-}
-
-/* Check header h and append it to the "headers" array in rec. */
-static void
-ep_enc_header(struct json_object *h, const char *hpath, struct sybuf *rec,
-    struct syerrs *errs)
-{
-	struct json_object	*k, *val;
-	const char		*why;
-	int			 op;
-
-	if (!json_object_is_type(h, json_type_object)) {
-		syerrs_add(errs, hpath, "must be an object with \"key\", "
-		    "\"value\" and \"op\"");
-		return;
-	}
-	op = ep_enc_op(h, hpath, errs);
-	if ((k = ep_get(h, "key")) == NULL)
-		syerrs_add(errs, hpath, "missing \"key\"");
-	else if (!ep_is_string(k) || !ep_is_token(json_object_get_string(k),
-	    json_object_get_string_len(k)))
-		ep_err(errs, hpath, "key", "must be a header name");
-	else
-		ep_enc_header_name(h, json_object_get_string(k), op, hpath,
-		    errs);
-	val = ep_get(h, "value");
-	if (op == EP_HDR_DEL)
-		val = NULL;	/* "del" needs no value; any is ignored */
-	else if (val == NULL)
-		syerrs_add(errs, hpath, "missing \"value\"");
-	else if (!ep_is_string(val))
-		ep_err(errs, hpath, "value", "must be a string");
-	else if (!ep_is_var(json_object_get_string(val)) &&
-	    (why = ep_value_problem(json_object_get_string(val),
-	    json_object_get_string_len(val))) != NULL)
-		ep_err(errs, hpath, "value", "a literal header value %s",
-		    why);
-	if (op == -1 || k == NULL)
-		return;
-	EP_PUT_LIT(rec, "{\"key\":");
-	ep_put_json(rec, k);
-	EP_PUT_LIT(rec, ",\"value\":");
-	ep_put_json(rec, val);
-	EP_PUT_LIT(rec, ",\"op\":");
-	ep_put_str(rec, ep_ops[op], strlen(ep_ops[op]));
-	EP_PUT_LIT(rec, "}");
-}
-
-static void
-ep_enc_headers(struct json_object *v, const char *path, struct sybuf *rec,
-    struct syerrs *errs)
-{
-	struct json_object	*h = ep_get(v, "headers");
-	char			*hpath;
-	size_t			 i;
-
-	EP_PUT_LIT(rec, ",\"headers\":[");
-	if (h != NULL && !json_object_is_type(h, json_type_array)) {
-		ep_err(errs, path, "headers", "must be an array of "
-		    "{\"key\", \"value\", \"op\"} objects");
-		return;
-	}
-	for (i = 0; h != NULL && i < json_object_array_length(h); i++) {
-		if (i > 0)
-			EP_PUT_LIT(rec, ",");
-		hpath = ep_pathf("%s.headers[%zu]", path, i);
-		ep_enc_header(json_object_array_get_idx(h, i), hpath, rec,
-		    errs);
-		free(hpath);
-	}
-	EP_PUT_LIT(rec, "]");
-}
-
-static void
-ep_enc_token(struct json_object *v, const char *path, struct sybuf *rec,
-    struct syerrs *errs)
-{
-	struct json_object	*t = ep_get(v, "token");
-
-	/* Space Cloud writes "" for no token */
-	if (t != NULL && ep_is_string(t) && json_object_get_string_len(t) == 0)
-		t = NULL;
-	if (t != NULL && (!ep_is_string(t) ||
-	    ep_value_problem(json_object_get_string(t),
-	    json_object_get_string_len(t)) != NULL)) {
-		ep_err(errs, path, "token", "must be a string without "
-		    "control characters");
-		return;
-	}
-	EP_PUT_LIT(rec, ",\"token\":");
-	ep_put_json(rec, t);
-}
-
-static void
-ep_enc_names(struct json_object *v, const char *path, const char *member,
-    struct sybuf *rec, struct syerrs *errs)
-{
-	struct json_object	*a = ep_get(v, member), *s;
-	const char		*why;
-	char			*npath;
-	size_t			 i;
-
-	if (a != NULL && !json_object_is_type(a, json_type_array)) {
-		ep_err(errs, path, member, "must be an array of header names");
-		return;
-	}
-	for (i = 0; a != NULL && i < json_object_array_length(a); i++) {
-		s = json_object_array_get_idx(a, i);
-		npath = ep_pathf("%s.%s[%zu]", path, member, i);
-		if (!ep_is_string(s) || !ep_is_token(json_object_get_string(s),
-		    json_object_get_string_len(s)))
-			syerrs_add(errs, npath, "must be a header name");
-		else if ((why = ep_name_problem(json_object_get_string(s))) !=
-		    NULL)
-			syerrs_add(errs, npath, "\"%s\" %s",
-			    json_object_get_string(s), why);
-		else if (strcasecmp(json_object_get_string(s), "Host") == 0)
-			syerrs_add(errs, npath, "\"%s\" cannot be passed on "
-			    "(set it in \"headers\" to a literal host name)",
-			    json_object_get_string(s));
-		free(npath);
-	}
-	EP_PUT_LIT(rec, ",");
-	ep_put_str(rec, member, strlen(member));
-	EP_PUT_LIT(rec, ":");
-	if (a != NULL)
-		ep_put_json(rec, a);
-	else
-		EP_PUT_LIT(rec, "[]");
-}
-
-static void
-ep_enc_sctoken(struct json_object *v, const char *path, struct sybuf *rec,
-    struct syerrs *errs)
-{
-	struct json_object	*t = ep_get(v, "scToken"), *b = NULL;
-
-	if (t != NULL && !json_object_is_type(t, json_type_object)) {
-		ep_err(errs, path, "scToken", "must be an object such as "
-		    "{\"bindRequest\": true}");
-		return;
-	}
-	if (t != NULL && (b = ep_get(t, "bindRequest")) != NULL &&
-	    !json_object_is_type(b, json_type_boolean)) {
-		ep_err(errs, path, "scToken.bindRequest", "must be true or "
-		    "false");
-		return;
-	}
-	if (b != NULL && json_object_get_boolean(b))
-		EP_PUT_LIT(rec, ",\"scToken\":{\"bindRequest\":true}");
-	else
-		EP_PUT_LIT(rec, ",\"scToken\":{\"bindRequest\":false}");
-}
-
-int
-endpoint_encode(struct json_object *v, const char *path, const char *project,
-    const char *service, const char *name, const char *svc_url,
-    struct sybuf *rec, struct syerrs *errs)
-{
-	size_t	nerr = errs->n;
-	int	kind, has_url;
-
-	sybuf_reset(rec);
-	if (!json_object_is_type(v, json_type_object)) {
-		syerrs_add(errs, path, "must be an object");
-		return (-1);
-	}
-	EP_PUT_LIT(rec, "{\"project\":");
-	ep_put_str(rec, project, strlen(project));
-	EP_PUT_LIT(rec, ",\"service\":");
-	ep_put_str(rec, service, strlen(service));
-	EP_PUT_LIT(rec, ",\"endpoint\":");
-	ep_put_str(rec, name, strlen(name));
-	kind = ep_enc_kind(v, path, rec, errs);
-	ep_enc_method(v, path, rec, errs);
-	has_url = ep_enc_url(v, path, kind, svc_url, rec, errs);
-	ep_enc_timeout(v, path, rec, errs);
-	ep_enc_rule(v, path, rec, errs);
-	ep_enc_headers(v, path, rec, errs);
-	ep_enc_token(v, path, rec, errs);
-	ep_enc_names(v, path, "forwardHeaders", rec, errs);
-	ep_enc_names(v, path, "responseHeaders", rec, errs);
-	ep_enc_sctoken(v, path, rec, errs);
-	EP_PUT_LIT(rec, "}");
-	/*
-	 * Space Cloud members that switchyard cannot honour yet ("tmpl",
-	 * "requestTemplate", "responseTemplate", "graphTemplate", "claims",
-	 * "outputFormat" other than "json", "cacheOptions") are ignored like
-	 * every unknown member; whether to warn about them is still open.
-	 */
-	return (has_url && errs->n == nerr ? 0 : -1);
+	return (jconf_url_problem(url));
 }
 
 /*
@@ -880,7 +143,7 @@ ed_fail(char **err, const char *fmt, ...)
 	if (err == NULL || *err != NULL)
 		return (-1);
 	va_start(ap, fmt);
-	msg = ep_vstr(0, fmt, ap);
+	msg = jconf_vstrf(fmt, ap);
 	va_end(ap);
 	sybuf_init(&b);
 	if (msg != NULL && sybuf_printf(&b, "endpoint record: %s", msg) == 0)
@@ -903,12 +166,12 @@ static int
 ed_str(struct json_object *root, const char *key, int required, char **out,
     char **err)
 {
-	struct json_object	*s = ep_get(root, key);
+	struct json_object	*s = jconf_get(root, key);
 
 	*out = NULL;
 	if (s == NULL)
 		return (required ? ed_fail(err, "missing \"%s\"", key) : 0);
-	if (!ep_is_string(s) || strlen(json_object_get_string(s)) !=
+	if (!jconf_is_string(s) || strlen(json_object_get_string(s)) !=
 	    (size_t)json_object_get_string_len(s))
 		return (ed_fail(err, "\"%s\" is not a string", key));
 	return (ed_dup(s, out, err));
@@ -919,7 +182,7 @@ static int
 ed_names(struct json_object *root, const char *key, char ***out, size_t *n,
     char **err)
 {
-	struct json_object	*a = ep_get(root, key), *s;
+	struct json_object	*a = jconf_get(root, key), *s;
 	size_t			 i, len;
 
 	if (a == NULL)
@@ -932,7 +195,8 @@ ed_names(struct json_object *root, const char *key, char ***out, size_t *n,
 		return (ed_fail(err, "out of memory"));
 	for (i = 0; i < len; i++) {
 		s = json_object_array_get_idx(a, i);
-		if (!ep_is_string(s) || !ep_is_token(json_object_get_string(s),
+		if (!jconf_is_string(s) ||
+		    !endpoint_is_token(json_object_get_string(s),
 		    json_object_get_string_len(s)))
 			return (ed_fail(err, "\"%s\" holds a bad name", key));
 		*n = i + 1;	/* before filling it, as in ed_headers */
@@ -961,7 +225,7 @@ ed_target(struct json_object *root, struct sy_endpoint *ep, char **err)
 	if (rc == -1 || ed_str(root, "method", 1, &ep->method, err) == -1)
 		return (-1);
 	for (i = 0; i < EP_NMETHODS; i++)
-		if (strcmp(ep->method, ep_methods[i]) == 0)
+		if (strcmp(ep->method, endpoint_methods[i]) == 0)
 			break;
 	if (i == EP_NMETHODS)
 		return (ed_fail(err, "bad \"method\""));
@@ -973,7 +237,7 @@ ed_target(struct json_object *root, struct sy_endpoint *ep, char **err)
 		return (ed_fail(err, "bad \"url\""));
 	ep->url_vars = strstr(ep->url, "{args.") != NULL ||
 	    strstr(ep->url, "{auth.") != NULL;
-	t = ep_get(root, "timeout");
+	t = jconf_get(root, "timeout");
 	if ((!json_object_is_type(t, json_type_int) &&
 	    !json_object_is_type(t, json_type_double)))
 		return (ed_fail(err, "missing or bad \"timeout\""));
@@ -987,7 +251,7 @@ ed_target(struct json_object *root, struct sy_endpoint *ep, char **err)
 static int
 ed_rule(struct json_object *root, struct sy_endpoint *ep, char **err)
 {
-	struct json_object	*r = ep_get(root, "rule");
+	struct json_object	*r = jconf_get(root, "rule");
 	struct syerrs		 errs;
 
 	if (r == NULL)
@@ -1011,7 +275,7 @@ ed_header(struct json_object *h, struct ep_header *eh, char **err)
 	if (ed_str(h, "op", 1, &op, err) == -1)
 		return (-1);
 	for (i = 0; i < EP_NOPS; i++)
-		if (strcmp(op, ep_ops[i]) == 0)
+		if (strcmp(op, endpoint_ops[i]) == 0)
 			break;
 	free(op);
 	if (i == EP_NOPS)
@@ -1019,14 +283,14 @@ ed_header(struct json_object *h, struct ep_header *eh, char **err)
 	eh->op = (enum ep_hdr_op)i;
 	if (ed_str(h, "key", 1, &eh->key, err) == -1)
 		return (-1);
-	if (!ep_is_token(eh->key, strlen(eh->key)))
+	if (!endpoint_is_token(eh->key, strlen(eh->key)))
 		return (ed_fail(err, "a header has a bad \"key\""));
 	if (eh->op == EP_HDR_DEL)
 		return (0);
 	if (ed_str(h, "value", 1, &eh->value, err) == -1)
 		return (-1);
-	eh->is_var = ep_is_var(eh->value);
-	if (!eh->is_var && ep_value_problem(eh->value,
+	eh->is_var = endpoint_is_var(eh->value);
+	if (!eh->is_var && endpoint_value_problem(eh->value,
 	    strlen(eh->value)) != NULL)
 		return (ed_fail(err, "a header has a bad \"value\""));
 	return (0);
@@ -1035,7 +299,7 @@ ed_header(struct json_object *h, struct ep_header *eh, char **err)
 static int
 ed_headers(struct json_object *root, struct sy_endpoint *ep, char **err)
 {
-	struct json_object	*a = ep_get(root, "headers");
+	struct json_object	*a = jconf_get(root, "headers");
 	size_t			 i, len;
 
 	if (a == NULL)
@@ -1064,17 +328,17 @@ ed_extras(struct json_object *root, struct sy_endpoint *ep, char **err)
 	if (ed_str(root, "token", 0, &ep->token, err) == -1)
 		return (-1);
 	if (ep->token != NULL &&
-	    ep_value_problem(ep->token, strlen(ep->token)) != NULL)
+	    endpoint_value_problem(ep->token, strlen(ep->token)) != NULL)
 		return (ed_fail(err, "bad \"token\""));
 	if (ed_names(root, "forwardHeaders", &ep->fwd_headers,
 	    &ep->nfwd_headers, err) == -1 ||
 	    ed_names(root, "responseHeaders", &ep->resp_headers,
 	    &ep->nresp_headers, err) == -1)
 		return (-1);
-	if ((t = ep_get(root, "scToken")) == NULL)
+	if ((t = jconf_get(root, "scToken")) == NULL)
 		return (0);
 	if (!json_object_is_type(t, json_type_object) ||
-	    ((b = ep_get(t, "bindRequest")) != NULL &&
+	    ((b = jconf_get(t, "bindRequest")) != NULL &&
 	    !json_object_is_type(b, json_type_boolean)))
 		return (ed_fail(err, "bad \"scToken\""));
 	ep->bind_token = b != NULL && json_object_get_boolean(b);
@@ -1141,16 +405,6 @@ endpoint_ref(struct sy_endpoint *ep)
 	return (ep);
 }
 
-static void
-ep_free_names(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
 void
 endpoint_unref(struct sy_endpoint *ep)
 {
@@ -1170,7 +424,7 @@ endpoint_unref(struct sy_endpoint *ep)
 	}
 	free(ep->headers);
 	free(ep->token);
-	ep_free_names(ep->fwd_headers, ep->nfwd_headers);
-	ep_free_names(ep->resp_headers, ep->nresp_headers);
+	sy_strv_free(ep->fwd_headers, ep->nfwd_headers);
+	sy_strv_free(ep->resp_headers, ep->nresp_headers);
 	free(ep);
 }

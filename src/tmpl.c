@@ -8,10 +8,11 @@
  * the caller's buffer as it found it.  json-c objects passed in are only
  * borrowed; nothing here takes or drops a reference.
  *
- * json-c stores JSON null as a NULL pointer, so tmpl_lookup cannot tell
- * a null value from a missing one.  tmpl_expand uses tmpl_find, which
- * can, so that {args.x} with "x": null renders "null" while a missing
- * "x" is an error.
+ * Paths resolve through jpath.c, the one grammar and resolver.  json-c
+ * stores JSON null as a NULL pointer, so tmpl_lookup cannot tell a null
+ * value from a missing one.  tmpl_expand uses jpath_find, which can,
+ * so that {args.x} with "x": null renders "null" while a missing "x" is
+ * an error.
  */
 #include <math.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 
 #include <json-c/json.h>
 
+#include "jpath.h"
 #include "tmpl.h"
 #include "util.h"
 
@@ -28,11 +30,6 @@
 #define TMPL_PFXLEN	6
 
 static int	 tmpl_unreserved(unsigned char);
-static int	 tmpl_segment_index(const char *, size_t, size_t *);
-static int	 tmpl_step(struct json_object *, const char *, size_t,
-		    struct json_object **);
-static int	 tmpl_find(struct json_object *, const char *, size_t,
-		    struct json_object **);
 static int	 tmpl_double_text(struct sybuf *, struct json_object *);
 static int	 tmpl_var(struct sybuf *, const char **, struct json_object *,
 		    struct json_object *, char **);
@@ -82,85 +79,8 @@ tmpl_pct_encode(struct sybuf *out, const char *s, size_t len)
 	}
 	return (0);
 fail:
-	out->len = oldlen;
-	if (out->data != NULL)
-		out->data[oldlen] = '\0';
+	sybuf_truncate(out, oldlen);
 	return (-1);
-}
-
-/* A segment of decimal digits as an array index; 0 / -1. */
-static int
-tmpl_segment_index(const char *seg, size_t len, size_t *idx)
-{
-	size_t	 i, v = 0;
-
-	if (len == 0)
-		return (-1);
-	for (i = 0; i < len; i++) {
-		if (seg[i] < '0' || seg[i] > '9')
-			return (-1);
-		if (v > (SIZE_MAX - 9) / 10)
-			return (-1);
-		v = v * 10 + (size_t)(seg[i] - '0');
-	}
-	*idx = v;
-	return (0);
-}
-
-/*
- * One path segment: a member of an object or an element of an array.
- * Returns 1 and sets *next (NULL for JSON null) when found, else 0.
- */
-static int
-tmpl_step(struct json_object *cur, const char *seg, size_t len,
-    struct json_object **next)
-{
-	size_t	 idx;
-
-	if (len == 0 || cur == NULL)
-		return (0);
-	if (json_object_is_type(cur, json_type_object)) {
-		/* compare in place: seg is not NUL-terminated */
-		json_object_object_foreach(cur, key, val) {
-			if (strlen(key) == len && memcmp(key, seg, len) == 0) {
-				*next = val;
-				return (1);
-			}
-		}
-		return (0);
-	}
-	if (json_object_is_type(cur, json_type_array)) {
-		if (tmpl_segment_index(seg, len, &idx) == -1 ||
-		    idx >= json_object_array_length(cur))
-			return (0);
-		*next = json_object_array_get_idx(cur, idx);
-		return (1);
-	}
-	return (0);
-}
-
-/* Like tmpl_lookup, but 1 / 0 says whether the path exists at all. */
-static int
-tmpl_find(struct json_object *obj, const char *path, size_t pathlen,
-    struct json_object **found)
-{
-	struct json_object	*cur = obj;
-	const char		*seg, *dot, *end = path + pathlen;
-
-	*found = NULL;
-	if (obj == NULL || path == NULL)
-		return (0);
-	for (seg = path;; seg = dot + 1) {
-		dot = memchr(seg, '.', (size_t)(end - seg));
-		if (dot == NULL)
-			dot = end;
-		if (!tmpl_step(cur, seg, (size_t)(dot - seg), &cur))
-			return (0);
-		if (dot == end)
-			break;
-	}
-	*found = cur;
-	return (1);
 }
 
 struct json_object *
@@ -168,7 +88,7 @@ tmpl_lookup(struct json_object *obj, const char *path, size_t pathlen)
 {
 	struct json_object	*v;
 
-	if (!tmpl_find(obj, path, pathlen, &v))
+	if (!jpath_find(obj, path, pathlen, &v))
 		return (NULL);
 	return (v);
 }
@@ -241,7 +161,7 @@ tmpl_var(struct sybuf *out, const char **tp, struct json_object *args,
 	sybuf_init(&msg);
 	if ((close = strchr(path, '}')) == NULL)
 		sybuf_printf(&msg, "path variable %s is not terminated", var);
-	else if (!tmpl_find(root, path, (size_t)(close - path), &v))
+	else if (!jpath_find(root, path, (size_t)(close - path), &v))
 		sybuf_printf(&msg, "path variable %.*s is missing",
 		    (int)(close - var + 1), var);
 	else if (tmpl_scalar_text(&text, v) == -1) {
@@ -277,8 +197,7 @@ tmpl_seal_segment(struct sybuf *out, size_t start)
 
 	if ((n != 1 && n != 2) || strspn(out->data + start, ".") != n)
 		return (0);
-	out->len = start;
-	out->data[start] = '\0';
+	sybuf_truncate(out, start);
 	return (sybuf_addstr(out, n == 1 ? "%2E" : "%2E%2E"));
 }
 
@@ -349,9 +268,7 @@ tmpl_expand(struct sybuf *out, const char *tmpl, struct json_object *args,
 oom:
 	*err = strdup("out of memory");
 fail:
-	out->len = oldlen;
-	if (out->data != NULL)
-		out->data[oldlen] = '\0';
+	sybuf_truncate(out, oldlen);
 	return (-1);
 }
 
@@ -398,9 +315,7 @@ tmpl_query(struct sybuf *out, struct json_object *params)
 	}
 	return (0);
 fail:
-	out->len = oldlen;
-	if (out->data != NULL)
-		out->data[oldlen] = '\0';
+	sybuf_truncate(out, oldlen);
 	return (-1);
 }
 

@@ -152,6 +152,15 @@ sybuf_reset(struct sybuf *b)
 }
 
 void
+sybuf_truncate(struct sybuf *b, size_t len)
+{
+	if (len >= b->len)
+		return;
+	b->len = len;
+	b->data[len] = '\0';
+}
+
+void
 sybuf_free(struct sybuf *b)
 {
 	free(b->data);
@@ -256,6 +265,24 @@ xstrndup(const char *s, size_t n)
 	p = xmalloc(n + 1);
 	memcpy(p, s, n);
 	p[n] = '\0';
+	return (p);
+}
+
+void
+sy_strv_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && v != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+void *
+sy_must(void *p)
+{
+	if (p == NULL)
+		util_oom(__func__, 0);
 	return (p);
 }
 

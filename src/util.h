@@ -22,6 +22,7 @@ int	 sybuf_addc(struct sybuf *, char);
 int	 sybuf_printf(struct sybuf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 sybuf_reset(struct sybuf *);	/* len = 0, keeps memory */
+void	 sybuf_truncate(struct sybuf *, size_t);	/* back to len */
 void	 sybuf_free(struct sybuf *);
 char	*sybuf_detach(struct sybuf *);	/* caller frees; buffer emptied */
 
@@ -41,6 +42,10 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
+/* Free the n strings of v and v itself (NULL v: nothing). */
+void	 sy_strv_free(char **v, size_t n);
+/* p itself, or abort as xmalloc does when it is NULL (out of memory). */
+void	*sy_must(void *p);
 
 /* Monotonic clock in seconds. */
 double	 sy_now(void);

@@ -644,6 +644,23 @@ test_service_url(void **state)
 	config_free(cf);
 }
 
+/*
+ * A webhook's URL is checked as strictly as a service URL: no host and
+ * a port out of range is an error at the webhook's JSON path.
+ */
+static void
+test_webhook_url(void **state)
+{
+	char	text[1024];
+
+	(void)state;
+	snprintf(text, sizeof(text), ONE_EP("%s"), "{\"path\":\"/a\","
+	    "\"rule\":{\"rule\":\"and\",\"clauses\":[{\"rule\":"
+	    "\"webhook\",\"url\":\"http://:99999\"}]}}");
+	expect_one(text, EP_PATH ".rule.clauses[0].url: must be an http:// "
+	    "or https:// URL without spaces or control characters");
+}
+
 /* an endpoint with a path, a rule and the members m */
 #define HDR_EP(m)	"{\"path\":\"/a\",\"rule\":{\"rule\":\"allow\"}," m "}"
 
@@ -1255,6 +1272,7 @@ main(void)
 		cmocka_unit_test(test_bad_ids),
 		cmocka_unit_test(test_service_url),
 		cmocka_unit_test(test_endpoint_errors),
+		cmocka_unit_test(test_webhook_url),
 		cmocka_unit_test(test_project_errors),
 		cmocka_unit_test(test_invalid_json),
 		cmocka_unit_test(test_invalid_json_nul),

@@ -1092,6 +1092,55 @@ test_compile_errors(void **state)
 	}
 }
 
+/*
+ * Webhook URLs pass the same check as upstream URLs: a URL without a
+ * host or with a port out of range is a config error at its path, in a
+ * nested clause too.
+ */
+static void
+test_webhook_url_checked(void **state)
+{
+	static const char *const bad[] = {
+		"{'rule':'webhook','url':'http://:99999'}",
+		"{'rule':'webhook','url':'http://h:0/x'}",
+		"{'rule':'webhook','url':'https://[::1/x'}",
+		"{'rule':'webhook','url':'http://h_\\u00e9/'}",
+	};
+	static const char *const msg[] = {
+		"x.rule.url: must be an http:// or https:// URL without "
+		"spaces or control characters", NULL };
+	static const char *const nested[] = {
+		"x.rule.clauses[1].url: must be an http:// or https:// URL "
+		"without spaces or control characters", NULL };
+	struct json_object	*v;
+	struct syerrs		 errs;
+	struct rule		*r;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		v = json_tokener_parse(q(bad[i]));
+		assert_non_null(v);
+		expect_errors(v, bad[i], msg);
+		json_object_put(v);
+	}
+	v = json_tokener_parse(q("{'rule':'and','clauses':[{'rule':'allow'},"
+	    "{'rule':'webhook','url':'http://:99999'}]}"));
+	assert_non_null(v);
+	expect_errors(v, "nested http://:99999", nested);
+	json_object_put(v);
+	/* a good one still compiles */
+	v = json_tokener_parse(q("{'rule':'webhook','url':"
+	    "'http://127.0.0.1:99/hook'}"));
+	syerrs_init(&errs);
+	r = rule_compile(v, "x.rule", &errs);
+	assert_non_null(r);
+	assert_int_equal(errs.n, 0);
+	rule_free(r);
+	syerrs_free(&errs);
+	json_object_put(v);
+}
+
 /* Errors that JSON text with single quotes cannot carry. */
 static void
 test_compile_errors_raw(void **state)
@@ -1213,6 +1262,7 @@ main(void)
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_compile_errors_raw),
+		cmocka_unit_test(test_webhook_url_checked),
 		cmocka_unit_test(test_deep_ok),
 		cmocka_unit_test(test_independent),
 	};

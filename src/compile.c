@@ -1,0 +1,390 @@
+/*
+ * compile.c: a project's JSON -> registry records (see compile.h).  The
+ * "projects" tree has Space Cloud's shape and is open: members
+ * switchyard does not know are ignored, so that Space Cloud configs load
+ * unchanged.  Project and service records are written here, endpoint
+ * records by endpoint.c, and key sets are compiled by auth.c only to be
+ * checked.  Every problem is reported with its JSON path; records are
+ * kept even when there are problems, and the caller drops them all.
+ * This runs in the master only, so allocations abort on failure.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
+
+#include "auth.h"
+#include "cfsplit.h"
+#include "compile.h"
+#include "endpoint.h"
+#include "jconf.h"
+#include "util.h"
+
+#define CP_JSON_FLAGS \
+	(JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+/* a name's length limit keeps "E/p/s/e" under LMDB's 511-byte keys */
+#define CP_MAX_NAME	128
+/* the master only: out of memory aborts (sy_must) */
+#define CP_PATHF(...)	((char *)sy_must(jconf_strf(__VA_ARGS__)))
+#define CP_CAT(...)	((char *)sy_must(jconf_cat(__VA_ARGS__)))
+
+/*
+ * A service's "endpoints" member v (NULL when missing or null) into *out
+ * (caller puts): in split mode v is the number of the piece to parse.
+ * -1 when that piece does not parse (the file then takes the plain
+ * parse).
+ */
+static int
+cp_endpoints_value(struct compile *st, struct json_object *v,
+    struct json_object **out)
+{
+	int64_t	i;
+
+	*out = NULL;
+	if (st->sp == NULL || v == NULL) {
+		*out = json_object_get(v);
+		return (0);
+	}
+	i = json_object_get_int64(v);
+	if (!json_object_is_type(v, json_type_int) || i < 0 ||
+	    (uint64_t)i >= st->sp->npieces) {
+		st->sp->failed = 1;
+		return (-1);
+	}
+	return (cf_split_piece(st->sp, (size_t)i, out));
+}
+
+/*
+ * The "projects" tree and the registry.
+ */
+
+/* Takes ownership of key and val. */
+static void
+cp_add_text(struct compile *st, char *key, char *val)
+{
+	struct sy_regentry	*e;
+
+	if (st->nents == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 16;
+		e = xcalloc(st->cap, sizeof(*e));
+		if (st->nents > 0)
+			memcpy(e, st->ents, st->nents * sizeof(*e));
+		free(st->ents);
+		st->ents = e;
+	}
+	e = &st->ents[st->nents++];
+	e->key = key;
+	e->val = val;
+	e->vallen = strlen(val);
+}
+
+/* Takes ownership of key; rec is put. */
+static void
+cp_add_record(struct compile *st, char *key, struct json_object *rec)
+{
+	cp_add_text(st, key,
+	    xstrdup(json_object_to_json_string_ext(rec, CP_JSON_FLAGS)));
+	json_object_put(rec);
+}
+
+/* Report an id outside [A-Za-z0-9_-]{1,128}; 1 when it is good. */
+static int
+cp_name_ok(const char *name, const char *path, const char *what,
+    struct syerrs *errs)
+{
+	const char	*p;
+
+	for (p = name; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			break;
+	if (*p == '\0' && p > name && p - name <= CP_MAX_NAME)
+		return (1);
+	syerrs_add(errs, path, "bad %s \"%s\" (use 1 to %d of A-Z, a-z, 0-9, "
+	    "\"_\" and \"-\")", what, name, CP_MAX_NAME);
+	return (0);
+}
+
+/* Name of the first endpoint that needs the service url, or NULL. */
+static const char *
+cp_first_internal(struct json_object *eps)
+{
+	struct json_object_iterator	 it, end;
+	struct json_object		*ev, *k;
+
+	if (!jconf_is_object(eps))
+		return (NULL);
+	it = json_object_iter_begin(eps);
+	end = json_object_iter_end(eps);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		ev = json_object_iter_peek_value(&it);
+		if (!jconf_is_object(ev))
+			continue;
+		k = jconf_get(ev, "kind");
+		if (k == NULL || (json_object_is_type(k, json_type_string) &&
+		    (json_object_get_string_len(k) == 0 ||
+		    strcasecmp(json_object_get_string(k), "internal") == 0)))
+			return (json_object_iter_peek_name(&it));
+	}
+	return (NULL);
+}
+
+/*
+ * The service url: NULL when missing or bad (bad is reported here,
+ * missing by the caller, which knows whether an endpoint needs it).
+ */
+static const char *
+cp_service_url(struct json_object *sv, const char *path, int *bad,
+    struct syerrs *errs)
+{
+	struct json_object	*u = jconf_get(sv, "url");
+	const char		*s, *why;
+	char			*upath;
+
+	*bad = 0;
+	if (u == NULL)
+		return (NULL);
+	*bad = 1;
+	if ((s = jconf_str(u)) == NULL) {
+		jconf_err(errs, path, "url", "%s", "must be a string such as "
+		    "\"http://127.0.0.1:5000\"");
+		return (NULL);
+	}
+	if ((why = endpoint_check_url(s)) == NULL &&
+	    strpbrk(s, "?#") != NULL)
+		why = "a service url has no query or fragment";
+	if (why != NULL) {
+		upath = CP_PATHF("%s.url", path);
+		syerrs_add(errs, upath, "malformed URL \"%s\" (%s)", s, why);
+		free(upath);
+		return (NULL);
+	}
+	*bad = 0;
+	return (s);
+}
+
+static void
+cp_endpoints(struct compile *st, struct json_object *eps, const char *pid,
+    const char *sid, const char *url, const char *path)
+{
+	struct json_object_iterator	 it, end;
+	const char			*name;
+	char				*epath;
+	int				 rc;
+
+	it = json_object_iter_begin(eps);
+	end = json_object_iter_end(eps);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		name = json_object_iter_peek_name(&it);
+		epath = CP_CAT(path, ".endpoints.", name, (char *)NULL);
+		cp_name_ok(name, epath, "endpoint name", st->errs);
+		rc = endpoint_encode(json_object_iter_peek_value(&it), epath,
+		    pid, sid, name, url, &st->rec, st->errs);
+		free(epath);
+		if (rc == -1)
+			continue;
+		cp_add_text(st, CP_CAT("E/", pid, "/", sid, "/", name,
+		    (char *)NULL), xstrndup(st->rec.data, st->rec.len));
+		st->nendpoints++;
+	}
+}
+
+static void
+cp_service(struct compile *st, struct json_object *sv, const char *pid,
+    const char *sid, const char *path)
+{
+	struct json_object	*v, *eps, *rec;
+	const char		*url, *need;
+	int			 bad;
+
+	if (!jconf_is_object(sv)) {
+		syerrs_add(st->errs, path, "must be an object");
+		return;
+	}
+	url = cp_service_url(sv, path, &bad, st->errs);
+	if (cp_endpoints_value(st, jconf_get(sv, "endpoints"), &v) == -1)
+		return;
+	if ((eps = v) != NULL && !jconf_is_object(eps)) {
+		jconf_err(st->errs, path, "endpoints", "%s", "must be an "
+		    "object of endpoint name to endpoint");
+		eps = NULL;
+	}
+	if (url == NULL && !bad && (need = cp_first_internal(eps)) != NULL)
+		syerrs_add(st->errs, path, "missing \"url\" (internal "
+		    "endpoint \"%s\" needs it)", need);
+	if (eps != NULL)
+		cp_endpoints(st, eps, pid, sid, url, path);
+	json_object_put(v);
+	rec = json_object_new_object();
+	json_object_object_add(rec, "project", json_object_new_string(pid));
+	json_object_object_add(rec, "service", json_object_new_string(sid));
+	json_object_object_add(rec, "url",
+	    url ? json_object_new_string(url) : NULL);
+	cp_add_record(st, CP_PATHF("S/%s/%s", pid, sid), rec);
+	st->nservices++;
+}
+
+/*
+ * auth.c compiles the secrets to check them (known alg, keys that load,
+ * at most one primary, one that can sign) and the result is dropped at
+ * once: the master holds no OpenSSL object when it forks, and each worker
+ * compiles the secrets again from the project record, which carries them
+ * unchanged.
+ */
+static int
+cp_secrets(struct json_object *v, const char *path, struct syerrs *errs)
+{
+	struct auth_keyset	*ks;
+	char			*spath;
+	int			 can_sign;
+
+	spath = CP_PATHF("%s.secrets", path);
+	ks = auth_keyset_new(v, spath, errs);
+	can_sign = ks != NULL && auth_keyset_can_sign(ks);
+	auth_keyset_free(ks);
+	free(spath);
+	return (can_sign);
+}
+
+static void
+cp_services(struct compile *st, struct json_object *rs, const char *pid,
+    const char *path)
+{
+	struct json_object_iterator	 it, end;
+	const char			*sid;
+	char				*spath;
+
+	it = json_object_iter_begin(rs);
+	end = json_object_iter_end(rs);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		sid = json_object_iter_peek_name(&it);
+		spath = CP_PATHF("%s.remoteServices.%s", path, sid);
+		cp_name_ok(sid, spath, "service id", st->errs);
+		cp_service(st, json_object_iter_peek_value(&it), pid, sid,
+		    spath);
+		free(spath);
+	}
+}
+
+static void
+cp_project(struct compile *st, struct json_object *pv, const char *pid,
+    const char *path)
+{
+	struct json_object	*secrets, *rs, *rec;
+
+	if (!jconf_is_object(pv)) {
+		syerrs_add(st->errs, path, "must be an object");
+		return;
+	}
+	secrets = jconf_get(pv, "secrets");
+	if (!cp_secrets(secrets, path, st->errs)) {
+		st->nosign = realloc(st->nosign,
+		    (st->nnosign + 1) * sizeof(char *));
+		if (st->nosign == NULL)
+			abort();
+		st->nosign[st->nnosign++] = xstrdup(pid);
+	}
+	if ((rs = jconf_get(pv, "remoteServices")) != NULL) {
+		if (jconf_is_object(rs))
+			cp_services(st, rs, pid, path);
+		else
+			jconf_err(st->errs, path, "remoteServices",
+			    "%s", "must be an object of service id to service");
+	}
+	rec = json_object_new_object();
+	json_object_object_add(rec, "project", json_object_new_string(pid));
+	json_object_object_add(rec, "secrets", secrets ?
+	    json_object_get(secrets) : json_object_new_array());
+	cp_add_record(st, CP_PATHF("P/%s", pid), rec);
+	st->nprojects++;
+}
+
+void
+compile_projects(struct compile *st, struct json_object *v)
+{
+	struct json_object_iterator	 it, end;
+
+	if (!jconf_is_object(v)) {
+		syerrs_add(st->errs, "projects", "must be an object of "
+		    "project id to project");
+		return;
+	}
+	it = json_object_iter_begin(v);
+	end = json_object_iter_end(v);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		compile_project(st, json_object_iter_peek_value(&it),
+		    json_object_iter_peek_name(&it));
+	}
+}
+
+static int
+cp_key_cmp(const void *a, const void *b)
+{
+	const struct sy_regentry	*x = a, *y = b;
+
+	return (strcmp(x->key, y->key));
+}
+
+void
+compile_init(struct compile *c, struct syerrs *errs, struct cf_split *sp)
+{
+	memset(c, 0, sizeof(*c));
+	c->errs = errs;
+	c->sp = sp;
+	sybuf_init(&c->rec);
+}
+
+void
+compile_project(struct compile *c, struct json_object *pv, const char *pid)
+{
+	char	*path;
+
+	path = CP_PATHF("projects.%s", pid);
+	cp_name_ok(pid, path, "project id", c->errs);
+	cp_project(c, pv, pid, path);
+	free(path);
+}
+
+int
+compile_service(struct compile *c, struct json_object *sv, const char *pid,
+    const char *sid)
+{
+	char	*path;
+	size_t	 nerr = c->errs->n;
+
+	path = CP_PATHF("projects.%s.remoteServices.%s", pid, sid);
+	cp_name_ok(pid, path, "project id", c->errs);
+	cp_name_ok(sid, path, "service id", c->errs);
+	cp_service(c, sv, pid, sid, path);
+	free(path);
+	return (c->errs->n == nerr ? 0 : -1);
+}
+
+void
+compile_sort(struct compile *c)
+{
+	if (c->nents > 1)
+		qsort(c->ents, c->nents, sizeof(*c->ents), cp_key_cmp);
+}
+
+void
+compile_free(struct compile *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nents; i++) {
+		free(c->ents[i].key);
+		free(c->ents[i].val);
+	}
+	free(c->ents);
+	sy_strv_free(c->nosign, c->nnosign);
+	sybuf_free(&c->rec);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,71 @@
+/*
+ * compile.h: a project's JSON -> registry records (SPEC section 3),
+ * callable on its own: config.c compiles every project of the file, and
+ * the config API compiles one service at a time, the master committing
+ * the result.  Every problem goes to the error list with its JSON path.
+ */
+#ifndef SY_COMPILE_H
+#define SY_COMPILE_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+struct cf_split;
+struct json_object;
+
+/*
+ * Registry keys:
+ *   "P/<project>"                        project record  {"project":...}
+ *   "S/<project>/<service>"              service record  {"url":...}
+ *   "E/<project>/<service>/<endpoint>"   endpoint record (endpoint.h)
+ * Names are restricted to [A-Za-z0-9_-], so '/' cannot be ambiguous.
+ */
+struct sy_regentry {
+	char		*key;		/* NUL-terminated */
+	char		*val;		/* NUL-terminated JSON text */
+	size_t		 vallen;
+};
+
+/* The records compiled so far, and what compiling needs. */
+struct compile {
+	struct sy_regentry	*ents;		/* in compile order */
+	size_t			 nents;
+	size_t			 cap;
+	size_t			 nprojects;
+	size_t			 nservices;
+	size_t			 nendpoints;
+	char			**nosign;	/* projects without a secret
+						   that can sign X-SC-Tokens */
+	size_t			 nnosign;
+	struct syerrs		*errs;		/* borrowed */
+	struct sybuf		 rec;		/* endpoint_encode's buffer */
+	struct cf_split		*sp;		/* borrowed; NULL: plain */
+};
+
+/*
+ * Start compiling into c, reporting to errs.  sp, when not NULL, is the
+ * split parse of the file (config.c): "endpoints" members then hold the
+ * number of the piece to parse.  Free with compile_free.
+ */
+void	 compile_init(struct compile *c, struct syerrs *errs,
+	    struct cf_split *sp);
+/* The "projects" member of a config: every project in it. */
+void	 compile_projects(struct compile *c, struct json_object *projects);
+/* One project pv named pid, at JSON path "projects.<pid>". */
+void	 compile_project(struct compile *c, struct json_object *pv,
+	    const char *pid);
+/*
+ * One service sv named sid of project pid, at JSON path
+ * "projects.<pid>.remoteServices.<sid>": its "S/" record and the "E/"
+ * records of its endpoints.  Returns 0, or -1 when a problem was
+ * reported (the records are then not to be committed).
+ */
+int	 compile_service(struct compile *c, struct json_object *sv,
+	    const char *pid, const char *sid);
+/* Sort the records by key, as LMDB appends sorted keys fastest. */
+void	 compile_sort(struct compile *c);
+/* Free the records still in c and its buffer. */
+void	 compile_free(struct compile *c);
+
+#endif

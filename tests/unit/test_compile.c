@@ -1,0 +1,151 @@
+/*
+ * test_compile.c: a project's JSON -> registry records, on its own (no
+ * config file), as the config API will call it: one service at a time.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+
+#include "compile.h"
+#include "util.h"
+
+static struct json_object *
+parse(const char *text)
+{
+	struct json_object	*v;
+
+	v = json_tokener_parse(text);
+	assert_non_null(v);
+	return (v);
+}
+
+static const char *
+entry(const struct compile *c, const char *key)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nents; i++)
+		if (strcmp(c->ents[i].key, key) == 0)
+			return (c->ents[i].val);
+	return (NULL);
+}
+
+static void
+test_one_service(void **state)
+{
+	struct json_object	*sv;
+	struct syerrs		 errs;
+	struct compile		 c;
+	const char		*e;
+
+	(void)state;
+	sv = parse("{\"url\":\"http://127.0.0.1:5000/\",\"endpoints\":{"
+	    "\"b\":{\"path\":\"/b/{args.id}\",\"rule\":{\"rule\":\"allow\"}},"
+	    "\"a\":{\"kind\":\"external\",\"path\":\"https://x.example/a\","
+	    "\"rule\":{\"rule\":\"deny\"}}}}");
+	syerrs_init(&errs);
+	compile_init(&c, &errs, NULL);
+	assert_int_equal(compile_service(&c, sv, "p", "s"), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(c.nservices, 1);
+	assert_int_equal(c.nendpoints, 2);
+	assert_int_equal(c.nprojects, 0);
+	assert_int_equal(c.nents, 3);
+	compile_sort(&c);
+	assert_string_equal(c.ents[0].key, "E/p/s/a");
+	assert_string_equal(c.ents[1].key, "E/p/s/b");
+	assert_string_equal(c.ents[2].key, "S/p/s");
+	assert_string_equal(entry(&c, "S/p/s"), "{\"project\":\"p\","
+	    "\"service\":\"s\",\"url\":\"http://127.0.0.1:5000/\"}");
+	e = entry(&c, "E/p/s/b");
+	assert_non_null(e);
+	assert_non_null(strstr(e, "\"url\":\"http://127.0.0.1:5000/b/"
+	    "{args.id}\""));
+	assert_int_equal(c.ents[1].vallen, strlen(c.ents[1].val));
+	compile_free(&c);
+	syerrs_free(&errs);
+	json_object_put(sv);
+}
+
+/* Problems come back with the service's full JSON path. */
+static void
+test_service_errors(void **state)
+{
+	struct json_object	*sv;
+	struct syerrs		 errs;
+	struct compile		 c;
+
+	(void)state;
+	sv = parse("{\"endpoints\":{\"e\":{\"path\":\"/a\",\"rule\":"
+	    "{\"rule\":\"webhook\",\"url\":\"http://:99999\"}}}}");
+	syerrs_init(&errs);
+	compile_init(&c, &errs, NULL);
+	assert_int_equal(compile_service(&c, sv, "p", "bad/id"), -1);
+	assert_int_equal(errs.n, 3);
+	assert_string_equal(errs.msg[0], "projects.p.remoteServices.bad/id: "
+	    "bad service id \"bad/id\" (use 1 to 128 of A-Z, a-z, 0-9, \"_\" "
+	    "and \"-\")");
+	assert_string_equal(errs.msg[1], "projects.p.remoteServices.bad/id: "
+	    "missing \"url\" (internal endpoint \"e\" needs it)");
+	assert_string_equal(errs.msg[2], "projects.p.remoteServices.bad/id."
+	    "endpoints.e.rule.url: must be an http:// or https:// URL "
+	    "without spaces or control characters");
+	compile_free(&c);
+	syerrs_free(&errs);
+	json_object_put(sv);
+}
+
+static void
+test_project(void **state)
+{
+	struct json_object	*pv;
+	struct syerrs		 errs;
+	struct compile		 c;
+
+	(void)state;
+	pv = parse("{\"secrets\":[{\"alg\":\"HS256\",\"secret\":\"k\","
+	    "\"isPrimary\":true}],\"remoteServices\":{\"s\":{\"url\":"
+	    "\"http://h:1\",\"endpoints\":{}}}}");
+	syerrs_init(&errs);
+	compile_init(&c, &errs, NULL);
+	compile_project(&c, pv, "p");
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(c.nprojects, 1);
+	assert_int_equal(c.nservices, 1);
+	assert_int_equal(c.nnosign, 0);
+	assert_non_null(entry(&c, "P/p"));
+	assert_non_null(entry(&c, "S/p/s"));
+	json_object_put(pv);
+	/* a project whose secrets cannot sign is listed */
+	pv = parse("{}");
+	compile_project(&c, pv, "q");
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(c.nnosign, 1);
+	assert_string_equal(c.nosign[0], "q");
+	assert_string_equal(entry(&c, "P/q"),
+	    "{\"project\":\"q\",\"secrets\":[]}");
+	compile_free(&c);
+	assert_int_equal(c.nents, 0);
+	syerrs_free(&errs);
+	json_object_put(pv);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_service),
+		cmocka_unit_test(test_service_errors),
+		cmocka_unit_test(test_project),
+	};
+
+	cmocka_set_message_output(CM_OUTPUT_TAP);
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
