@@ -19,7 +19,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -676,37 +675,16 @@ config_parse(const char *text, size_t len, struct syerrs *errs)
 struct sy_config *
 config_load(const char *file, struct syerrs *errs)
 {
-	struct sybuf		 b;
-	struct sy_config	*cf = NULL;
-	char			 chunk[8192];
-	ssize_t			 n;
-	int			 fd;
+	struct sy_config	*cf;
+	char			*text;
+	size_t			 len;
 
-	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1) {
+	if (sy_read_file(file, CF_MAX_FILE, &text, &len) == -1) {
 		syerrs_add(errs, file, "%s", strerror(errno));
 		return (NULL);
 	}
-	sybuf_init(&b);
-	for (;;) {
-		if ((n = read(fd, chunk, sizeof(chunk))) == -1 &&
-		    errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (b.len + n > CF_MAX_FILE) {
-			n = -1;
-			errno = EFBIG;
-			break;
-		}
-		if (sybuf_add(&b, chunk, n) == -1)
-			break;
-	}
-	if (n != 0)
-		syerrs_add(errs, file, "%s", strerror(errno));
-	else
-		cf = cf_parse(b.data ? b.data : "", b.len, file, errs);
-	close(fd);
-	sybuf_free(&b);
+	cf = cf_parse(text, len, file, errs);
+	free(text);
 	return (cf);
 }
 

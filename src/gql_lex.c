@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "gql_lex.h"
+#include "util.h"
 
 #define GQL_BLOCK_MIN	8192
 
@@ -46,7 +47,6 @@ static void	 lex_print_cp(struct gql_lexer *, size_t, char *, size_t);
 static size_t	 lex_skip(struct gql_lexer *, size_t);
 static int	 lex_number(struct gql_lexer *, size_t);
 static int	 lex_digits(struct gql_lexer *, size_t *);
-static int	 lex_hex(int);
 static long	 lex_hex4(struct gql_lexer *, size_t);
 static size_t	 lex_put(char *, uint32_t);
 static int	 lex_escape(struct gql_lexer *, size_t, uint32_t *, size_t *);
@@ -412,17 +412,6 @@ lex_number(struct gql_lexer *lx, size_t p)
 	return (0);
 }
 
-static int
-lex_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
 
 /* Four hex digits at p, or -1. */
 static long
@@ -432,7 +421,7 @@ lex_hex4(struct gql_lexer *lx, size_t p)
 	int	 i, h;
 
 	for (i = 0; i < 4; i++) {
-		if (p + i >= lx->len || (h = lex_hex(lx->src[p + i])) < 0)
+		if (p + i >= lx->len || (h = sy_hexval(lx->src[p + i])) < 0)
 			return (-1);
 		v = v << 4 | h;
 	}

@@ -34,6 +34,7 @@
 #include <strings.h>
 
 #include "http_frame.h"
+#include "util.h"
 
 enum {
 	FR_REQLINE = 0,	/* the request line; fr_nmethod < 8: in the method */
@@ -88,17 +89,6 @@ fr_tchar(unsigned char c)
 	return (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
-static int
-fr_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
 
 static int
 fr_name_is(const struct http_frame *f, const char *name)
@@ -271,7 +261,7 @@ fr_chunk_byte(struct http_frame *f, unsigned char c)
 
 	switch (f->fr_state) {
 	case FR_CSIZE:
-		if ((v = fr_hexval(c)) >= 0) {
+		if ((v = sy_hexval(c)) >= 0) {
 			if (++f->fr_ndigits > FR_CHUNK_DIGITS)
 				return (fr_bad(f, "a chunk size too large"));
 			f->fr_left = f->fr_left * 16 + (uint64_t)v;

@@ -349,3 +349,15 @@ sy_read_file(const char *path, size_t max, char **text, size_t *len)
 	*text = b.data != NULL ? sybuf_detach(&b) : strdup("");
 	return (*text == NULL ? -1 : 0);
 }
+
+int
+sy_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}

@@ -50,6 +50,9 @@ void	*sy_must(void *p);
 /* Monotonic clock in seconds. */
 double	 sy_now(void);
 
+/* The value of hex digit c (either case), or -1. */
+int	 sy_hexval(int c);
+
 /* n bytes of p as lower-case hex into out (2n+1 bytes with the NUL). */
 void	 sy_hex(char *out, const void *p, size_t n);
 
