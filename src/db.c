@@ -2,6 +2,12 @@
  * db.c: runs database reads for one worker (SPEC 8.10, 8.6); the only
  * file that includes sqlite3.h or libpq-fe.h.
  *
+ * Why ~1,300 lines in one file: it is the one module allowed to include
+ * the two database libraries (STYLE.md, "Module boundaries"), and both
+ * backends share the job queue, the cancel path and introspection; the
+ * pure parts already live apart (dbsql.c builds SQL, dbval.c converts
+ * values, dbconf.c reads the config).  Every function stays short.
+ *
  * A read (db_req) first learns its table's columns (introspection,
  * cached per db), then compiles its argument sets with dbsql_plan and
  * runs each statement as a job on the database's backend.  Each job

@@ -3,6 +3,10 @@
  * batches many argument sets into one statement (SPEC 8.6).  Pure: no
  * database header, no I/O.
  *
+ * Why ~950 lines in one file: the where/sort compiler and the batcher
+ * share the placeholder bookkeeping that guarantees every value is a
+ * bound parameter; split, that invariant would span two files.
+ *
  * Invariants: every identifier written into SQL is a column or table
  * name that introspection found and the config exposes, always double-
  * quoted with embedded quotes doubled; every value from the caller is a

@@ -5,6 +5,10 @@
  * die (backoff.c decides how soon), reloads on HUP and stops on TERM,
  * QUIT and INT.
  *
+ * Why a little over 800 lines: the master cycle, reload and worker
+ * supervision are one state machine (nginx keeps them in one file too);
+ * its process plumbing is in proc.c and its restart policy in backoff.c.
+ *
  * Invariants:
  * - It holds no event_base, curl, OpenSSL or LMDB state: registry.c
  *   opens the LMDB environment only inside registry_commit.
