@@ -152,6 +152,14 @@ class TAP:
 		sys.exit(1 if self.failed else 0)
 
 
+def _json_or_none(body):
+	"""body (bytes) as JSON, or None when it is not UTF-8 JSON."""
+	try:
+		return json.loads(body.decode("utf-8"))
+	except (ValueError, UnicodeDecodeError):
+		return None
+
+
 def _clip(s, n=600):
 	if s is None:
 		return None
@@ -583,10 +591,7 @@ class Response:
 		return [v for k, v in self.headers if k.lower() == name]
 
 	def json(self):
-		try:
-			return json.loads(self.body.decode("utf-8"))
-		except (ValueError, UnicodeDecodeError):
-			return None
+		return _json_or_none(self.body)
 
 	def media_type(self):
 		ct = self.header("Content-Type")
@@ -768,10 +773,7 @@ class ServedRequest:
 		self.at = time.monotonic()
 
 	def json(self):
-		try:
-			return json.loads(self.body.decode("utf-8"))
-		except (ValueError, UnicodeDecodeError):
-			return None
+		return _json_or_none(self.body)
 
 	def __repr__(self):
 		return "<%s %s %r>" % (self.method, self.path, _clip(self.body,
