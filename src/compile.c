@@ -19,8 +19,10 @@
 #include "auth.h"
 #include "cfsplit.h"
 #include "compile.h"
+#include "dbconf.h"
 #include "endpoint.h"
 #include "jconf.h"
+#include "rule.h"
 #include "util.h"
 
 #define CP_JSON_FLAGS \
@@ -272,11 +274,72 @@ cp_services(struct compile *st, struct json_object *rs, const char *pid,
 	}
 }
 
+/* One database's tables: each read rule is a rule of section 6. */
+static void
+cp_db_rules(struct compile *st, const struct dbconf *c, const char *apath)
+{
+	struct rule	*r;
+	char		*rpath;
+	size_t		 i;
+
+	for (i = 0; i < c->ntables; i++) {
+		if (c->tables[i].read_rule == NULL)
+			continue;	/* no read rule: every read denied */
+		rpath = CP_PATHF("%s.tables.%s.rules.read", apath,
+		    c->tables[i].name);
+		r = rule_compile(c->tables[i].read_rule, rpath, st->errs);
+		if (r != NULL && rule_changes_params(r))
+			syerrs_add(st->errs, rpath, "a read rule cannot use "
+			    "\"force\" or \"remove\"");
+		rule_free(r);
+		free(rpath);
+	}
+}
+
+/*
+ * The project's databases (SPEC 8.10): each entry checked as dbconf.c
+ * reads it, its alias against the project's service ids, and each read
+ * rule compiled.  Nothing is recorded yet: GraphQL's database fields
+ * will read the entries from the project.
+ */
+static void
+cp_databases(struct compile *st, struct json_object *dbs,
+    struct json_object *rs, const char *path)
+{
+	struct json_object_iterator	 it, end;
+	struct dbconf			 c;
+	const char			*alias;
+	char				*apath;
+
+	if (!jconf_is_object(dbs)) {
+		jconf_err(st->errs, path, "databases", "%s", "must be an "
+		    "object of database alias to database");
+		return;
+	}
+	it = json_object_iter_begin(dbs);
+	end = json_object_iter_end(dbs);
+	for (; !json_object_iter_equal(&it, &end);
+	    json_object_iter_next(&it)) {
+		alias = json_object_iter_peek_name(&it);
+		apath = CP_PATHF("%s.databases.%s", path, alias);
+		memset(&c, 0, sizeof(c));
+		dbconf_parse(&c, alias, json_object_iter_peek_value(&it), apath,
+		    st->errs);
+		if (rs != NULL && jconf_is_object(rs) &&
+		    jconf_get(rs, alias) != NULL)
+			syerrs_add(st->errs, apath, "the database alias \"%s\" "
+			    "is also a service id of the project", alias);
+		cp_db_rules(st, &c, apath);
+		dbconf_free(&c);
+		free(apath);
+	}
+}
+
 static void
 cp_project(struct compile *st, struct json_object *pv, const char *pid,
     const char *path)
 {
-	struct json_object	*secrets, *rs, *rec;
+	struct json_object	*secrets, *rs, *rec, *dbs;
 
 	if (!jconf_is_object(pv)) {
 		syerrs_add(st->errs, path, "must be an object");
@@ -297,6 +360,8 @@ cp_project(struct compile *st, struct json_object *pv, const char *pid,
 			jconf_err(st->errs, path, "remoteServices",
 			    "%s", "must be an object of service id to service");
 	}
+	if ((dbs = jconf_get(pv, "databases")) != NULL)
+		cp_databases(st, dbs, rs, path);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "project", json_object_new_string(pid));
 	json_object_object_add(rec, "secrets", secrets ?

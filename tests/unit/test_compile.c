@@ -137,6 +137,77 @@ test_project(void **state)
 	json_object_put(pv);
 }
 
+/* Compile project text pv as "p"; the problems found, joined by '|'. */
+static char *
+project_errors(const char *text)
+{
+	struct json_object	*pv = parse(text);
+	struct syerrs		 errs;
+	struct compile		 c;
+	struct sybuf		 b;
+	size_t			 i;
+
+	syerrs_init(&errs);
+	compile_init(&c, &errs, NULL);
+	compile_project(&c, pv, "p");
+	sybuf_init(&b);
+	sybuf_addstr(&b, "");
+	for (i = 0; i < errs.n; i++)
+		sybuf_printf(&b, "%s%s", i > 0 ? "|" : "", errs.msg[i]);
+	compile_free(&c);
+	syerrs_free(&errs);
+	json_object_put(pv);
+	return (sybuf_detach(&b));
+}
+
+static void
+expect_error(const char *text, const char *want)
+{
+	char	*got = project_errors(text);
+
+	if (strstr(got, want) == NULL)
+		fail_msg("expected an error with \"%s\", got \"%s\"", want, got);
+	free(got);
+}
+
+#define SVC	"\"remoteServices\":{\"svc\":{\"url\":\"http://h:1\"," \
+	"\"endpoints\":{}}}"
+
+/* SPEC 8.10: what a databases entry may hold, with its JSON paths. */
+static void
+test_databases(void **state)
+{
+	char	*got;
+
+	(void)state;
+	got = project_errors("{" SVC ",\"databases\":{"
+	    "\"db\":{\"conn\":\"/var/lib/x.sqlite3\",\"tables\":{"
+	    "\"trainer\":{\"rules\":{\"read\":{\"rule\":\"allow\"}}},"
+	    "\"pokemon\":{\"rules\":{\"read\":{\"rule\":\"authenticated\"}},"
+	    "\"columns\":[\"id\",\"name\"]},\"hidden\":{}}},"
+	    "\"pg\":{\"type\":\"postgres\",\"conn\":\"postgresql://a@127.0.0.1/a\","
+	    "\"schema\":\"public\",\"tables\":{}}}}");
+	assert_string_equal(got, "");
+	free(got);
+	expect_error("{" SVC ",\"databases\":{\"svc\":{\"conn\":\"x.db\"}}}",
+	    "projects.p.databases.svc: the database alias \"svc\" is also a "
+	    "service id");
+	expect_error("{\"databases\":{\"db\":{\"type\":\"mysql\","
+	    "\"conn\":\"x\"}}}", "projects.p.databases.db.type");
+	expect_error("{\"databases\":{\"db\":{}}}", "projects.p.databases.db");
+	expect_error("{\"databases\":{\"db\":{\"conn\":\"x.db\","
+	    "\"schema\":\"public\"}}}", "projects.p.databases.db.schema");
+	expect_error("{\"databases\":{\"db\":{\"conn\":\"x.db\",\"tables\":{"
+	    "\"t\":{\"rules\":{\"read\":{\"rule\":\"force\",\"field\":"
+	    "\"args.params.x\",\"value\":1}}}}}}}",
+	    "projects.p.databases.db.tables.t.rules.read: a read rule cannot "
+	    "use \"force\" or \"remove\"");
+	expect_error("{\"databases\":{\"db\":{\"conn\":\"x.db\",\"tables\":{"
+	    "\"t\":{\"rules\":{\"read\":{\"rule\":\"nonsense\"}}}}}}}",
+	    "projects.p.databases.db.tables.t.rules.read");
+	expect_error("{\"databases\":[]}", "projects.p.databases");
+}
+
 int
 main(void)
 {
@@ -144,6 +215,7 @@ main(void)
 		cmocka_unit_test(test_one_service),
 		cmocka_unit_test(test_service_errors),
 		cmocka_unit_test(test_project),
+		cmocka_unit_test(test_databases),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
