@@ -79,6 +79,8 @@ cfsys_paths(struct sy_server *srv, const char *file, struct syerrs *errs)
 		*slash = '\0';
 	cfsys_resolve(&srv->registry_path, dir);
 	cfsys_resolve(&srv->pid_file, dir);
+	cfsys_resolve(&srv->admin_key_file, dir);
+	cfsys_resolve(&srv->admin_secret_file, dir);
 	if (srv->log_error != NULL && strcmp(srv->log_error, "syslog") != 0 &&
 	    strcmp(srv->log_error, "stderr") != 0)
 		cfsys_resolve(&srv->log_error, dir);

@@ -32,6 +32,7 @@
 
 #include <json-c/json.h>
 
+#include "cfadmin.h"
 #include "cfsplit.h"
 #include "cfsys.h"
 #include "compile.h"
@@ -414,10 +415,6 @@ cf_admin_listen(struct sy_server *srv, struct json_object *v,
 	srv->admin_listen = v ? xstrdup(jconf_str(v)) : NULL;
 }
 
-static const struct cf_member cf_admin_members[] = {
-	CF_F("listen", cf_admin_listen),
-};
-
 static void
 cf_srv_admin(struct sy_server *srv, struct json_object *v, const char *path,
     struct syerrs *errs)
@@ -432,8 +429,20 @@ cf_srv_admin(struct sy_server *srv, struct json_object *v, const char *path,
 		syerrs_add(errs, path, "must be an object or null");
 		return;
 	}
-	cf_members(srv, v, path, cf_admin_members,
-	    sizeof(cf_admin_members) / sizeof(cf_admin_members[0]), errs);
+	json_object_object_foreach(v, name, mv) {
+		char	*mpath;
+
+		if (strcmp(name, "listen") == 0) {
+			mpath = CF_PATHF("%s.listen", path);
+			cf_admin_listen(srv, mv, mpath, errs);
+		} else {
+			mpath = CF_PATHF("%s.%s", path, name);
+			if (!cfadmin_member(srv, name, mv, mpath, errs))
+				syerrs_add(errs, path, "unknown member \"%s\"",
+				    name);
+		}
+		free(mpath);
+	}
 }
 
 static const struct cf_member cf_log_members[] = {
@@ -498,6 +507,7 @@ cf_defaults(struct sy_server *srv)
 	srv->cors_origins[0] = xstrdup("*");
 	srv->ncors_origins = 1;
 	srv->admin_listen = xstrdup("127.0.0.1:4123");
+	cfadmin_defaults(srv);
 }
 
 /*
@@ -626,6 +636,7 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 			syerrs_add(errs, "server", "must be an object");
 	}
 	cfsys_check(&cf->srv, file, errs);
+	cfadmin_check(&cf->srv, jconf_get(root, "projects"), errs);
 	compile_init(&c, errs, sp);
 	if ((v = jconf_get(root, "projects")) != NULL)
 		compile_projects(&c, v);
@@ -720,6 +731,7 @@ config_free(struct sy_config *cf)
 	free(srv->log_access);
 	sy_strv_free(srv->cors_origins, srv->ncors_origins);
 	free(srv->admin_listen);
+	cfadmin_free(srv);
 	config_drop_registry(cf);
 	sy_strv_free(cf->nosign, cf->nnosign);
 	free(cf);
@@ -742,6 +754,7 @@ config_process_changed(const struct sy_config *a, const struct sy_config *b)
 	    !cf_strv_equal(x->cors_origins, x->ncors_origins,
 	    y->cors_origins, y->ncors_origins) ||
 	    !cf_streq(x->admin_listen, y->admin_listen) ||
+	    x->admin_serve_public != y->admin_serve_public ||
 	    !cf_streq(x->node_id, y->node_id) ||
 	    !cf_streq(x->registry_path, y->registry_path) ||
 	    x->shutdown_timeout != y->shutdown_timeout ||

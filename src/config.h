@@ -46,6 +46,18 @@ struct sy_server {
 	char		**cors_origins;
 	size_t		  ncors_origins;
 	char		 *admin_listen;	/* NULL: off */
+	/* the config API and console (cfadmin.c); key and secret secret */
+	char		 *admin_user;
+	char		 *admin_key;
+	char		 *admin_key_file;
+	char		 *admin_secret;
+	char		 *admin_secret_file;
+	double		  admin_token_lifetime;	/* seconds */
+	int		  admin_max_failures;
+	double		  admin_lockout;	/* seconds */
+	int		  admin_console;
+	int		  admin_serve_public;
+	int		  admin_api;	/* on: user, key and secret known */
 };
 
 struct sy_config {

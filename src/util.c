@@ -361,3 +361,12 @@ sy_hexval(int c)
 		return (c - 'A' + 10);
 	return (-1);
 }
+
+void
+sy_wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}

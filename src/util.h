@@ -50,6 +50,9 @@ void	*sy_must(void *p);
 /* Monotonic clock in seconds. */
 double	 sy_now(void);
 
+/* Overwrite the NUL-terminated s with zeros, then free it (NULL: no-op). */
+void	 sy_wipe_free(char *s);
+
 /* The value of hex digit c (either case), or -1. */
 int	 sy_hexval(int c);
 

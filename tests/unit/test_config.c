@@ -1257,10 +1257,118 @@ test_sample_config(void **state)
 	syerrs_free(&errs);
 }
 
+#define ADM_KEY	"a-long-admin-key"
+#define ADM_SEC	"at-least-32-bytes-of-hmac-secret"
+#define ADMIN(members)	"{\"server\":{\"admin\":{" members "}}}"
+
+/* SPEC 9.1: the config API's credentials, limits and switches. */
+static void
+test_admin_api(void **state)
+{
+	struct sy_config	*cf;
+	struct syerrs		 errs;
+	char			 dir[] = "/tmp/sytest-adminXXXXXX", path[256],
+				 text[1024];
+	FILE			*f;
+
+	(void)state;
+	cf = expect_ok("{}");
+	assert_false(cf->srv.admin_api);
+	assert_true(cf->srv.admin_console);
+	assert_false(cf->srv.admin_serve_public);
+	assert_true(cf->srv.admin_token_lifetime == 3600);
+	assert_int_equal(cf->srv.admin_max_failures, 5);
+	assert_true(cf->srv.admin_lockout == 60);
+	config_free(cf);
+	cf = expect_ok(ADMIN("\"listen\":\"127.0.0.1:4999\",\"user\":\"admin\","
+	    "\"key\":\"" ADM_KEY "\",\"secret\":\"" ADM_SEC "\","
+	    "\"tokenLifetime\":60,\"maxLoginFailures\":1000,"
+	    "\"loginLockout\":0.5e1,\"console\":false,\"servePublic\":true"));
+	assert_true(cf->srv.admin_api);
+	assert_string_equal(cf->srv.admin_key, ADM_KEY);
+	assert_false(cf->srv.admin_console);
+	assert_true(cf->srv.admin_serve_public);
+	assert_int_equal(cf->srv.admin_max_failures, 1000);
+	assert_true(cf->srv.admin_lockout == 5);
+	config_free(cf);
+	/* some but not all */
+	expect_one(ADMIN("\"user\":\"admin\""),
+	    "server.admin: \"user\" is set but no \"key\"");
+	expect_one(ADMIN("\"user\":\"admin\",\"key\":\"" ADM_KEY "\""),
+	    "server.admin: \"user\" is set but no \"secret\"");
+	expect_one(ADMIN("\"secret\":\"" ADM_SEC "\""),
+	    "server.admin: \"secret\" is set but no \"user\"");
+	/* lengths, ranges, types; the value is never in the message */
+	expect_one(ADMIN("\"user\":\"a\",\"key\":\"short\",\"secret\":\""
+	    ADM_SEC "\""), "server.admin.key: must be at least 12 characters");
+	expect_one(ADMIN("\"user\":\"a\",\"key\":\"" ADM_KEY "\","
+	    "\"secret\":\"too-short\""),
+	    "server.admin.secret: must be at least 32 bytes");
+	expect_one(ADMIN("\"tokenLifetime\":59"), "server.admin.tokenLifetime: "
+	    "must be a number of seconds from 60 to 604800");
+	expect_one(ADMIN("\"maxLoginFailures\":2.5"),
+	    "server.admin.maxLoginFailures: must be a whole number from 1 to "
+	    "1000");
+	expect_one(ADMIN("\"loginLockout\":86401"), "server.admin.loginLockout: "
+	    "must be a number of seconds from 1 to 86400");
+	expect_one(ADMIN("\"console\":\"yes\""),
+	    "server.admin.console: must be true or false");
+	expect_one(ADMIN("\"nope\":1"), "server.admin: unknown member \"nope\"");
+	/* never a project's secret */
+	expect_one("{\"server\":{\"admin\":{\"user\":\"a\",\"key\":\"" ADM_KEY
+	    "\",\"secret\":\"" ADM_SEC "\"}},\"projects\":{\"p\":{\"secrets\":"
+	    "[{\"alg\":\"HS256\",\"secret\":\"" ADM_SEC "\",\"isPrimary\":true}]"
+	    "}}}", "server.admin.secret: must not be a project's secret "
+	    "(projects.p.secrets[0])");
+	/* from files (one trailing newline stripped), one source each */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/key", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(ADM_KEY "\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text), ADMIN("\"user\":\"a\",\"keyFile\":\"%s\","
+	    "\"secret\":\"" ADM_SEC "\""), path);
+	cf = expect_ok(text);
+	assert_string_equal(cf->srv.admin_key, ADM_KEY);
+	config_free(cf);
+	snprintf(text, sizeof(text), ADMIN("\"user\":\"a\",\"keyFile\":\"%s\","
+	    "\"key\":\"" ADM_KEY "\",\"secret\":\"" ADM_SEC "\""), path);
+	expect_one(text, "server.admin: \"key\" and \"keyFile\" are both set: "
+	    "give one of them");
+	snprintf(text, sizeof(text), ADMIN("\"user\":\"a\",\"keyFile\":\"%s/"
+	    "none\",\"secret\":\"" ADM_SEC "\""), dir);
+	cf = parse(text, &errs);
+	assert_null(cf);
+	assert_int_equal(errs.n, 1);
+	assert_non_null(strstr(errs.msg[0], "server.admin.keyFile: cannot "
+	    "read "));
+	syerrs_free(&errs);
+	unlink(path);
+	rmdir(dir);
+	/* the environment wins over the file */
+	setenv("SWITCHYARD_ADMIN_USER", "envuser", 1);
+	setenv("SWITCHYARD_ADMIN_KEY", "an-environment-key", 1);
+	setenv("SWITCHYARD_ADMIN_SECRET", ADM_SEC "-env", 1);
+	cf = expect_ok(ADMIN("\"user\":\"a\""));
+	assert_true(cf->srv.admin_api);
+	assert_string_equal(cf->srv.admin_user, "envuser");
+	assert_string_equal(cf->srv.admin_key, "an-environment-key");
+	config_free(cf);
+	unsetenv("SWITCHYARD_ADMIN_USER");
+	unsetenv("SWITCHYARD_ADMIN_KEY");
+	unsetenv("SWITCHYARD_ADMIN_SECRET");
+	/* admin: null turns it all off */
+	cf = expect_ok("{\"server\":{\"admin\":null}}");
+	assert_false(cf->srv.admin_api);
+	assert_null(cf->srv.admin_listen);
+	config_free(cf);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_admin_api),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_server_full),
 		cmocka_unit_test(test_server_nulls),
