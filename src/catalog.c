@@ -424,6 +424,28 @@ catalog_lookup(struct catalog *c, const char *project, const char *service,
 	return (st);
 }
 
+enum catalog_status
+catalog_find_project(struct catalog *c, const char *project,
+    struct sy_project **proj)
+{
+	enum catalog_status	 st = CATALOG_OK;
+	uint64_t		 gen;
+
+	*proj = NULL;
+	if (registry_read_begin(c->cat_reg, &gen) == -1)
+		return (CATALOG_ERROR);
+	if (gen != c->cat_gen) {
+		catalog_flush(c);
+		c->cat_gen = gen;
+	}
+	if ((*proj = catalog_project(c, project)) != NULL)
+		project_ref(*proj);
+	else if ((st = catalog_missing(c, project, "")) != CATALOG_NO_PROJECT)
+		st = CATALOG_ERROR;
+	registry_read_end(c->cat_reg);
+	return (st);
+}
+
 struct catalog_scan {
 	struct catalog	*cs_cat;
 	void		(*cs_cb)(struct sy_project *, void *);

@@ -39,6 +39,12 @@ enum catalog_status	 catalog_lookup(struct catalog *, const char *project,
 			    struct sy_endpoint **out, struct sy_project **proj);
 
 /*
+ * The compiled project (a new reference in *proj, released with
+ * project_unref): CATALOG_OK, CATALOG_NO_PROJECT or CATALOG_ERROR.
+ */
+enum catalog_status	 catalog_find_project(struct catalog *,
+			    const char *project, struct sy_project **proj);
+/*
  * Call cb for every project of the current generation (compiled and
  * cached as a lookup would); the project is borrowed for the call.
  */

@@ -21,6 +21,7 @@
 #include "compile.h"
 #include "dbconf.h"
 #include "endpoint.h"
+#include "gqlconf.h"
 #include "jconf.h"
 #include "rule.h"
 #include "util.h"
@@ -340,6 +341,7 @@ cp_project(struct compile *st, struct json_object *pv, const char *pid,
     const char *path)
 {
 	struct json_object	*secrets, *rs, *rec, *dbs;
+	struct gqlconf		 gc;
 
 	if (!jconf_is_object(pv)) {
 		syerrs_add(st->errs, path, "must be an object");
@@ -362,10 +364,12 @@ cp_project(struct compile *st, struct json_object *pv, const char *pid,
 	}
 	if ((dbs = jconf_get(pv, "databases")) != NULL)
 		cp_databases(st, dbs, rs, path);
+	gqlconf_parse(&gc, pv, path, st->errs);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "project", json_object_new_string(pid));
 	json_object_object_add(rec, "secrets", secrets ?
 	    json_object_get(secrets) : json_object_new_array());
+	json_object_object_add(rec, "graphql", gqlconf_record(&gc));
 	cp_add_record(st, CP_PATHF("P/%s", pid), rec);
 	st->nprojects++;
 }

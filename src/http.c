@@ -40,6 +40,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "endpoint.h"
+#include "gql_exec.h"
 #include "http.h"
 #include "http_int.h"
 #include "jscan.h"
@@ -109,7 +110,7 @@ http_cors_origin(struct http *h, struct evhttp_request *req, int *vary)
 	return (NULL);
 }
 
-static void
+void
 http_common_headers(struct http *h, struct evhttp_request *req,
     const char *reqid, int json)
 {
@@ -178,6 +179,14 @@ http_access(struct rest *r, int status, size_t bytes)
 	evcon = evhttp_request_get_connection(r->r_req);
 	if (evcon != NULL)
 		evhttp_connection_get_peer(evcon, (char **)&addr, &port);
+	if (r->r_is_gql) {
+		log_access("%s %s:%u %s/graphql %d - %zu %.3f calls=%zu "
+		    "statements=%zu errors=%zu", r->r_reqid, addr,
+		    (unsigned)port, r->r_route->project, status, bytes,
+		    (sy_now() - r->r_start) * 1000.0, r->r_gql_calls,
+		    r->r_gql_statements, r->r_gql_errors);
+		return;
+	}
 	if (r->r_upstatus > 0)
 		snprintf(up, sizeof(up), "%ld", r->r_upstatus);
 	else
@@ -190,7 +199,7 @@ http_access(struct rest *r, int status, size_t bytes)
 }
 
 /* The one place that answers a request. */
-static void
+void
 http_send(struct rest *r, int status, struct evbuffer *body)
 {
 	struct http		*h = r->r_h;
@@ -202,7 +211,10 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 		http_access(r, status, body != NULL ?
 		    evbuffer_get_length(body) : 0);
 	/* only names the registry knows become series, never a caller's */
-	if (r->r_ep != NULL)
+	if (r->r_is_gql)
+		metrics_graphql_request(h->h_ms, r->r_proj != NULL ?
+		    r->r_proj->name : "-", status);
+	else if (r->r_ep != NULL)
 		metrics_request(h->h_ms, r->r_ep->project, r->r_ep->service,
 		    r->r_ep->name, status);
 	else
@@ -277,14 +289,14 @@ http_request_id(struct http *h, struct evhttp_request *req, char *dst)
 	http_new_reqid(h, dst);
 }
 
-static void
-http_preflight(struct rest *r)
+void
+http_preflight(struct rest *r, const char *methods)
 {
 	struct evkeyvalq	*out;
 
 	out = evhttp_request_get_output_headers(r->r_req);
 	http_common_headers(r->r_h, r->r_req, NULL, 0);
-	evhttp_add_header(out, "Access-Control-Allow-Methods", "POST, OPTIONS");
+	evhttp_add_header(out, "Access-Control-Allow-Methods", methods);
 	evhttp_add_header(out, "Access-Control-Allow-Headers",
 	    "Authorization, Content-Type");
 	evhttp_add_header(out, "Access-Control-Max-Age", "86400");
@@ -303,6 +315,7 @@ http_rest_end(struct rest *r)
 		event_del(&r->r_watch);
 	}
 	call_cancel(r->r_call);
+	gql_exec_free(r->r_gql);
 	if (r->r_ep != NULL)
 		endpoint_unref(r->r_ep);
 	project_unref(r->r_proj);
@@ -367,7 +380,7 @@ static long	http_timeout_ms(const struct sy_endpoint *,
 static void	http_call_done(const struct call_result *, void *);
 
 /* The caller's request headers, for the call core (upreq.c). */
-static const char *
+const char *
 http_client_header(void *arg, const char *name)
 {
 	struct rest	*r = arg;
@@ -504,7 +517,7 @@ http_admit(struct rest *r)
 	r->r_route = &r->r_routebuf;
 	switch (evhttp_request_get_command(r->r_req)) {
 	case EVHTTP_REQ_OPTIONS:
-		http_preflight(r);
+		http_preflight(r, "POST, OPTIONS");
 		return (-1);
 	case EVHTTP_REQ_POST:
 		break;
@@ -558,6 +571,16 @@ http_api_cb(struct evhttp_request *req, void *arg)
 	r->r_start = sy_now();
 	http_request_id(h, req, r->r_reqid);
 	h->h_inflight++;
+	switch (http_gql_admit(r, evhttp_uri_get_path(
+	    evhttp_request_get_evhttp_uri(req)))) {
+	case 0:
+		return;
+	case -1:
+		http_rest_end(r);
+		return;
+	default:
+		break;
+	}
 	if (http_admit(r) == -1) {
 		http_rest_end(r);
 		return;

@@ -140,7 +140,7 @@ http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
 	char			*line;
 	size_t			 n;
 	int			 minor;
-	char			 body[256], ver[8], reqid[HTTP_REQID_MAX + 1];
+	char			 body[640], ver[8], reqid[HTTP_REQID_MAX + 1];
 
 	if (evbuffer_copyout(out, ver, 8) != 8 || (ver[7] != '0' &&
 	    ver[7] != '1'))
@@ -168,9 +168,16 @@ http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
 		status = 400;
 		msg = "ambiguous request framing";
 	}
+	/*
+	 * The path is not known here: the body suits both APIs, "error"
+	 * for REST callers and "errors" for GraphQL ones (SPEC 8.2).
+	 */
 	n = snprintf(body, sizeof(body), "{\"error\":\"%s%s%s\",\"rawError\":"
-	    "\"\"}", msg, cc->cc_framing != NULL ? ": " : "",
-	    cc->cc_framing != NULL ? cc->cc_framing : "");
+	    "\"\",\"errors\":[{\"message\":\"%s%s%s\",\"extensions\":"
+	    "{\"code\":\"BAD_REQUEST\"}}]}", msg, cc->cc_framing != NULL ?
+	    ": " : "", cc->cc_framing != NULL ? cc->cc_framing : "", msg,
+	    cc->cc_framing != NULL ? ": " : "", cc->cc_framing != NULL ?
+	    cc->cc_framing : "");
 	evbuffer_add_printf(out, "HTTP/1.%d %d %s\r\n", minor, status,
 	    http_reason(status));
 	evbuffer_add_buffer(out, hdrs);

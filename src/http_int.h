@@ -22,11 +22,13 @@
 #define HTTP_READ_SLACK		16384	/* input beyond one largest request */
 
 struct bufferevent;
+struct evbuffer;
 struct evbuffer_cb_entry;
 struct evhttp;
 struct evhttp_bound_socket;
 struct evhttp_connection;
 struct evhttp_request;
+struct gql_exec;
 
 struct http {
 	struct event_base		*h_base;
@@ -71,6 +73,12 @@ struct rest {
 	struct event			 r_watch;	/* the client's socket */
 	int				 r_watching;	/* r_slow/r_watch set up */
 	long				 r_upstatus;	/* 0: no upstream answer */
+	struct gql_exec			*r_gql;		/* GraphQL, or NULL */
+	int				 r_is_gql;	/* the GraphQL route */
+	int				 r_gql_media;	/* graphql-response+json */
+	size_t				 r_gql_calls;
+	size_t				 r_gql_statements;
+	size_t				 r_gql_errors;
 	char				 r_reqid[HTTP_REQID_MAX + 1];
 };
 
@@ -103,9 +111,20 @@ struct cconn {
 
 /* http.c */
 void			 http_check_drained(struct http *);
+void			 http_common_headers(struct http *, struct evhttp_request *,
+			    const char *reqid, int json);
+/* 204 to a CORS preflight, allowing methods. */
+void			 http_preflight(struct rest *, const char *methods);
+/* The one place that answers a request; body may be NULL. */
+void			 http_send(struct rest *, int status, struct evbuffer *);
+/* The client's request header name, or NULL (an upreq_header_fn). */
+const char		*http_client_header(void *rest, const char *name);
 int			 http_cors_any(const struct http *);
 void			 http_new_reqid(struct http *, char *dst);
 void			 http_rest_end(struct rest *);
+
+/* http_gql.c: 1 when path is not the GraphQL route; 0 started; -1 answered */
+int			 http_gql_admit(struct rest *, const char *path);
 
 /* http_conn.c */
 struct bufferevent	*http_cc_new(struct event_base *, void *http);

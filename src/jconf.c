@@ -116,6 +116,26 @@ jconf_err(struct syerrs *errs, const char *base, const char *member,
 	return (-1);
 }
 
+int
+jconf_parse(const char *s, size_t len, struct json_object **out)
+{
+	struct json_tokener	*tok;
+	int			 rc = 0;
+
+	*out = NULL;
+	if (len > INT32_MAX || (tok = json_tokener_new()) == NULL)
+		return (-1);
+	*out = json_tokener_parse_ex(tok, s, (int)len);
+	if (json_tokener_get_error(tok) != json_tokener_success ||
+	    (size_t)json_tokener_get_parse_end(tok) != len) {
+		json_object_put(*out);
+		*out = NULL;
+		rc = -1;
+	}
+	json_tokener_free(tok);
+	return (rc);
+}
+
 struct json_object *
 jconf_get(struct json_object *v, const char *key)
 {

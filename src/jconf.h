@@ -39,6 +39,12 @@ int	 jconf_err(struct syerrs *errs, const char *base, const char *member,
 int	 jconf_verr(struct syerrs *errs, const char *base, const char *member,
 	    const char *fmt, va_list) __attribute__((format(printf, 4, 0)));
 
+/*
+ * Parse len bytes that must be one whole JSON text (nothing after it).
+ * The value (a new reference; NULL for JSON null), or -1 when it does not
+ * parse or out of memory.
+ */
+int	 jconf_parse(const char *s, size_t len, struct json_object **out);
 /* Member key of object v (borrowed), NULL when missing or JSON null. */
 struct json_object *jconf_get(struct json_object *v, const char *key);
 /* The string v without NUL bytes (borrowed), or NULL. */

@@ -44,6 +44,7 @@ struct metrics_slot {
 	uint64_t	auth[METRICS_NAUTH];
 	struct m_req	req[METRICS_REQS];
 	struct m_svc	svc[METRICS_SVCS];
+	struct m_req	gql[METRICS_GQL];	/* status: family << 16 | n */
 };
 
 struct metrics {
@@ -166,13 +167,34 @@ m_key(char *key, const char *a, const char *b, const char *c)
 	return (0);
 }
 
+/* Count one (key, status) in a table of n entries (a power of 2). */
+static void
+m_count(struct metrics_slot *ms, struct m_req *tab, uint32_t n,
+    const char *key, uint32_t status)
+{
+	struct m_req	*r;
+	uint32_t	 h, i;
+
+	h = m_hash(key, status);
+	for (i = 0; i < n; i++) {
+		r = &tab[(h + i) & (n - 1)];
+		if (!__atomic_load_n(&r->used, __ATOMIC_ACQUIRE)) {
+			memcpy(r->key, key, METRICS_KEY);
+			r->status = status;
+			__atomic_store_n(&r->used, 1, __ATOMIC_RELEASE);
+		} else if (r->status != status || strcmp(r->key, key) != 0)
+			continue;
+		M_ADD(&r->count, 1);
+		return;
+	}
+	M_ADD(&ms->dropped, 1);
+}
+
 void
 metrics_request(struct metrics_slot *ms, const char *p, const char *s,
     const char *e, int status)
 {
-	struct m_req	*r;
-	char		 key[METRICS_KEY];
-	uint32_t	 h, i;
+	char	key[METRICS_KEY];
 
 	if (ms == NULL)
 		return;
@@ -180,20 +202,43 @@ metrics_request(struct metrics_slot *ms, const char *p, const char *s,
 		M_ADD(&ms->dropped, 1);
 		return;
 	}
-	h = m_hash(key, (uint32_t)status);
-	for (i = 0; i < METRICS_REQS; i++) {
-		r = &ms->req[(h + i) & (METRICS_REQS - 1)];
-		if (!__atomic_load_n(&r->used, __ATOMIC_ACQUIRE)) {
-			memcpy(r->key, key, sizeof(key));
-			r->status = (uint32_t)status;
-			__atomic_store_n(&r->used, 1, __ATOMIC_RELEASE);
-		} else if (r->status != (uint32_t)status ||
-		    strcmp(r->key, key) != 0)
-			continue;
-		M_ADD(&r->count, 1);
+	m_count(ms, ms->req, METRICS_REQS, key, (uint32_t)status);
+}
+
+/* GraphQL's counters: family f, labels joined as in m_key. */
+static void
+m_gql(struct metrics_slot *ms, uint32_t f, const char *a, const char *b,
+    const char *c, uint32_t n)
+{
+	char	key[METRICS_KEY];
+
+	if (ms == NULL)
+		return;
+	if (m_key(key, a, b, c) == -1) {
+		M_ADD(&ms->dropped, 1);
 		return;
 	}
-	M_ADD(&ms->dropped, 1);
+	m_count(ms, ms->gql, METRICS_GQL, key, f << 16 | (n & 0xffff));
+}
+
+void
+metrics_graphql_request(struct metrics_slot *ms, const char *p, int status)
+{
+	m_gql(ms, 1, p, NULL, NULL, (uint32_t)status);
+}
+
+void
+metrics_gql_field_error(struct metrics_slot *ms, const char *p,
+    const char *code)
+{
+	m_gql(ms, 2, p, code, NULL, 0);
+}
+
+void
+metrics_db_statement(struct metrics_slot *ms, const char *p, const char *db,
+    const char *outcome)
+{
+	m_gql(ms, 3, p, db, outcome, 0);
 }
 
 static struct m_svc *
@@ -296,7 +341,8 @@ m_list_get(struct m_list *l, const char *key, uint32_t status)
 }
 
 static int
-m_collect(struct metrics *m, struct m_list *reqs, struct m_list *svcs)
+m_collect(struct metrics *m, struct m_list *reqs, struct m_list *svcs,
+    struct m_list *gql)
 {
 	struct metrics_slot	*ms;
 	struct m_sum		*t;
@@ -312,6 +358,15 @@ m_collect(struct metrics *m, struct m_list *reqs, struct m_list *svcs)
 			    ms->req[j].status)) == NULL)
 				return (-1);
 			t->count += M_LOAD(&ms->req[j].count);
+		}
+		for (j = 0; j < METRICS_GQL; j++) {
+			if (!__atomic_load_n(&ms->gql[j].used,
+			    __ATOMIC_ACQUIRE))
+				continue;
+			if ((t = m_list_get(gql, ms->gql[j].key,
+			    ms->gql[j].status)) == NULL)
+				return (-1);
+			t->count += M_LOAD(&ms->gql[j].count);
 		}
 		for (j = 0; j < METRICS_SVCS; j++) {
 			if (!__atomic_load_n(&ms->svc[j].used,
@@ -330,20 +385,30 @@ m_collect(struct metrics *m, struct m_list *reqs, struct m_list *svcs)
 	return (0);
 }
 
-/* "p/s/e" as project="p",service="s"[,endpoint="e"] */
+/* "a/b/c" as n1="a",n2="b",n3="c" with the names given. */
 static void
-m_labels(struct sybuf *out, const char *key)
+m_labels_named(struct sybuf *out, const char *key, const char *const *names,
+    size_t n)
 {
-	const char	*names[] = { "project", "service", "endpoint" };
 	const char	*p = key, *slash;
 	size_t		 i;
 
-	for (i = 0; i < 3 && p != NULL; i++) {
-		slash = strchr(p, '/');
+	for (i = 0; i < n && p != NULL; i++) {
+		slash = i + 1 < n ? strchr(p, '/') : NULL;
 		sybuf_printf(out, "%s%s=\"%.*s\"", i ? "," : "", names[i],
 		    (int)(slash ? (size_t)(slash - p) : strlen(p)), p);
 		p = slash ? slash + 1 : NULL;
 	}
+}
+
+/* "p/s/e" as project="p",service="s"[,endpoint="e"] */
+static void
+m_labels(struct sybuf *out, const char *key)
+{
+	static const char *const names[] = { "project", "service",
+	    "endpoint" };
+
+	m_labels_named(out, key, names, 3);
 }
 
 static void
@@ -447,17 +512,56 @@ m_render_process(struct metrics *m, struct sybuf *out,
 	    (unsigned long long)dropped);
 }
 
+static void
+m_render_graphql(struct sybuf *out, const struct m_list *gql)
+{
+	static const char *const n1[] = { "project" };
+	static const char *const n2[] = { "project", "code" };
+	static const char *const n3[] = { "project", "database", "outcome" };
+	static const struct {
+		const char		*name, *help;
+		const char *const	*labels;
+		size_t			 nlabels;
+	} fam[] = {
+		{ "switchyard_graphql_requests_total",
+		    "GraphQL requests answered, by project and status.", n1, 1 },
+		{ "switchyard_graphql_field_errors_total",
+		    "GraphQL field errors, by project and code.", n2, 2 },
+		{ "switchyard_db_statements_total",
+		    "SQL statements of GraphQL database fields, by outcome.",
+		    n3, 3 },
+	};
+	size_t	f, i;
+
+	for (f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
+		m_head(out, fam[f].name, "counter", fam[f].help);
+		for (i = 0; i < gql->n; i++) {
+			if (gql->v[i].status >> 16 != f + 1)
+				continue;
+			sybuf_printf(out, "%s{", fam[f].name);
+			m_labels_named(out, gql->v[i].key, fam[f].labels,
+			    fam[f].nlabels);
+			if (f == 0)
+				sybuf_printf(out, ",status=\"%u\"",
+				    gql->v[i].status & 0xffff);
+			sybuf_printf(out, "} %llu\n",
+			    (unsigned long long)gql->v[i].count);
+		}
+	}
+}
+
 int
 metrics_render(struct metrics *m, struct sybuf *out,
     const char *(*auth_reason)(int))
 {
-	struct m_list	reqs, svcs;
+	struct m_list	reqs, svcs, gql;
 	size_t		i;
 	int		rc = -1;
 
 	memset(&reqs, 0, sizeof(reqs));
 	memset(&svcs, 0, sizeof(svcs));
-	if (m_collect(m, &reqs, &svcs) == -1)
+	memset(&gql, 0, sizeof(gql));
+	if (m_collect(m, &reqs, &svcs, &gql) == -1)
 		goto out;
 	m_head(out, "switchyard_requests_total", "counter",
 	    "Calls answered, by project, service, endpoint and status.");
@@ -468,10 +572,12 @@ metrics_render(struct metrics *m, struct sybuf *out,
 		    (unsigned long long)reqs.v[i].count);
 	}
 	m_render_services(out, &svcs);
+	m_render_graphql(out, &gql);
 	m_render_process(m, out, auth_reason);
 	rc = 0;
 out:
 	free(reqs.v);
 	free(svcs.v);
+	free(gql.v);
 	return (rc);
 }

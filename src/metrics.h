@@ -17,6 +17,7 @@
 #define METRICS_SLOTS		512	/* worker processes at once, at most */
 #define METRICS_REQS		512	/* (endpoint, status) pairs per slot */
 #define METRICS_SVCS		128	/* services per slot */
+#define METRICS_GQL		256	/* GraphQL series per slot */
 #define METRICS_KEY		124
 #define METRICS_NBUCKETS	12
 #define METRICS_NAUTH		16	/* auth failure reasons */
@@ -52,6 +53,13 @@ void			 metrics_request(struct metrics_slot *, const char *p,
 /* One upstream call of service p/s: seconds, and err (-1: none). */
 void			 metrics_upstream(struct metrics_slot *, const char *p,
 			    const char *s, double seconds, int err);
+/* SPEC 8.11's counters. */
+void			 metrics_graphql_request(struct metrics_slot *,
+			    const char *p, int status);
+void			 metrics_gql_field_error(struct metrics_slot *,
+			    const char *p, const char *code);
+void			 metrics_db_statement(struct metrics_slot *,
+			    const char *p, const char *db, const char *outcome);
 void			 metrics_auth_failure(struct metrics_slot *, int reason);
 void			 metrics_connections(struct metrics_slot *, int delta);
 

@@ -48,6 +48,7 @@ project_decode(const char *rec, size_t len, char **err)
 		return (NULL);
 	}
 	syerrs_free(&errs);
+	gqlconf_parse(&p->gql, v, "", NULL);
 	json_object_put(v);
 	return (p);
 }

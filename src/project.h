@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include "gqlconf.h"
+
 struct auth_keyset;
 
 struct sy_project {
@@ -17,9 +19,10 @@ struct sy_project {
 	char			*sc_token;	/* "Bearer <jwt>" or NULL */
 	double			 sc_exp;	/* its exp, Unix seconds */
 	int			 jwks_wanted;	/* JWKS fetches were asked for */
+	struct gqlconf		 gql;		/* GraphQL limits (SPEC 8.8) */
 };
 
-/* Decode {"project","secrets"}.  NULL with *err (caller frees). */
+/* Decode {"project","secrets","graphql"}.  NULL with *err (caller frees). */
 struct sy_project	*project_decode(const char *rec, size_t len,
 			    char **err);
 struct sy_project	*project_ref(struct sy_project *);

@@ -130,7 +130,8 @@ test_project(void **state)
 	assert_int_equal(c.nnosign, 1);
 	assert_string_equal(c.nosign[0], "q");
 	assert_string_equal(entry(&c, "P/q"),
-	    "{\"project\":\"q\",\"secrets\":[]}");
+	    "{\"project\":\"q\",\"secrets\":[],"
+	    "\"graphql\":{\"timeout\":10.0,\"maxDepth\":10,\"maxFields\":500,\"maxFanOut\":100,\"maxCalls\":500,\"maxConcurrency\":16}}");
 	compile_free(&c);
 	assert_int_equal(c.nents, 0);
 	syerrs_free(&errs);
@@ -208,6 +209,40 @@ test_databases(void **state)
 	expect_error("{\"databases\":[]}", "projects.p.databases");
 }
 
+/* SPEC 8.8: the graphql limits, with their JSON paths. */
+static void
+test_graphql(void **state)
+{
+	char	*got;
+
+	(void)state;
+	got = project_errors("{\"graphql\":{\"timeout\":0.5,\"maxDepth\":3,"
+	    "\"maxFields\":1,\"maxFanOut\":1000000,\"maxCalls\":7,"
+	    "\"maxConcurrency\":1}}");
+	assert_string_equal(got, "");
+	free(got);
+	got = project_errors("{\"contextTimeGraphQL\":3}");
+	assert_string_equal(got, "");
+	free(got);
+	expect_error("{\"graphql\":{\"timeout\":0}}",
+	    "projects.p.graphql.timeout: must be a number of seconds greater "
+	    "than 0");
+	expect_error("{\"graphql\":{\"timeout\":\"10\"}}",
+	    "projects.p.graphql.timeout");
+	expect_error("{\"contextTimeGraphQL\":-1}",
+	    "projects.p.contextTimeGraphQL: must be a number");
+	expect_error("{\"graphql\":{\"maxDepth\":0}}",
+	    "projects.p.graphql.maxDepth: must be an integer from 1");
+	expect_error("{\"graphql\":{\"maxFields\":2.5}}",
+	    "projects.p.graphql.maxFields");
+	expect_error("{\"graphql\":{\"maxFanOut\":1000001}}",
+	    "projects.p.graphql.maxFanOut");
+	expect_error("{\"graphql\":{\"maxCalls\":null,\"maxConcurrency\":"
+	    "true}}", "projects.p.graphql.maxConcurrency");
+	expect_error("{\"graphql\":[]}", "projects.p.graphql: must be an "
+	    "object");
+}
+
 int
 main(void)
 {
@@ -216,6 +251,7 @@ main(void)
 		cmocka_unit_test(test_service_errors),
 		cmocka_unit_test(test_project),
 		cmocka_unit_test(test_databases),
+		cmocka_unit_test(test_graphql),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);

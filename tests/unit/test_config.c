@@ -1042,7 +1042,8 @@ test_projects_only(void **state)
 	assert_int_equal(cf->nprojects, 1);
 	assert_string_equal(cf->ents[0].key, "P/p");
 	assert_string_equal(cf->ents[0].val,
-	    "{\"project\":\"p\",\"secrets\":[]}");
+	    "{\"project\":\"p\",\"secrets\":[],"
+	    "\"graphql\":{\"timeout\":10.0,\"maxDepth\":10,\"maxFields\":500,\"maxFanOut\":100,\"maxCalls\":500,\"maxConcurrency\":16}}");
 	config_free(cf);
 }
 
@@ -1086,7 +1087,8 @@ test_registry_entries(void **state)
 	assert_int_equal(cf->nservices, 3);
 	assert_int_equal(cf->nendpoints, 4);
 	assert_string_equal(entry(cf, "P/p"), "{\"project\":\"p\",\"secrets\":"
-	    "[{\"alg\":\"HS256\",\"secret\":\"k/1\",\"isPrimary\":true}]}");
+	    "[{\"alg\":\"HS256\",\"secret\":\"k/1\",\"isPrimary\":true}],"
+	    "\"graphql\":{\"timeout\":10.0,\"maxDepth\":10,\"maxFields\":500,\"maxFanOut\":100,\"maxCalls\":500,\"maxConcurrency\":16}}");
 	assert_string_equal(entry(cf, "S/p/t"), "{\"project\":\"p\","
 	    "\"service\":\"t\",\"url\":\"http://t:81/\"}");
 	assert_string_equal(entry(cf, "E/p/s/a"), "{\"project\":\"p\","
