@@ -708,11 +708,17 @@ def case_hostile(tap, g, up, sy):
 	    {"query": frag}), timeout=20)
 	tap.ok(r.status == 200 and codes(r) in (["LIMIT_EXCEEDED"],),
 	    "fragments spread 2^40 times: bounded by maxFields", r.describe())
-	hv = {"v%d" % i: "x" * 10 for i in range(150)}
+	hv = {"v%d" % i: "x" * 10 for i in range(20000)}
 	r = g.post("query($v0: String) { e: echo(a: $v0) @svc { params } }",
 	    variables=hv)
 	tap.is_((data(r) or {}).get("e"), {"params": {"a": "x" * 10}},
-	    "a large variables object within maxBodyBytes is fine")
+	    "a huge variables object (20,000 members, %d bytes) within "
+	    "maxBodyBytes is fine" % len(json.dumps(hv)))
+	hv = {"v": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
+	r = g.post("query($v: Int) { e: echo(a: $v) @svc }", variables=hv)
+	tap.is_((r.status, codes(r)), (400, ["BAD_REQUEST"]), "variables nested "
+	    "deeper than the JSON parser's bound: not a GraphQL request",
+	    r.describe())
 	up.reset()
 	t0 = time.monotonic()
 	r = g.post("{ items(n: 100000, mod: 100000) @svc { id e: echo(k: "
