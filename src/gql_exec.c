@@ -48,7 +48,7 @@
 #include "rule.h"
 #include "util.h"
 
-#define GX_BUCKETS		1024
+#define GX_BUCKETS		128
 #define GX_REQID_MAX		128
 /* JSON values parsed from upstream bodies per request, at most */
 #define GX_MAX_VALUES		500000
