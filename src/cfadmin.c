@@ -251,3 +251,23 @@ cfadmin_check(struct sy_server *srv, struct json_object *projects,
 	    srv->admin_key_file == NULL ? "\"key\"" : "\"secret\"");
 	srv->admin_api = 0;
 }
+
+static int
+cfa_streq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+int
+cfadmin_changed(const struct sy_server *a, const struct sy_server *b)
+{
+	/* the lockout settings are the master's: they need no new workers */
+	return (a->admin_api != b->admin_api ||
+	    !cfa_streq(a->admin_user, b->admin_user) ||
+	    !cfa_streq(a->admin_key, b->admin_key) ||
+	    !cfa_streq(a->admin_secret, b->admin_secret) ||
+	    a->admin_token_lifetime != b->admin_token_lifetime ||
+	    a->admin_console != b->admin_console);
+}

@@ -26,6 +26,13 @@ int	 cfadmin_member(struct sy_server *, const char *name,
 void	 cfadmin_check(struct sy_server *, struct json_object *projects,
 	    struct syerrs *errs);
 
+/*
+ * 1 when a and b differ in what workers use of the config API (it is on
+ * or off, the user, key, secret, token lifetime, console): workers take
+ * these over at fork, so a reload that changes them starts new ones.
+ */
+int	 cfadmin_changed(const struct sy_server *a, const struct sy_server *b);
+
 /* Free the credentials, wiping the key and the secret. */
 void	 cfadmin_free(struct sy_server *);
 

@@ -684,6 +684,13 @@ config_parse(const char *text, size_t len, struct syerrs *errs)
 }
 
 struct sy_config *
+config_parse_file(const char *text, size_t len, const char *file,
+    struct syerrs *errs)
+{
+	return (cf_parse(text, len, file, errs));
+}
+
+struct sy_config *
 config_load(const char *file, struct syerrs *errs)
 {
 	struct sy_config	*cf;
@@ -755,6 +762,7 @@ config_process_changed(const struct sy_config *a, const struct sy_config *b)
 	    y->cors_origins, y->ncors_origins) ||
 	    !cf_streq(x->admin_listen, y->admin_listen) ||
 	    x->admin_serve_public != y->admin_serve_public ||
+	    cfadmin_changed(x, y) ||
 	    !cf_streq(x->node_id, y->node_id) ||
 	    !cf_streq(x->registry_path, y->registry_path) ||
 	    x->shutdown_timeout != y->shutdown_timeout ||

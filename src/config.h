@@ -83,6 +83,10 @@ struct sy_config {
 struct sy_config	*config_load(const char *file, struct syerrs *errs);
 struct sy_config	*config_parse(const char *text, size_t len,
 			    struct syerrs *errs);
+/* config_parse of the text of file: its paths resolve and it is named
+ * in errors as config_load does. */
+struct sy_config	*config_parse_file(const char *text, size_t len,
+			    const char *file, struct syerrs *errs);
 void			 config_free(struct sy_config *);
 /*
  * Free the registry entries once they are committed: the workers read
@@ -94,7 +98,8 @@ void			 config_drop_registry(struct sy_config *);
 /*
  * 1 when a and b differ in a setting that needs new worker processes:
  * listen addresses, worker count, user, group, limits, cors, and also
- * everything else workers take over at fork (admin listener, nodeId,
+ * everything else workers take over at fork (admin listener and the
+ * config API's credentials and switches, nodeId,
  * registryPath, shutdownTimeout, log settings).  Only pidFile and the
  * registry entries never need new workers.
  */
