@@ -3,7 +3,7 @@
 # and their answers, every error row of 9.3, If-Match and the on-disk
 # check, what is written to the file, and the audit lines.  Cases (-k):
 # login, tokens, reads, writes, conflicts, unwritable, public, off,
-# lockout, audit.
+# lockout, audit, reload.
 
 import json
 import os
@@ -493,6 +493,45 @@ def case_off(tap, env, tmp, up):
 	sy.stop()
 
 
+def case_reload(tap, env, tmp, up):
+	port, aport = T.free_port(), T.free_port()
+	svcs = {"arith": {"url": up.url, "endpoints": {"adder": E("/adder")}}}
+	off = T.make_config(tmp, port, svcs, server={"admin": {
+	    "listen": "127.0.0.1:%d" % aport}})
+	sy = T.Daemon(env, tmp, off, name="reload").start()
+	api = C.Api(aport)
+	tap.is_(api.login().status, 404, "reload: the API is off at first")
+	on = C.config(tmp, port, aport, svcs)
+	sy.write_config(on)
+	sy.kill(signal.SIGHUP)
+	ok = T.wait_until(lambda: api.login().status == 200, 5)
+	tap.ok(ok, "reload: a reload that sets the credentials turns it on")
+	old = api.token
+	tap.is_(api.services().status, 200, "reload: the token works")
+	sy.write_config(C.config(tmp, port, aport, svcs, admin={
+	    "secret": C.SECRET + "-new"}))
+	sy.kill(signal.SIGHUP)
+	ok = T.wait_until(lambda: api.req("GET", C.SVC % "demo",
+	    token=old).status == 401, 5)
+	tap.ok(ok, "reload: a new secret invalidates the tokens issued "
+	    "before")
+	r = api.login()
+	tap.ok(r.status == 200 and T.jwt_decode_hs256(api.token, C.SECRET +
+	    "-new"), "reload: new tokens are signed with the new secret")
+	sy.write_config(C.config(tmp, port, aport, svcs, admin={
+	    "secret": C.SECRET + "-new", "user": "root"}))
+	sy.kill(signal.SIGHUP)
+	ok = T.wait_until(lambda: api.services().status == 401, 5)
+	tap.ok(ok, "reload: a new user invalidates the tokens issued before")
+	tap.is_(api.login(user="root").status, 200, "reload: the new user "
+	    "logs in")
+	sy.write_config(off)
+	sy.kill(signal.SIGHUP)
+	ok = T.wait_until(lambda: api.services().status == 404, 5)
+	tap.ok(ok, "reload: removing the credentials turns the API off")
+	sy.stop()
+
+
 def case_audit(tap, sy):
 	log = sy.log()
 	tap.like(log, r'admin: 127\.0\.0\.1:\d+ user "admin" login \(200\)',
@@ -557,6 +596,8 @@ def main(tap):
 		case_public(tap, env, tmp, up)
 	if T.selected("off"):
 		case_off(tap, env, tmp, up)
+	if T.selected("reload"):
+		case_reload(tap, env, tmp, up)
 
 
 T.run_main(None, main)
