@@ -3,17 +3,21 @@
  * the config, binds the listening sockets, writes the compiled registry
  * into LMDB, forks the workers, reaps them and restarts the ones that
  * die (backoff.c decides how soon), reloads on HUP and stops on TERM,
- * QUIT and INT.
+ * QUIT and INT.  Between signals it serves the config API's frames from
+ * the workers' control channels, one per turn (cfgapi.c applies them).
  *
- * Why a little over 800 lines: the master cycle, reload and worker
- * supervision are one state machine (nginx keeps them in one file too);
- * its process plumbing is in proc.c and its restart policy in backoff.c.
+ * Why about 900 lines: the master cycle, reload and worker supervision
+ * are one state machine (nginx keeps them in one file too); its process
+ * plumbing is in proc.c, its restart policy in backoff.c, the control
+ * channels in mchan.c and the config API's writes in cfgapi.c.
  *
  * Invariants:
  * - It holds no event_base, curl, OpenSSL or LMDB state: registry.c
  *   opens the LMDB environment only inside registry_commit.
- * - Signals are blocked except inside sigsuspend(); handlers only set
- *   flags, and all work happens in the loop.
+ * - Signals are blocked except inside ppoll() (mchan_poll); handlers
+ *   only set flags, and all work happens in the loop.
+ * - The config file, the store behind the config API and the registry
+ *   agree: every configuration is loaded and committed through cfgapi.c.
  * - fflush(NULL) before every fork; no atexit(); only the master
  *   removes the pidfile.
  * - Workers share the read end of a pipe whose write end only the
@@ -30,7 +34,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -654,31 +657,37 @@ master_begin_stop(int sig, double grace)
 	master_use_admin(m.cfg, -1);
 }
 
-/* The channel of poll entry k: slots first, then retiring workers. */
-static struct mchan *
-master_chan(size_t k)
+/* Every worker's channel, slots first, into cs; their number. */
+static size_t
+master_chans(struct mchan **cs, size_t max)
 {
-	return (k < m.nslots ? &m.slots[k].ch : &m.retiring[k -
-	    m.nslots].ch);
+	size_t	k, n = 0;
+
+	for (k = 0; k < m.nslots && n < max; k++)
+		cs[n++] = &m.slots[k].ch;
+	for (k = 0; k < m.nretiring && n < max; k++)
+		cs[n++] = &m.retiring[k].ch;
+	return (n);
 }
 
-/* Serve one waiting frame, taking the channels in turn. */
+/*
+ * Wait for a signal or a control frame (signals are unblocked only
+ * inside the wait), then serve at most one frame, so that a signal (a
+ * SIGHUP) is handled between two writes.
+ */
 static void
-master_serve_one(size_t n)
+master_wait_serve(const sigset_t *waitmask)
 {
+	struct mchan		*cs[2 * CONFIG_MAX_WORKERS], *c;
 	struct sy_config	*cfg;
-	struct mchan		*c;
 	uint64_t		 gen;
-	size_t			 k, j;
+	size_t			 n;
 
-	for (j = 0; j < n; j++) {
-		k = (m.rr + j) % n;
-		if ((c = master_chan(k))->has)
-			break;
-	}
-	if (j == n)
+	n = master_chans(cs, sizeof(cs) / sizeof(cs[0]));
+	mchan_poll(cs, n, waitmask, sig_hup || sig_term || sig_int ||
+	    sig_usr1 || sig_chld || sig_alrm);
+	if ((c = mchan_pick(cs, n, &m.rr)) == NULL)
 		return;
-	m.rr = k + 1;
 	if (cfgapi_handle(m.api, &c->msg, &c->out, &cfg, &gen) == -1) {
 		log_warnx("control channel: unexpected frame type %u: closed",
 		    (unsigned)c->msg.type);
@@ -696,46 +705,12 @@ master_serve_one(size_t n)
 	mchan_flush(c);
 }
 
-/*
- * Wait for a signal or a control frame; signals are unblocked only
- * inside ppoll.  At most one frame is served per turn, so that a signal
- * (a SIGHUP) is handled between two writes.
- */
-static void
-master_wait(const sigset_t *waitmask)
-{
-	struct pollfd	 pfd[2 * CONFIG_MAX_WORKERS];
-	struct timespec	 zero = { 0, 0 };
-	size_t		 k, n = m.nslots + m.nretiring;
-	int		 more = 0;
-
-	if (n > sizeof(pfd) / sizeof(pfd[0]))
-		n = sizeof(pfd) / sizeof(pfd[0]);
-	for (k = 0; k < n; k++) {
-		pfd[k].fd = master_chan(k)->fd;
-		pfd[k].events = mchan_events(master_chan(k));
-		pfd[k].revents = 0;
-		more |= master_chan(k)->has;
-	}
-	if (sig_hup || sig_term || sig_int || sig_usr1 || sig_chld ||
-	    sig_alrm)
-		more = 1;
-	if (ppoll(pfd, n, more ? &zero : NULL, waitmask) <= 0)
-		return;
-	for (k = 0; k < n; k++) {
-		if (pfd[k].revents & POLLOUT)
-			mchan_flush(master_chan(k));
-		mchan_input(master_chan(k), pfd[k].revents);
-	}
-}
-
 static void
 master_loop(const sigset_t *waitmask)
 {
 	for (;;) {
 		master_arm_timer();
-		master_wait(waitmask);
-		master_serve_one(m.nslots + m.nretiring);
+		master_wait_serve(waitmask);
 		sig_alrm = 0;
 		if (sig_chld) {
 			sig_chld = 0;

@@ -1,6 +1,7 @@
 /*
  * mchan.c: the master's end of a worker's control channel (mchan.h),
- * with plain poll(2) and no event library, as the master holds none.
+ * with plain ppoll(2) and no event library, as the master holds none;
+ * ppoll is also where the master's signals are let in.
  *
  * Invariants: c->msg points into c->rd's buffer, so nothing is fed to
  * the reader while c->has is set (mchan_events asks for no input then);
@@ -9,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +19,8 @@
 #include "log.h"
 #include "mchan.h"
 #include "util.h"
+
+#define MCHAN_MAX	512	/* channels one poll watches */
 
 int
 mchan_open(struct mchan *c, int *worker_fd)
@@ -110,4 +114,43 @@ mchan_flush(struct mchan *c)
 			log_warn("control channel: write");
 		mchan_close(c);
 	}
+}
+
+void
+mchan_poll(struct mchan **cs, size_t n, const sigset_t *mask, int busy)
+{
+	struct pollfd	 pfd[MCHAN_MAX];
+	struct timespec	 zero = { 0, 0 };
+	size_t		 k;
+
+	if (n > MCHAN_MAX)
+		n = MCHAN_MAX;
+	for (k = 0; k < n; k++) {
+		pfd[k].fd = cs[k]->fd;
+		pfd[k].events = mchan_events(cs[k]);
+		pfd[k].revents = 0;
+		busy |= cs[k]->has;
+	}
+	if (ppoll(pfd, n, busy ? &zero : NULL, mask) <= 0)
+		return;
+	for (k = 0; k < n; k++) {
+		if (pfd[k].revents & POLLOUT)
+			mchan_flush(cs[k]);
+		mchan_input(cs[k], pfd[k].revents);
+	}
+}
+
+struct mchan *
+mchan_pick(struct mchan **cs, size_t n, size_t *rr)
+{
+	size_t	j, k;
+
+	for (j = 0; j < n; j++) {
+		k = (*rr + j) % n;
+		if (cs[k]->has) {
+			*rr = k + 1;
+			return (cs[k]);
+		}
+	}
+	return (NULL);
 }

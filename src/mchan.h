@@ -7,6 +7,7 @@
 #ifndef SY_MCHAN_H
 #define SY_MCHAN_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include "ctl.h"
@@ -36,5 +37,15 @@ void	 mchan_input(struct mchan *c, short revents);
 void	 mchan_next(struct mchan *c);
 /* Write the queued answers (c->out) as far as the socket takes them. */
 void	 mchan_flush(struct mchan *c);
+
+/*
+ * Wait with ppoll(2), signals unblocked by mask only inside it, for the
+ * n channels cs to be readable or writable (not at all when busy), then
+ * read and write what they can.
+ */
+void	 mchan_poll(struct mchan **cs, size_t n, const sigset_t *mask,
+	    int busy);
+/* The next channel with a frame waiting, in turn from *rr, or NULL. */
+struct mchan *mchan_pick(struct mchan **cs, size_t n, size_t *rr);
 
 #endif
