@@ -206,6 +206,13 @@ def case_reads(tap, api, sy, up, port):
 		    "health-check on port %d: 200 {}" % p, r.describe())
 	r = api.req("GET", "/v1/config/projects/*", body="{}")
 	tap.is_(r.status, 200, "a body on GET is ignored")
+	tap.is_(r.header("Access-Control-Allow-Origin"), None,
+	    "no Access-Control-Allow-Origin on the admin listener")
+	r = api.req("GET", "/v1/config/projects/*", headers={"Origin":
+	    "https://evil.example"})
+	tap.ok(r.header("Access-Control-Allow-Origin") is None and
+	    r.header("Set-Cookie") is None, "not with an Origin either, and "
+	    "no cookie")
 	r = api.req("GET", "/")
 	tap.is_(r.status, 404, "no console yet: / is 404")
 	r = api.req("GET", "/healthz", token=False)
