@@ -8,6 +8,9 @@
  * there; a write is checked for its token here and for everything else
  * (9.5's order) there.  The answer is relayed as the master wrote it.
  *
+ * The credentials are read from the registry ("#adm", cfgapi.h) when
+ * its generation changes, so that a reload changes them in place.
+ *
  * Invariants:
  * - Every request taken ends in exactly one evhttp_send_reply (a client
  *   that went away meanwhile makes libevent free the request then).
@@ -35,6 +38,7 @@
 #include "crypto.h"
 #include "http.h"
 #include "log.h"
+#include "registry.h"
 #include "store.h"
 #include "util.h"
 
@@ -49,8 +53,7 @@ struct admin_api {
 	struct catalog		*cat;
 	struct adminctl		*ctl;
 	struct admintok		*tok;		/* NULL: the API is off */
-	unsigned char		 user_md[CRYPTO_SHA256_LEN];
-	unsigned char		 key_md[CRYPTO_SHA256_LEN];
+	uint64_t		 gen;		/* tok's registry generation */
 	int			 draining;
 };
 
@@ -167,37 +170,6 @@ api_auth(struct admin_api *api, struct evhttp_request *req,
 	return (-1);
 }
 
-static int
-api_ct_equal(const unsigned char *a, const unsigned char *b)
-{
-	unsigned char	d = 0;
-	size_t		i;
-
-	for (i = 0; i < CRYPTO_SHA256_LEN; i++)
-		d |= a[i] ^ b[i];
-	return (d);
-}
-
-/*
- * 1 when user and key are the configured ones.  Both are hashed and both
- * digests compared in full, so the time taken depends neither on where
- * they differ nor on the length of the right key.
- */
-static int
-api_credentials_ok(struct admin_api *api, const char *user, size_t ulen,
-    const char *key, size_t klen)
-{
-	unsigned char	u[CRYPTO_SHA256_LEN], k[CRYPTO_SHA256_LEN];
-	int		d;
-
-	if (crypto_sha256(user, ulen, u) == -1 ||
-	    crypto_sha256(key, klen, k) == -1)
-		return (0);
-	d = api_ct_equal(u, api->user_md) | api_ct_equal(k, api->key_md);
-	crypto_wipe(k, sizeof(k));
-	return (d == 0);
-}
-
 /* 200 {"token": a new admin token}. */
 static void
 api_token(struct admin_api *api, struct evhttp_request *req)
@@ -205,6 +177,10 @@ api_token(struct admin_api *api, struct evhttp_request *req)
 	struct json_object	*o;
 	char			*tok;
 
+	if (api->tok == NULL) {		/* turned off meanwhile */
+		api_error(req, 404, "not found");
+		return;
+	}
 	if ((tok = admintok_issue(api->tok, (double)time(NULL))) == NULL) {
 		api_error(req, 503, "cannot issue a token");
 		return;
@@ -291,7 +267,7 @@ api_login(struct admin_api *api, struct evhttp_request *req,
 	l.client = (char *)client;
 	l.user = (char *)(user != NULL ? user : "");
 	l.ok = user != NULL && key != NULL &&
-	    api_credentials_ok(api, user, ulen, key, klen);
+	    admintok_login_ok(api->tok, user, ulen, key, klen);
 	if ((ar = api_pending(api, req, 1)) == NULL ||
 	    api->ctl == NULL || adminctl_login(api->ctl, &l, api_done,
 	    ar) == NULL) {
@@ -319,7 +295,7 @@ api_write(struct admin_api *api, struct evhttp_request *req,
 	w.if_match = (char *)evhttp_find_header(
 	    evhttp_request_get_input_headers(req), "If-Match");
 	w.client = (char *)client;
-	w.user = api->srv->admin_user;
+	w.user = (char *)admintok_user(api->tok);
 	if ((ar = api_pending(api, req, 0)) == NULL || api->ctl == NULL ||
 	    adminctl_write(api->ctl, del ? CTL_DELETE_SERVICE :
 	    CTL_SET_SERVICE, &w, api_done, ar) == NULL) {
@@ -528,6 +504,42 @@ api_env(struct admin_api *api, struct evhttp_request *req)
 
 /* Routing. */
 
+static void
+api_record_cb(const char *key, size_t keylen, const char *val,
+    size_t vallen, void *arg)
+{
+	char	**rec = arg;
+
+	if (keylen == strlen(REGISTRY_KEY_ADMIN) && *rec == NULL)
+		*rec = xstrndup(val, vallen);
+}
+
+/*
+ * The credentials of the registry's generation (its "#adm" record), so
+ * that a reload that changes them is served without new workers.  A
+ * registry that cannot be read keeps the ones known.
+ */
+static void
+api_refresh(struct admin_api *api)
+{
+	char		*rec = NULL, sha[65];
+	uint64_t	 gen;
+
+	if (catalog_raw(api->cat, REGISTRY_KEY_ADMIN, api_record_cb, &rec,
+	    &gen, sha, sizeof(sha)) == -1 || gen == api->gen) {
+		sy_wipe_free(rec);
+		return;
+	}
+	admintok_free(api->tok);
+	api->tok = rec != NULL ? admintok_from_record(rec, strlen(rec)) :
+	    NULL;
+	if (rec != NULL && api->tok == NULL)
+		log_warnx("config API: the registry's credentials do not "
+		    "load: the API answers 404");
+	api->gen = gen;
+	sy_wipe_free(rec);
+}
+
 static int
 api_method(struct evhttp_request *req, enum evhttp_cmd_type want,
     const char *allow)
@@ -630,6 +642,7 @@ admin_api_serve(struct admin_api *api, struct evhttp_request *req,
 	if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0 &&
 	    strcmp(path, "/v1/config") != 0)
 		return (0);
+	api_refresh(api);
 	/* on a public listener only with servePublic, and never when off */
 	if (public && (!api->srv->admin_serve_public || api->tok == NULL))
 		return (0);
@@ -656,16 +669,6 @@ admin_api_new(const struct sy_server *srv, struct catalog *cat,
 	api->srv = srv;
 	api->cat = cat;
 	api->ctl = ctl;
-	if (!srv->admin_api)
-		return (api);
-	if (crypto_sha256(srv->admin_user, strlen(srv->admin_user),
-	    api->user_md) == -1 || crypto_sha256(srv->admin_key,
-	    strlen(srv->admin_key), api->key_md) == -1 ||
-	    (api->tok = admintok_new(srv->admin_user, srv->admin_secret,
-	    srv->admin_token_lifetime)) == NULL) {
-		admin_api_free(api);
-		return (NULL);
-	}
 	return (api);
 }
 
@@ -675,7 +678,6 @@ admin_api_free(struct admin_api *api)
 	if (api == NULL)
 		return;
 	admintok_free(api->tok);
-	crypto_wipe(api->key_md, sizeof(api->key_md));
 	free(api);
 }
 

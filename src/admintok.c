@@ -26,6 +26,10 @@ struct admintok {
 	struct auth_keyset	*at_keys;
 	char			*at_user;
 	double			 at_lifetime;
+	int			 at_console;
+	int			 at_haskey;
+	unsigned char		 at_user_md[CRYPTO_SHA256_LEN];
+	unsigned char		 at_key_md[CRYPTO_SHA256_LEN];
 };
 
 struct admintok *
@@ -42,6 +46,10 @@ admintok_new(const char *user, const char *secret, double lifetime)
 		return (NULL);
 	}
 	at->at_lifetime = lifetime;
+	if (crypto_sha256(user, strlen(user), at->at_user_md) == -1) {
+		admintok_free(at);
+		return (NULL);
+	}
 	arr = json_object_new_array();
 	s = json_object_new_object();
 	json_object_object_add(s, "alg", json_object_new_string("HS256"));
@@ -72,7 +80,82 @@ admintok_free(struct admintok *at)
 		return;
 	auth_keyset_free(at->at_keys);
 	free(at->at_user);
+	crypto_wipe(at->at_key_md, sizeof(at->at_key_md));
 	free(at);
+}
+
+static const char *
+admintok_rec_str(struct json_object *o, const char *name)
+{
+	struct json_object	*v;
+
+	if (!json_object_object_get_ex(o, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return (NULL);
+	return (json_object_get_string(v));
+}
+
+struct admintok *
+admintok_from_record(const char *json, size_t len)
+{
+	struct json_object	*o, *v;
+	struct json_tokener	*tok;
+	struct admintok		*at = NULL;
+	const char		*user, *md, *secret;
+	double			 life = 0;
+	size_t			 i;
+
+	if ((tok = json_tokener_new()) == NULL)
+		return (NULL);
+	o = json_tokener_parse_ex(tok, json, (int)len);
+	json_tokener_free(tok);
+	user = admintok_rec_str(o, "user");
+	md = admintok_rec_str(o, "keySha256");
+	secret = admintok_rec_str(o, "secret");
+	if (json_object_object_get_ex(o, "tokenLifetime", &v))
+		life = json_object_get_double(v);
+	if (user != NULL && md != NULL && strlen(md) == 2 *
+	    CRYPTO_SHA256_LEN && secret != NULL && life > 0 &&
+	    (at = admintok_new(user, secret, life)) != NULL) {
+		for (i = 0; i < CRYPTO_SHA256_LEN; i++)
+			at->at_key_md[i] = (unsigned char)(sy_hexval(md[2 *
+			    i]) << 4 | sy_hexval(md[2 * i + 1]));
+		at->at_haskey = 1;
+		at->at_console = json_object_object_get_ex(o, "console", &v) &&
+		    json_object_get_boolean(v);
+	}
+	if (secret != NULL)
+		crypto_wipe((char *)secret, strlen(secret));
+	json_object_put(o);
+	return (at);
+}
+
+int
+admintok_login_ok(const struct admintok *at, const char *user, size_t ulen,
+    const char *key, size_t klen)
+{
+	unsigned char	u[CRYPTO_SHA256_LEN], k[CRYPTO_SHA256_LEN], d = 0;
+	size_t		i;
+
+	if (!at->at_haskey || crypto_sha256(user, ulen, u) == -1 ||
+	    crypto_sha256(key, klen, k) == -1)
+		return (0);
+	for (i = 0; i < CRYPTO_SHA256_LEN; i++)
+		d |= (u[i] ^ at->at_user_md[i]) | (k[i] ^ at->at_key_md[i]);
+	crypto_wipe(k, sizeof(k));
+	return (d == 0);
+}
+
+const char *
+admintok_user(const struct admintok *at)
+{
+	return (at->at_user);
+}
+
+int
+admintok_console(const struct admintok *at)
+{
+	return (at->at_console);
 }
 
 char *

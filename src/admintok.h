@@ -30,6 +30,22 @@ struct admintok;
 struct admintok	*admintok_new(const char *user, const char *secret,
 		    double lifetime);
 void		 admintok_free(struct admintok *);
+/*
+ * The checker that the registry's "#adm" record (cfadmin_record's JSON,
+ * len bytes) describes, with the key's digest for logins; NULL when the
+ * record is not one.  Caller frees with admintok_free.
+ */
+struct admintok	*admintok_from_record(const char *json, size_t len);
+/*
+ * 1 when user and key are the configured ones.  Both are hashed and the
+ * digests compared in full, so the time taken depends neither on where
+ * they differ nor on the length of the right key.  0 without a key.
+ */
+int		 admintok_login_ok(const struct admintok *, const char *user,
+		    size_t ulen, const char *key, size_t klen);
+/* The configured user (borrowed); whether the console is on. */
+const char	*admintok_user(const struct admintok *);
+int		 admintok_console(const struct admintok *);
 /* A new token issued at now (Unix seconds).  Caller frees; NULL. */
 char		*admintok_issue(const struct admintok *, double now);
 /* Check a token (the text after "Bearer ") at now. */

@@ -27,11 +27,13 @@ void	 cfadmin_check(struct sy_server *, struct json_object *projects,
 	    struct syerrs *errs);
 
 /*
- * 1 when a and b differ in what workers use of the config API (it is on
- * or off, the user, key, secret, token lifetime, console): workers take
- * these over at fork, so a reload that changes them starts new ones.
+ * What workers need of the config API's credentials, for the registry
+ * (cfgapi.h's "#adm" record), so that a reload changes them in place:
+ * {"user", "keySha256" (hex SHA-256 of the key), "secret",
+ * "tokenLifetime", "console"}, or NULL when the API is off.  The text
+ * holds the secret: the caller wipes it (explicit_bzero) and frees it.
  */
-int	 cfadmin_changed(const struct sy_server *a, const struct sy_server *b);
+char	*cfadmin_record(const struct sy_server *);
 
 /* Free the credentials, wiping the key and the secret. */
 void	 cfadmin_free(struct sy_server *);

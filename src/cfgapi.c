@@ -26,6 +26,7 @@
 
 #include <json-c/json.h>
 
+#include "cfadmin.h"
 #include "cfgapi.h"
 #include "config.h"
 #include "ctl.h"
@@ -163,6 +164,7 @@ cfgapi_registry(const struct sy_config *cfg, struct store *st,
 {
 	struct cfgapi_recs	 r;
 	struct json_object	*projects;
+	char			*adm;
 	size_t			 i, own;
 	int			 rc;
 
@@ -170,6 +172,11 @@ cfgapi_registry(const struct sy_config *cfg, struct store *st,
 	for (i = 0; i < cfg->nents; i++)
 		cfgapi_rec(&r, xstrdup(cfg->ents[i].key), cfg->ents[i].val);
 	own = r.n;
+	if ((adm = cfadmin_record(&cfg->srv)) != NULL) {
+		cfgapi_rec(&r, xstrdup(REGISTRY_KEY_ADMIN), adm);
+		explicit_bzero(adm, strlen(adm));
+		free(adm);
+	}
 	if (st != NULL) {
 		cfgapi_rec(&r, xstrdup(REGISTRY_KEY_CFG), store_sha256(st));
 		if (json_object_object_get_ex(store_doc(st), "projects",
@@ -183,6 +190,8 @@ cfgapi_registry(const struct sy_config *cfg, struct store *st,
 		qsort(r.e, r.n, sizeof(*r.e), cfgapi_key_cmp);
 	rc = registry_commit(cfg->srv.registry_path, r.e, r.n, gen);
 	for (i = 0; i < r.n; i++) {
+		if (strcmp(r.e[i].key, REGISTRY_KEY_ADMIN) == 0)
+			explicit_bzero(r.e[i].val, r.e[i].vallen);
 		free(r.e[i].key);
 		free(r.e[i].val);
 	}

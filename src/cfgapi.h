@@ -57,6 +57,8 @@ int		 cfgapi_handle(struct cfgapi *, const struct ctl_msg *m,
  * Registry keys of the config API's records, next to compile.h's:
  *   "#cfg"              hex SHA-256 of the config document (the ETag;
  *                       REGISTRY_KEY_CFG)
+ *   "#adm"              the API's credentials (cfadmin_record), absent
+ *                       when it is off (REGISTRY_KEY_ADMIN)
  *   "R/<project>"       "{}": a project of the document
  *   "R/<project>/<id>"  a service as stored, without "id"
  */

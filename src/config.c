@@ -762,7 +762,6 @@ config_process_changed(const struct sy_config *a, const struct sy_config *b)
 	    y->cors_origins, y->ncors_origins) ||
 	    !cf_streq(x->admin_listen, y->admin_listen) ||
 	    x->admin_serve_public != y->admin_serve_public ||
-	    cfadmin_changed(x, y) ||
 	    !cf_streq(x->node_id, y->node_id) ||
 	    !cf_streq(x->registry_path, y->registry_path) ||
 	    x->shutdown_timeout != y->shutdown_timeout ||

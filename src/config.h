@@ -100,8 +100,7 @@ void			 config_drop_registry(struct sy_config *);
 /*
  * 1 when a and b differ in a setting that needs new worker processes:
  * listen addresses, worker count, user, group, limits, cors, and also
- * everything else workers take over at fork (admin listener and the
- * config API's credentials and switches, nodeId,
+ * everything else workers take over at fork (admin listener, nodeId,
  * registryPath, shutdownTimeout, log settings).  Only pidFile and the
  * registry entries never need new workers.
  */

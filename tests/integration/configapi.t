@@ -506,6 +506,7 @@ def case_reload(tap, env, tmp, up):
 	off = T.make_config(tmp, port, svcs, server={"admin": {
 	    "listen": "127.0.0.1:%d" % aport}})
 	sy = T.Daemon(env, tmp, off, name="reload").start()
+	pids = sy.workers()
 	api = C.Api(aport)
 	tap.is_(api.login().status, 404, "reload: the API is off at first")
 	on = C.config(tmp, port, aport, svcs)
@@ -536,6 +537,8 @@ def case_reload(tap, env, tmp, up):
 	sy.kill(signal.SIGHUP)
 	ok = T.wait_until(lambda: api.services().status == 404, 5)
 	tap.ok(ok, "reload: removing the credentials turns the API off")
+	tap.is_(sy.workers(), pids, "reload: the credentials changed in "
+	    "place, without new workers")
 	sy.stop()
 
 

@@ -17,6 +17,8 @@
 
 #include "admintok.h"
 #include "auth.h"
+#include "cfadmin.h"
+#include "config.h"
 #include "auth_int.h"
 #include "crypto.h"
 #include "util.h"
@@ -157,12 +159,66 @@ test_refused(void **state)
 	admintok_free(root);
 }
 
+/*
+ * The credentials travel to workers in the registry (cfadmin_record):
+ * what comes back checks logins in full and signs the same tokens.
+ */
+static void
+test_record(void **state)
+{
+	struct sy_server	 srv;
+	struct admintok		*at, *ref;
+	char			*rec, *tok;
+
+	(void)state;
+	memset(&srv, 0, sizeof(srv));
+	assert_null(cfadmin_record(&srv));
+	srv.admin_api = 1;
+	srv.admin_user = "admin";
+	srv.admin_key = "a-long-admin-key";
+	srv.admin_secret = SECRET;
+	srv.admin_token_lifetime = 600;
+	srv.admin_console = 1;
+	rec = cfadmin_record(&srv);
+	assert_non_null(rec);
+	assert_null(strstr(rec, "a-long-admin-key"));
+	at = admintok_from_record(rec, strlen(rec));
+	assert_non_null(at);
+	assert_string_equal(admintok_user(at), "admin");
+	assert_int_equal(admintok_console(at), 1);
+	assert_int_equal(admintok_login_ok(at, "admin", 5,
+	    "a-long-admin-key", 16), 1);
+	assert_int_equal(admintok_login_ok(at, "admin", 5,
+	    "a-long-admin-kez", 16), 0);
+	assert_int_equal(admintok_login_ok(at, "admin", 5,
+	    "a-long-admin-key-", 17), 0);
+	assert_int_equal(admintok_login_ok(at, "admim", 5,
+	    "a-long-admin-key", 16), 0);
+	assert_int_equal(admintok_login_ok(at, "", 0, "", 0), 0);
+	/* the same tokens as a checker made from the settings */
+	ref = admintok_new("admin", SECRET, 600);
+	tok = admintok_issue(at, NOW);
+	assert_int_equal(check(ref, tok, NOW + 599), ADMINTOK_OK);
+	assert_int_equal(check(ref, tok, NOW + 700), ADMINTOK_EXPIRED);
+	free(tok);
+	/* a checker without a key never lets a login in */
+	assert_int_equal(admintok_login_ok(ref, "admin", 5,
+	    "a-long-admin-key", 16), 0);
+	admintok_free(ref);
+	admintok_free(at);
+	explicit_bzero(rec, strlen(rec));
+	free(rec);
+	assert_null(admintok_from_record("{\"user\":\"a\"}", 12));
+	assert_null(admintok_from_record("junk", 4));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_issue),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_record),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
