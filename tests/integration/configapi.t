@@ -318,8 +318,10 @@ def case_writes(tap, api, sy, up, port):
 	# a restart keeps every change
 	r = api.set("kept", {"url": up.url, "endpoints": {"st": E(
 	    "/status/202")}})
+	n = sy.log().count("reloaded: registry generation")
 	sy.kill(signal.SIGHUP)
-	time.sleep(0.5)
+	tap.ok(T.wait_until(lambda: sy.log().count("reloaded: registry "
+	    "generation") > n, 5), "a SIGHUP after a write: reloaded")
 	tap.is_(T.call(port, "kept", "st", {}).status, 202,
 	    "a SIGHUP after a write keeps it")
 
