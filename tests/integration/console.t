@@ -157,10 +157,15 @@ class Browser:
 		except Exception:
 			return []
 
-	def shot(self, name):
+	def shot(self, name, eid=None, block="start"):
+		"""Save the window as SHOTS/name, eid scrolled into view."""
 		if SHOTS is None:
 			return
 		os.makedirs(SHOTS, exist_ok=True)
+		if eid is not None:
+			self.d.execute_script("document.getElementById("
+			    "arguments[0]).scrollIntoView({block: arguments[1]})",
+			    eid, block)
 		self.d.save_screenshot(os.path.join(SHOTS, name))
 
 
@@ -516,7 +521,7 @@ def case_invalid(tap, b, api):
 	    "invalid: ... and in the url field")
 	tap.is_(C.served_services(api), before,
 	    "invalid: nothing changed on the server")
-	b.shot("console-errors.png")
+	b.shot("console-errors.png", "service-errors", "end")
 	b.set_value("service-endpoints", "{\"sum\": ")
 	b.click("service-save")
 	tap.ok(b.wait(lambda: "not JSON" in b.text("service-errors")),
@@ -592,7 +597,7 @@ def case_tryit(tap, b, port):
 	    else {}
 	tap.is_(hdrs.get("authorization"), "Bearer " + tok,
 	    "tryit: with the caller token")
-	b.shot("console-tryit.png")
+	b.shot("console-tryit.png", "try-title")
 	# an endpoint the rule denies: the public API's 403 is shown
 	b.select("try-service", "arith")
 	b.wait(lambda: "authed" in b.options("try-endpoint"))
