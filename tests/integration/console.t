@@ -706,6 +706,7 @@ def main(tap):
 	SHOTS = shots_dir()
 	env = T.require_env()
 	tmp = T.tmpdir()
+	# the source tree's files, whatever the environment says
 	os.environ["SWITCHYARD_CONSOLE_DIR"] = os.path.join(env.srcdir,
 	    "console")
 	up = T.Upstream(env, tmp).start()
