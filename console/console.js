@@ -228,11 +228,13 @@
     var ul = $("services");
     clear(ul);
     state.services.forEach(function (svc) {
-      var li = el("li", { "data-service-id": svc.id, tabindex: "0",
-        role: "button", "aria-label": "Edit service " + svc.id });
-      var eps = el("ul", { "class": "endpoints" }), names;
+      var li = el("li", { "data-service-id": svc.id });
+      var eps = el("ul", { "class": "endpoints", "aria-label": "Endpoints of " + svc.id });
+      var names;
       if (state.editing && state.editing.id === svc.id) li.className = "current";
-      li.appendChild(el("div", { "class": "svc-name" }, svc.id));
+      /* the whole item opens on a click; the button is for the keyboard */
+      li.appendChild(el("button", { type: "button", "class": "svc-name",
+        "aria-label": "Edit service " + svc.id }, svc.id));
       li.appendChild(el("div", { "class": "svc-url" }, svc.url || ""));
       names = Object.keys(svc.endpoints || {}).sort();
       names.forEach(function (name) {
@@ -247,12 +249,6 @@
       });
       li.appendChild(eps);
       li.addEventListener("click", function () { editService(svc.id).then(focusUrl); });
-      li.addEventListener("keydown", function (ev) {
-        if (ev.key === "Enter" || ev.key === " ") {
-          ev.preventDefault();
-          editService(svc.id).then(focusUrl);
-        }
-      });
       ul.appendChild(li);
     });
     $("services-empty").hidden = state.services.length > 0;

@@ -387,6 +387,23 @@ def case_off(tap, env, tmp, up):
 		tap.is_(r.status, 200, "off: %s: /healthz still served" %
 		    label)
 		sy.stop()
+	# on, but its files are not where the daemon looks: 500 naming them
+	port, aport = T.free_port(), T.free_port()
+	d = os.path.join(tmp, "nofiles")
+	os.mkdir(d)
+	saved = os.environ["SWITCHYARD_CONSOLE_DIR"]
+	os.environ["SWITCHYARD_CONSOLE_DIR"] = os.path.join(d, "absent")
+	try:
+		sy = T.Daemon(env, d, C.config(tmp, port, aport, {})).start()
+	finally:
+		os.environ["SWITCHYARD_CONSOLE_DIR"] = saved
+	r = T.request(aport, "GET", "/")
+	tap.ok(r.status == 500 and (os.path.join(d, "absent",
+	    "index.html")).encode() in r.body, "off: console files missing: "
+	    "/ is 500 naming the file", r.describe())
+	r = T.request(aport, "GET", "/console/console.js")
+	tap.is_(r.status, 404, "off: ... and its other files 404")
+	sy.stop()
 
 
 # --------------------------------------------------------------------------
@@ -467,6 +484,15 @@ def case_create(tap, b, api, port, up):
 
 
 def case_edit(tap, b, api, port, up):
+	from selenium.webdriver.common.keys import Keys
+	b.click("service-new")
+	btn = b.css('#services [data-service-id="calc"] button')
+	if btn:
+		btn[0].send_keys(Keys.ENTER)
+	tap.ok(btn and b.wait(lambda: b.value("service-id") == "calc" and
+	    b.d.switch_to.active_element.get_attribute("id") ==
+	    "service-url"), "edit: Enter on the service's button opens it "
+	    "(keyboard), focus in the editor")
 	tap.ok(open_service(b, "calc"), "edit: clicking the service opens "
 	    "it in the editor")
 	tap.ok(b.by_id("service-id").get_attribute("readonly") is not None,
