@@ -3,7 +3,8 @@
  * admin listener (admin.c) for GET and HEAD of "/" (index.html) and
  * "/console/NAME".  The files are read from the console directory at
  * each request: $SWITCHYARD_CONSOLE_DIR when set, otherwise the
- * directory "make install" fills ($(datadir)/switchyard/console).
+ * directory "make install" fills ($(datadir)/switchyard/console).  Like
+ * admin_api.c it is a transport file next to admin.c (event2/http.h).
  *
  * Invariants:
  * - Only a flat NAME of [a-z0-9-] and one known extension is served, so
