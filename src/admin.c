@@ -16,6 +16,7 @@
 #include "admin_api.h"
 #include "authn.h"
 #include "catalog.h"
+#include "console.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -63,6 +64,8 @@ admin_cb(struct evhttp_request *req, void *arg)
 
 	http_hold_reading(req);
 	if (a->a_api != NULL && admin_api_serve(a->a_api, req, 0))
+		return;
+	if (a->a_api != NULL && console_serve(a->a_api, req))
 		return;
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if ((b = evbuffer_new()) == NULL) {

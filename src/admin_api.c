@@ -474,23 +474,29 @@ api_services(struct admin_api *api, struct evhttp_request *req,
 	api_reply(req, 200, o, etag);
 }
 
-/* The first listen address, a wildcard made a loopback one. */
-static void
-api_env(struct admin_api *api, struct evhttp_request *req)
+void
+admin_api_public_url(const struct admin_api *api, char *url, size_t size)
 {
-	struct json_object	*o;
-	const char		*l, *port;
-	char			 url[160];
+	const char	*l, *port;
 
 	l = api->srv->nlisten > 0 ? api->srv->listen[0] : "127.0.0.1:4122";
 	port = strrchr(l, ':');
 	if (strncmp(l, "0.0.0.0:", 8) == 0 || strncmp(l, "*:", 2) == 0 ||
 	    l[0] == ':')
-		snprintf(url, sizeof(url), "http://127.0.0.1%s", port);
+		snprintf(url, size, "http://127.0.0.1%s", port);
 	else if (strncmp(l, "[::]:", 5) == 0)
-		snprintf(url, sizeof(url), "http://[::1]%s", port);
+		snprintf(url, size, "http://[::1]%s", port);
 	else
-		snprintf(url, sizeof(url), "http://%s", l);
+		snprintf(url, size, "http://%s", l);
+}
+
+static void
+api_env(struct admin_api *api, struct evhttp_request *req)
+{
+	struct json_object	*o;
+	char			 url[160];
+
+	admin_api_public_url(api, url, sizeof(url));
 	o = json_object_new_object();
 	json_object_object_add(o, "isProd", json_object_new_boolean(1));
 	json_object_object_add(o, "version",
@@ -656,6 +662,13 @@ admin_api_serve(struct admin_api *api, struct evhttp_request *req,
 	else
 		api_route(api, req, path + strlen(API_PREFIX));
 	return (1);
+}
+
+int
+admin_api_console(struct admin_api *api)
+{
+	api_refresh(api);
+	return (api->tok != NULL && admintok_console(api->tok));
 }
 
 struct admin_api *

@@ -7,6 +7,8 @@
 #ifndef SY_ADMIN_API_H
 #define SY_ADMIN_API_H
 
+#include <stddef.h>
+
 struct adminctl;
 struct catalog;
 struct evhttp_request;
@@ -29,6 +31,17 @@ void			 admin_api_free(struct admin_api *);
  */
 int			 admin_api_serve(struct admin_api *,
 			    struct evhttp_request *req, int public);
+/*
+ * 1 when the console is served (SPEC 9.9): the API on and
+ * server.admin.console true, as of the registry's generation.
+ */
+int			 admin_api_console(struct admin_api *);
+/*
+ * publicURL of /v1/config/env into url: "http://" and the first
+ * server.listen address, a wildcard given as loopback.
+ */
+void			 admin_api_public_url(const struct admin_api *,
+			    char *url, size_t size);
 /* A graceful stop: new requests answer 503. */
 void			 admin_api_drain(struct admin_api *);
 

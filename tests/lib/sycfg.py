@@ -93,3 +93,19 @@ def served_services(api, project="demo"):
 
 def realpath(path):
 	return os.path.realpath(path)
+
+
+def two_projects(tmp, up, port, aport, workers=2):
+	"""A config with the API on (tokenLifetime 600): project "demo" with
+	services arith (adder: allow, authed: authenticated, at upstream up)
+	and zeta (st: /status/200, no method), project "other" with none."""
+	svcs = {"arith": {"url": up.url, "endpoints": {
+	    "adder": T.endpoint("/adder"),
+	    "authed": T.endpoint("/echo", rule={"rule": "authenticated"})}},
+	    "zeta": {"url": up.url, "endpoints": {"st": {"path":
+	        "/status/200", "rule": {"rule": "allow"}}}}}
+	return config(tmp, port, aport, svcs, workers=workers,
+	    admin={"tokenLifetime": 600}, projects={
+	    "demo": {"secrets": [{"alg": "HS256", "secret": "s3cret",
+	        "isPrimary": True}], "remoteServices": svcs},
+	    "other": {"remoteServices": {}}})
