@@ -57,6 +57,7 @@
 #include "h1client.h"
 #include "h1host.h"
 #include "h1resp.h"
+#include "log.h"
 #include "util.h"
 
 #define H1_FREE_MAX	64
@@ -125,10 +126,12 @@ h1_named(struct h1host *hs, int rc)
 		h1_kick(hs);
 		return;
 	}
+	/* libcurl's words; debug logs have the resolver's */
+	log_debug("upstream %s: %s", hs->name, evutil_gai_strerror(rc));
 	for (c = TAILQ_FIRST(&hs->queue); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, wentry);
-		h1_fail(c, UPSTREAM_REFUSED, "Could not resolve host: %s (%s)",
-		    hs->name, evutil_gai_strerror(rc));
+		h1_fail(c, UPSTREAM_REFUSED, "Could not resolve host: %s",
+		    hs->name);
 	}
 }
 
@@ -314,6 +317,7 @@ h1_read(struct h1client_call *c)
 		h1_fail(c, res, "%s", msg);
 }
 
+/* libcurl 7.88's words, whatever err is; debug logs have the rest. */
 static void
 h1_refused(struct h1client_call *c, int err)
 {
@@ -321,9 +325,11 @@ h1_refused(struct h1client_call *c, int err)
 	char		 a[INET6_ADDRSTRLEN];
 
 	h1host_addr(hs, a, sizeof(a));
+	log_debug("upstream %s port %u (%s): connect: %s", hs->name,
+	    hs->port, a, strerror(err));
 	h1_fail(c, UPSTREAM_REFUSED, "Failed to connect to %s port %u "
-	    "after %ld ms: %s (%s)", hs->name, hs->port, h1_elapsed(c),
-	    strerror(err), a);
+	    "after %ld ms: Couldn't connect to server", hs->name, hs->port,
+	    h1_elapsed(c));
 }
 
 static void
