@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 # forward.t: how a call is forwarded upstream and how the answer comes back
-# (SPEC section 4: "The upstream request", "The response", CORS).
+# (SPEC section 4: "The upstream request", "The response", CORS), with each
+# upstream client (server.upstreamClient "native", then "curl"; the
+# descriptions start with "[native]" or "[curl]"; --client NAME runs one).
 
 import os
 import sys
@@ -36,6 +38,11 @@ def hdr(echo, name):
 
 def main(tap):
 	env = T.require_env()
+	T.each_client(tap, lambda tap, client: forward(tap, env, client))
+	cors(tap, env)
+
+
+def forward(tap, env, client):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
@@ -67,8 +74,9 @@ def main(tap):
 			"tok": dict(E("/echo/tok"), token="static-tok"),
 		}},
 	}
-	cfg = T.make_config(tmp, port, services)
-	sy = T.Daemon(env, tmp, cfg).start()
+	cfg = T.make_config(tmp, port, services,
+	    server=T.client_server(client))
+	sy = T.Daemon(env, tmp, cfg, name="switchyard-" + client).start()
 	pids = sy.workers()
 
 	# --- adder
@@ -322,9 +330,15 @@ def main(tap):
 
 	tap.is_(sy.workers(), pids, "no worker was replaced during the test")
 	tap.ok(sy.alive(), "master still running")
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	up.stop()
 
-	# --- server.cors.allowOrigins with one origin
+
+def cors(tap, env):
+	"""server.cors.allowOrigins with one origin (no upstream client
+	involved)."""
 	tmp2 = T.tmpdir()
+	up = T.Upstream(env, tmp2).start()
 	port2 = T.free_port()
 	cfg2 = T.adder_config(tmp2, port2, up,
 	    server={"cors": {"allowOrigins": ["http://app.example"]}})
