@@ -189,6 +189,43 @@ http_access(struct rest *r, int status, size_t bytes)
 	    (sy_now() - r->r_start) * 1000.0);
 }
 
+/*
+ * Date and Content-Length, which evhttp would otherwise format with a
+ * printf of its own for every reply: the date once a second, the length
+ * as digits.  The same values evhttp gives, on the replies it gives them.
+ */
+static void
+http_framing(struct http *h, struct evhttp_request *req, int status,
+    struct evbuffer *body)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct timeval		 tv;
+	struct tm		 tm;
+	size_t			 len, i;
+	char			 num[24];
+
+	event_base_gettimeofday_cached(h->h_base, &tv);
+	if (tv.tv_sec != h->h_date_sec || h->h_date[0] == '\0') {
+		if (gmtime_r(&tv.tv_sec, &tm) == NULL ||
+		    strftime(h->h_date, sizeof(h->h_date),
+		    "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+			return;		/* evhttp adds its own */
+		h->h_date_sec = tv.tv_sec;
+	}
+	evhttp_add_header(out, "Date", h->h_date);
+	if (status < 200 || status == 204 || status == 304 ||
+	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		return;
+	len = evbuffer_get_length(evhttp_request_get_output_buffer(req)) +
+	    (body != NULL ? evbuffer_get_length(body) : 0);
+	i = sizeof(num) - 1;
+	num[i] = '\0';
+	do
+		num[--i] = '0' + len % 10;
+	while ((len /= 10) != 0);
+	evhttp_add_header(out, "Content-Length", num + i);
+}
+
 /* The one place that answers a request. */
 static void
 http_send(struct rest *r, int status, struct evbuffer *body)
@@ -218,6 +255,7 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 		    NULL)
 			evhttp_add_header(out, "Connection", "close");
 	}
+	http_framing(h, req, status, body);
 	evhttp_send_reply(req, status, http_reason(status), body);
 }
 

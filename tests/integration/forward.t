@@ -4,8 +4,11 @@
 # upstream client (server.upstreamClient "native", then "curl"; the
 # descriptions start with "[native]" or "[curl]"; --client NAME runs one).
 
+import email.utils
 import os
+import re
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -88,6 +91,16 @@ def forward(tap, env, client):
 	tap.ok(r.header("Access-Control-Allow-Origin"),
 	    "adder: Access-Control-Allow-Origin present", r.describe())
 	tap.ok(r.header("X-Request-Id"), "adder: X-Request-Id returned")
+	dates = r.header_all("Date")
+	lens = r.header_all("Content-Length")
+	tap.ok(len(dates) == 1 and re.match(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), "
+	    r"\d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+	    r"\d\d:\d\d:\d\d GMT$", dates[0]) and
+	    abs(email.utils.parsedate_to_datetime(dates[0]).timestamp() -
+	    time.time()) < 5, "adder: one Date header, RFC 1123, now",
+	    r.describe())
+	tap.ok(lens == [str(len(r.body))], "adder: one Content-Length, the "
+	    "body's", r.describe())
 
 	# --- status and body passthrough, byte for byte
 	raws = {
