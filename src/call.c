@@ -225,7 +225,9 @@ call_start(struct call_ctx *ctx, const struct call_in *in, call_cb cb,
 	c->c_header_arg = in->header_arg;
 	c->c_cb = cb;
 	c->c_arg = arg;
-	snprintf(c->c_reqid, sizeof(c->c_reqid), "%s", in->reqid);
+	n = strnlen(in->reqid, sizeof(c->c_reqid) - 1);
+	memcpy(c->c_reqid, in->reqid, n);
+	c->c_reqid[n] = '\0';
 	if (rule_needs_token(c->c_ep->rule) && c->c_who == NULL) {
 		call_fail(c, CALL_UNAUTHENTICATED, NULL);
 		return (c);

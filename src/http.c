@@ -196,12 +196,12 @@ http_access(struct rest *r, int status, size_t bytes)
  */
 static void
 http_framing(struct http *h, struct evhttp_request *req, int status,
-    struct evbuffer *body)
+    size_t len)
 {
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	struct timeval		 tv;
 	struct tm		 tm;
-	size_t			 len, i;
+	size_t			 i;
 	char			 num[24];
 
 	event_base_gettimeofday_cached(h->h_base, &tv);
@@ -216,8 +216,6 @@ http_framing(struct http *h, struct evhttp_request *req, int status,
 	if (status < 200 || status == 204 || status == 304 ||
 	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
 		return;
-	len = evbuffer_get_length(evhttp_request_get_output_buffer(req)) +
-	    (body != NULL ? evbuffer_get_length(body) : 0);
 	i = sizeof(num) - 1;
 	num[i] = '\0';
 	do
@@ -226,7 +224,10 @@ http_framing(struct http *h, struct evhttp_request *req, int status,
 	evhttp_add_header(out, "Content-Length", num + i);
 }
 
-/* The one place that answers a request. */
+/*
+ * The one place that answers a request: the body is body, or what is
+ * in the request's output buffer already (body NULL).
+ */
 static void
 http_send(struct rest *r, int status, struct evbuffer *body)
 {
@@ -234,10 +235,12 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 	struct evhttp_request	*req = r->r_req;
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	struct cconn		*cc;
+	size_t			 len;
 
+	len = evbuffer_get_length(evhttp_request_get_output_buffer(req)) +
+	    (body != NULL ? evbuffer_get_length(body) : 0);
 	if (log_access_enabled())
-		http_access(r, status, body != NULL ?
-		    evbuffer_get_length(body) : 0);
+		http_access(r, status, len);
 	/* only names the registry knows become series, never a caller's */
 	if (r->r_ep != NULL)
 		metrics_request(h->h_ms, r->r_ep->project, r->r_ep->service,
@@ -255,7 +258,7 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 		    NULL)
 			evhttp_add_header(out, "Connection", "close");
 	}
-	http_framing(h, req, status, body);
+	http_framing(h, req, status, len);
 	evhttp_send_reply(req, status, http_reason(status), body);
 }
 
@@ -356,7 +359,6 @@ http_reply_upstream(struct rest *r, const struct call_result *res)
 {
 	struct evhttp_request	*req = r->r_req;
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
-	struct evbuffer		*b;
 	const char		*colon, *v;
 	size_t			 i;
 	char			 name[256];
@@ -381,13 +383,12 @@ http_reply_upstream(struct rest *r, const struct call_result *res)
 		return;
 	}
 	http_common_headers(r->r_h, req, r->r_reqid, 1);
-	if ((b = evbuffer_new()) == NULL ||
-	    evbuffer_add(b, res->body, res->body_len) == -1) {
+	/* straight into the reply's buffer: no evbuffer of our own */
+	if (evbuffer_add(evhttp_request_get_output_buffer(req), res->body,
+	    res->body_len) == -1)
 		evhttp_send_error(req, 500, NULL);
-	} else
-		http_send(r, (int)res->status, b);
-	if (b != NULL)
-		evbuffer_free(b);
+	else
+		http_send(r, (int)res->status, NULL);
 }
 
 /*
