@@ -24,13 +24,13 @@ struct h1resp {
 	int			 head;		/* HEAD: no body */
 	size_t			 maxhdr, maxbody, hdrbytes;
 	int			 done, hdrbig, toobig, hdrdone, badstatus;
-	int			 linebig;	/* a line over libcurl's limit */
+	int			 linebig;	/* over libcurl's limit */
 	int			 http09;	/* no "HTTP/" name */
 	int			 gotline;	/* a whole line came */
-	int			 statusline;	/* the status line is whole */
-	size_t			 linebytes;	/* the header line so far */
+	int			 statusline;	/* it came whole */
+	size_t			 linebytes;	/* this header line's */
 	size_t			 rx;		/* bytes received */
-	char			 pfx[5];	/* the first bytes received */
+	char			 pfx[5];	/* the first bytes */
 	uint64_t		 cl;		/* Content-Length, or -1 */
 	struct sybuf		 body;
 	struct sybuf		 cur;		/* a wanted "Name: value" */

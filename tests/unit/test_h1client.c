@@ -901,7 +901,8 @@ test_faults(void **state)
 		{ "/slow-body", UPSTREAM_TIMEOUT, "milliseconds with 10 out "
 		    "of 100 bytes received" },
 		{ "/huge-headers", UPSTREAM_HDRS_TOOBIG, "headers over 16384" },
-		{ "/big-chunked", UPSTREAM_TOOBIG, "Maximum file size exceeded" },
+		{ "/big-chunked", UPSTREAM_TOOBIG, "Maximum file size "
+		    "exceeded" },
 		{ "/big", UPSTREAM_TOOBIG, "Maximum file size exceeded" },
 		{ "/garbage", UPSTREAM_FAILED, "Received HTTP/0.9 when not "
 		    "allowed" },
