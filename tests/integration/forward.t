@@ -39,9 +39,18 @@ def hdr(echo, name):
 	return (echo.get("headers") or {}).get(name)
 
 
+# per client: the headers, method, path, query and body the upstream got
+# for the same call
+SEEN = {}
+
+
 def main(tap):
 	env = T.require_env()
 	T.each_client(tap, lambda tap, client: forward(tap, env, client))
+	if len(SEEN) == 2:	# not with --client
+		tap.is_(SEEN["native"], SEEN["curl"], "the upstream gets the "
+		    "same request line, headers and body from the native client "
+		    "and from libcurl")
 	cors(tap, env)
 
 
@@ -255,6 +264,12 @@ def forward(tap, env, client):
 	    "X-SC-Token": "Bearer forged", "X-Foo": "bar",
 	    "Cookie": "session=1"})
 	e = echo_of(tap, r, "headers")
+	# the request as the upstream saw it, but for what changes per call
+	# (the id, the token, this pass's upstream port)
+	SEEN[client] = e and ({k: v.replace(up.url[7:], "UPSTREAM") for k,
+	    v in e.get("headers", {}).items() if k not in ("x-request-id",
+	    "x-sc-token")},
+	    e.get("method"), e.get("path"), e.get("query"), e.get("body"))
 	tap.is_(hdr(e, "authorization"), auth,
 	    "Authorization forwarded unchanged")
 	tap.ok(e and hdr(e, "x-sc-token") != "Bearer forged",
