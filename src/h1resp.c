@@ -237,41 +237,30 @@ h1resp_free(struct h1resp *r)
 	sybuf_free(&r->got);
 }
 
-int
-h1resp_feed(struct h1resp *r, const char *buf, size_t n, int *extra,
-    enum upstream_result *res, char *err, size_t errlen)
+/*
+ * Why the response failed, in libcurl's words where libcurl has some;
+ * e is the parser's error (HPE_OK: the stream ended early).
+ */
+static enum upstream_result
+h1_failure(const struct h1resp *r, enum http_errno e, char *err,
+    size_t errlen)
 {
-	size_t			 done;
-	enum http_errno		 e;
+	size_t	npfx = r->rx < sizeof(r->pfx) ? r->rx : sizeof(r->pfx);
 
-	if (!r->gotline && n > 0 && memchr(buf, '\n', n) != NULL)
-		r->gotline = 1;
-	if (n > 0 && r->rx < sizeof(r->pfx))
-		memcpy(r->pfx + r->rx, buf, n < sizeof(r->pfx) - r->rx ? n :
-		    sizeof(r->pfx) - r->rx);
-	r->rx += n;
-	done = http_parser_execute(&r->p, &h1_settings, buf, n);
-	e = HTTP_PARSER_ERRNO(&r->p);
-	if (r->done) {
-		*extra = done < n;
-		return (1);
-	}
-	if (e == HPE_OK && n > 0)
-		return (0);
-	*res = UPSTREAM_FAILED;
 	if (r->hdrbig) {
-		*res = UPSTREAM_HDRS_TOOBIG;
 		snprintf(err, errlen, UPSTREAM_ERR_HDRS, r->maxhdr);
-	} else if (r->linebig)
+		return (UPSTREAM_HDRS_TOOBIG);
+	}
+	if (r->toobig && !r->linebig && !r->http09) {
+		snprintf(err, errlen, "%s", UPSTREAM_ERR_BODY);
+		return (UPSTREAM_TOOBIG);
+	}
+	if (r->linebig)
 		snprintf(err, errlen, "%s", UPSTREAM_ERR_LINE);
 	else if (r->http09 || (e != HPE_OK && r->p.status_code == 0 &&
-	    memcmp(r->pfx, "HTTP/", r->rx < sizeof(r->pfx) ? r->rx :
-	    sizeof(r->pfx)) != 0))
+	    memcmp(r->pfx, "HTTP/", npfx) != 0))
 		snprintf(err, errlen, "Received HTTP/0.9 when not allowed");
-	else if (r->toobig) {
-		*res = UPSTREAM_TOOBIG;
-		snprintf(err, errlen, "%s", UPSTREAM_ERR_BODY);
-	} else if (r->badstatus)
+	else if (r->badstatus)
 		snprintf(err, errlen, "Unsupported response code in HTTP "
 		    "response");
 	else if (e == HPE_INVALID_CHUNK_SIZE)
@@ -295,6 +284,31 @@ h1resp_feed(struct h1resp *r, const char *buf, size_t n, int *extra,
 	else
 		snprintf(err, errlen, "Recv failure: connection closed in "
 		    "the response headers");
+	return (UPSTREAM_FAILED);
+}
+
+int
+h1resp_feed(struct h1resp *r, const char *buf, size_t n, int *extra,
+    enum upstream_result *res, char *err, size_t errlen)
+{
+	size_t			 done;
+	enum http_errno		 e;
+
+	if (!r->gotline && n > 0 && memchr(buf, '\n', n) != NULL)
+		r->gotline = 1;
+	if (n > 0 && r->rx < sizeof(r->pfx))
+		memcpy(r->pfx + r->rx, buf, n < sizeof(r->pfx) - r->rx ? n :
+		    sizeof(r->pfx) - r->rx);
+	r->rx += n;
+	done = http_parser_execute(&r->p, &h1_settings, buf, n);
+	e = HTTP_PARSER_ERRNO(&r->p);
+	if (r->done) {
+		*extra = done < n;
+		return (1);
+	}
+	if (e == HPE_OK && n > 0)
+		return (0);
+	*res = h1_failure(r, e, err, errlen);
 	return (-1);
 }
 
