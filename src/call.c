@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/event.h>
@@ -224,7 +225,9 @@ call_start(struct call_ctx *ctx, const struct call_in *in, call_cb cb,
 	c->c_header_arg = in->header_arg;
 	c->c_cb = cb;
 	c->c_arg = arg;
-	snprintf(c->c_reqid, sizeof(c->c_reqid), "%s", in->reqid);
+	n = strnlen(in->reqid, sizeof(c->c_reqid) - 1);
+	memcpy(c->c_reqid, in->reqid, n);
+	c->c_reqid[n] = '\0';
 	if (rule_needs_token(c->c_ep->rule) && c->c_who == NULL) {
 		call_fail(c, CALL_UNAUTHENTICATED, NULL);
 		return (c);
@@ -376,6 +379,27 @@ call_decide(struct call *c)
 	call_forward(c);
 }
 
+/*
+ * Whether url goes to the native client (h1client.c): an http:// URL,
+ * unless the service's upstreamClient, or else the server's, is curl.
+ * https:// is always libcurl's, and so is a URL with "user@" in its
+ * authority (libcurl sends it as Basic authentication).
+ */
+static int
+call_native(const struct sy_server *srv, const struct sy_endpoint *ep,
+    const char *url)
+{
+	size_t	alen;
+	int	curl;
+
+	curl = ep->client == EP_CLIENT_DEFAULT ? srv->upstream_curl :
+	    ep->client == EP_CLIENT_CURL;
+	if (curl || strncasecmp(url, "http://", 7) != 0)
+		return (0);
+	alen = strcspn(url + 7, "/?#");
+	return (memchr(url + 7, '@', alen) == NULL);
+}
+
 /* Build the upstream request and start it. */
 static void
 call_forward(struct call *c)
@@ -423,6 +447,7 @@ call_forward(struct call *c)
 	rq.max_headers = srv->max_header_bytes;
 	rq.resp_headers = (const char *const *)c->c_ep->resp_headers;
 	rq.nresp_headers = c->c_ep->nresp_headers;
+	rq.native = call_native(srv, c->c_ep, rq.url);
 	c->c_upstart = sy_now();
 	if ((c->c_uc = upstream_start(c->c_ctx->up, &rq, call_answered, c)) ==
 	    NULL)

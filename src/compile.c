@@ -175,9 +175,32 @@ cp_service_url(struct json_object *sv, const char *path, int *bad,
 	return (s);
 }
 
+/*
+ * The service's "upstreamClient" (EP_CLIENT_DEFAULT when missing or
+ * null; a bad value is reported here).
+ */
+static enum ep_client
+cp_service_client(struct json_object *sv, const char *path,
+    struct syerrs *errs)
+{
+	struct json_object	*v = jconf_get(sv, "upstreamClient");
+	int			 c;
+
+	if (v == NULL)
+		return (EP_CLIENT_DEFAULT);
+	if ((c = endpoint_client_parse(v)) == -1) {
+		jconf_err(errs, path, "upstreamClient", "%s", "must be "
+		    "\"native\" or \"curl\" (or null: the server's "
+		    "upstreamClient)");
+		return (EP_CLIENT_DEFAULT);
+	}
+	return (c);
+}
+
 static void
 cp_endpoints(struct compile *st, struct json_object *eps, const char *pid,
-    const char *sid, const char *url, const char *path)
+    const char *sid, const char *url, enum ep_client client,
+    const char *path)
 {
 	struct json_object_iterator	 it, end;
 	const char			*name;
@@ -196,6 +219,7 @@ cp_endpoints(struct compile *st, struct json_object *eps, const char *pid,
 		free(epath);
 		if (rc == -1)
 			continue;
+		endpoint_encode_client(&st->rec, client);
 		cp_add_text(st, CP_CAT("E/", pid, "/", sid, "/", name,
 		    (char *)NULL), xstrndup(st->rec.data, st->rec.len));
 		st->nendpoints++;
@@ -208,6 +232,7 @@ cp_service(struct compile *st, struct json_object *sv, const char *pid,
 {
 	struct json_object	*v, *eps, *rec;
 	const char		*url, *need;
+	enum ep_client		 client;
 	int			 bad;
 
 	if (!jconf_is_object(sv)) {
@@ -215,6 +240,7 @@ cp_service(struct compile *st, struct json_object *sv, const char *pid,
 		return;
 	}
 	url = cp_service_url(sv, path, &bad, st->errs);
+	client = cp_service_client(sv, path, st->errs);
 	if (cp_endpoints_value(st, jconf_get(sv, "endpoints"), &v) == -1)
 		return;
 	if ((eps = v) != NULL && !jconf_is_object(eps)) {
@@ -226,7 +252,7 @@ cp_service(struct compile *st, struct json_object *sv, const char *pid,
 		syerrs_add(st->errs, path, "missing \"url\" (internal "
 		    "endpoint \"%s\" needs it)", need);
 	if (eps != NULL)
-		cp_endpoints(st, eps, pid, sid, url, path);
+		cp_endpoints(st, eps, pid, sid, url, client, path);
 	json_object_put(v);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "project", json_object_new_string(pid));

@@ -37,6 +37,7 @@
 #include "cfsys.h"
 #include "compile.h"
 #include "config.h"
+#include "endpoint.h"
 #include "jconf.h"
 #include "log.h"
 #include "util.h"
@@ -445,6 +446,20 @@ cf_srv_admin(struct sy_server *srv, struct json_object *v, const char *path,
 	}
 }
 
+/* "upstreamClient": null is the default, native. */
+static void
+cf_srv_client(struct sy_server *srv, struct json_object *v,
+    const char *path, struct syerrs *errs)
+{
+	int	c = EP_CLIENT_NATIVE;
+
+	if (v != NULL && (c = endpoint_client_parse(v)) == -1) {
+		syerrs_add(errs, path, "must be \"native\" or \"curl\"");
+		return;
+	}
+	srv->upstream_curl = c == EP_CLIENT_CURL;
+}
+
 static const struct cf_member cf_log_members[] = {
 	CF_M("error", CF_STR, log_error),
 	CF_F("level", cf_log_level),
@@ -472,6 +487,7 @@ static const struct cf_member cf_server_members[] = {
 	CF_M("user", CF_STR_NULL, user),
 	CF_M("group", CF_STR_NULL, group),
 	CF_M("shutdownTimeout", CF_SECS, shutdown_timeout),
+	CF_F("upstreamClient", cf_srv_client),
 	CF_O("log", cf_log_members),
 	CF_O("limits", cf_limits_members),
 	CF_O("cors", cf_cors_members),
@@ -765,6 +781,7 @@ config_process_changed(const struct sy_config *a, const struct sy_config *b)
 	    !cf_streq(x->node_id, y->node_id) ||
 	    !cf_streq(x->registry_path, y->registry_path) ||
 	    x->shutdown_timeout != y->shutdown_timeout ||
+	    x->upstream_curl != y->upstream_curl ||
 	    !cf_streq(x->log_error, y->log_error) ||
 	    x->log_level != y->log_level ||
 	    !cf_streq(x->log_access, y->log_access));

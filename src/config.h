@@ -35,6 +35,7 @@ struct sy_server {
 	char		 *user;		/* NULL: do not change user */
 	char		 *group;
 	double		  shutdown_timeout;
+	int		  upstream_curl;	/* upstreamClient "curl" */
 	char		 *log_error;	/* "syslog", "stderr" or a path */
 	int		  log_level;	/* enum log_level */
 	char		 *log_access;	/* NULL: off */
@@ -101,8 +102,8 @@ void			 config_drop_registry(struct sy_config *);
  * 1 when a and b differ in a setting that needs new worker processes:
  * listen addresses, worker count, user, group, limits, cors, and also
  * everything else workers take over at fork (admin listener, nodeId,
- * registryPath, shutdownTimeout, log settings).  Only pidFile and the
- * registry entries never need new workers.
+ * registryPath, shutdownTimeout, upstreamClient, log settings).  Only
+ * pidFile and the registry entries never need new workers.
  */
 int			 config_process_changed(const struct sy_config *a,
 			    const struct sy_config *b);

@@ -345,6 +345,21 @@ ed_extras(struct json_object *root, struct sy_endpoint *ep, char **err)
 	return (0);
 }
 
+/* "upstreamClient": missing is the server's default. */
+static int
+ed_client(struct json_object *root, struct sy_endpoint *ep, char **err)
+{
+	struct json_object	*v;
+	int			 c;
+
+	if ((v = jconf_get(root, "upstreamClient")) == NULL)
+		return (0);
+	if ((c = endpoint_client_parse(v)) == -1)
+		return (ed_fail(err, "bad \"upstreamClient\""));
+	ep->client = c;
+	return (0);
+}
+
 /* The record as a JSON object, or NULL: exactly one object, nothing after. */
 static struct json_object *
 ed_parse(const char *rec, size_t len)
@@ -390,7 +405,8 @@ endpoint_decode(const char *rec, size_t len, char **err)
 	    ed_target(root, ep, err) == -1 ||
 	    ed_rule(root, ep, err) == -1 ||
 	    ed_headers(root, ep, err) == -1 ||
-	    ed_extras(root, ep, err) == -1) {
+	    ed_extras(root, ep, err) == -1 ||
+	    ed_client(root, ep, err) == -1) {
 		endpoint_unref(ep);
 		ep = NULL;
 	}

@@ -8,7 +8,8 @@
  *   {"project","service","endpoint","kind","method","url","timeout",
  *    "rule","headers","token","forwardHeaders","responseHeaders","scToken"}
  * where "url" is the complete upstream URL template (service url joined
- * with path for internal endpoints, path itself for external ones).
+ * with path for internal endpoints, path itself for external ones),
+ * then "upstreamClient" when the service names one.
  */
 #ifndef SY_ENDPOINT_H
 #define SY_ENDPOINT_H
@@ -29,6 +30,13 @@ enum ep_hdr_op {
 	EP_HDR_SET = 0,
 	EP_HDR_ADD,
 	EP_HDR_DEL
+};
+
+/* The service's "upstreamClient": which client calls http:// URLs. */
+enum ep_client {
+	EP_CLIENT_DEFAULT = 0,	/* the server's upstreamClient */
+	EP_CLIENT_NATIVE,	/* h1client.c */
+	EP_CLIENT_CURL		/* libcurl */
 };
 
 struct ep_header {
@@ -58,6 +66,7 @@ struct sy_endpoint {
 	char		**resp_headers;
 	size_t		 nresp_headers;
 	int		 bind_token;	/* scToken.bindRequest */
+	enum ep_client	 client;	/* the service's upstreamClient */
 };
 
 /*
@@ -76,6 +85,19 @@ int			 endpoint_encode(struct json_object *v,
 			    const char *service, const char *name,
 			    const char *svc_url, struct sybuf *rec,
 			    struct syerrs *errs);
+
+/*
+ * An "upstreamClient" value: "native" or "curl" (EP_CLIENT_NATIVE or
+ * EP_CLIENT_CURL); -1 for anything else, null included.
+ */
+int			 endpoint_client_parse(struct json_object *v);
+
+/*
+ * Append "upstreamClient" to a record that endpoint_encode wrote (rec
+ * ends with its closing brace).  EP_CLIENT_DEFAULT appends nothing.
+ */
+void			 endpoint_encode_client(struct sybuf *rec,
+			    enum ep_client client);
 
 /*
  * NULL when url is "http://" or "https://" (any case), an optional
@@ -100,9 +122,9 @@ int			 endpoint_header_forbidden(const char *name);
  * Decode a registry record.  Returns an endpoint with refcnt 1 (caller
  * releases it with endpoint_unref), or NULL with *err set to a message
  * the caller frees (NULL when even that allocation failed).  "headers",
- * "token", "forwardHeaders", "responseHeaders" and "scToken" may be
- * missing or null (defaults); every other member is required.  Any
- * bytes are safe to pass.
+ * "token", "forwardHeaders", "responseHeaders", "scToken" and
+ * "upstreamClient" may be missing or null (defaults); every other
+ * member is required.  Any bytes are safe to pass.
  */
 struct sy_endpoint	*endpoint_decode(const char *rec, size_t len, char **err);
 /* Take another reference; returns its argument. */

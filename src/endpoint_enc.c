@@ -491,3 +491,30 @@ endpoint_encode(struct json_object *v, const char *path, const char *project,
 	 */
 	return (has_url && errs->n == nerr ? 0 : -1);
 }
+
+int
+endpoint_client_parse(struct json_object *v)
+{
+	const char	*s;
+
+	if (!jconf_is_string(v))
+		return (-1);
+	s = json_object_get_string(v);
+	if (strcmp(s, "native") == 0)
+		return (EP_CLIENT_NATIVE);
+	if (strcmp(s, "curl") == 0)
+		return (EP_CLIENT_CURL);
+	return (-1);
+}
+
+void
+endpoint_encode_client(struct sybuf *rec, enum ep_client client)
+{
+	if (client == EP_CLIENT_DEFAULT || rec->len == 0)
+		return;
+	rec->len--;		/* the closing brace */
+	if (client == EP_CLIENT_CURL)
+		EP_PUT_LIT(rec, ",\"upstreamClient\":\"curl\"}");
+	else
+		EP_PUT_LIT(rec, ",\"upstreamClient\":\"native\"}");
+}

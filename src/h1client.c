@@ -57,6 +57,7 @@
 #include "h1client.h"
 #include "h1host.h"
 #include "h1resp.h"
+#include "log.h"
 #include "util.h"
 
 #define H1_FREE_MAX	64
@@ -125,10 +126,12 @@ h1_named(struct h1host *hs, int rc)
 		h1_kick(hs);
 		return;
 	}
+	/* libcurl's words; debug logs have the resolver's */
+	log_debug("upstream %s: %s", hs->name, evutil_gai_strerror(rc));
 	for (c = TAILQ_FIRST(&hs->queue); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, wentry);
-		h1_fail(c, UPSTREAM_REFUSED, "Could not resolve host: %s (%s)",
-		    hs->name, evutil_gai_strerror(rc));
+		h1_fail(c, UPSTREAM_REFUSED, "Could not resolve host: %s",
+		    hs->name);
 	}
 }
 
@@ -314,6 +317,7 @@ h1_read(struct h1client_call *c)
 		h1_fail(c, res, "%s", msg);
 }
 
+/* libcurl 7.88's words, whatever err is; debug logs have the rest. */
 static void
 h1_refused(struct h1client_call *c, int err)
 {
@@ -321,9 +325,11 @@ h1_refused(struct h1client_call *c, int err)
 	char		 a[INET6_ADDRSTRLEN];
 
 	h1host_addr(hs, a, sizeof(a));
+	log_debug("upstream %s port %u (%s): connect: %s", hs->name,
+	    hs->port, a, strerror(err));
 	h1_fail(c, UPSTREAM_REFUSED, "Failed to connect to %s port %u "
-	    "after %ld ms: %s (%s)", hs->name, hs->port, h1_elapsed(c),
-	    strerror(err), a);
+	    "after %ld ms: Couldn't connect to server", hs->name, hs->port,
+	    h1_elapsed(c));
 }
 
 static void
@@ -550,71 +556,87 @@ h1_timer_cb(evutil_socket_t fd, short what, void *arg)
 	h1_kick(hs);
 }
 
-static int
-h1_has(const struct upstream_request *rq, const char *name, size_t n)
+/* A caller's header line as it is sent: its length, 0 when it is not. */
+static size_t
+h1_hdr_len(const char *h)
 {
-	size_t	i;
+	const char	*v;
 
-	for (i = 0; i < rq->nheaders; i++)
-		if (strncasecmp(rq->headers[i], name, n) == 0)
-			return (1);
-	return (0);
+	if ((v = strchr(h, ':')) == NULL || v[strspn(v + 1, " \t") + 1] == '\0')
+		return (0);
+	return (strlen(h));
 }
 
-static int
-h1_addnum(struct sybuf *b, size_t v)
+/* Append to a buffer whose room h1_build reserved. */
+static void
+h1_put(struct sybuf *b, const void *p, size_t n)
 {
-	char	d[24];
-	size_t	i = sizeof(d);
-
-	do
-		d[--i] = '0' + v % 10;
-	while ((v /= 10) != 0);
-	return (sybuf_add(b, d + i, sizeof(d) - i));
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
 }
 
 /*
- * The request head and body, in one buffer sent with one send(2).  As
- * libcurl does, a caller's "Name:" line with an empty value is not sent
- * (it removes "Expect:"), and a caller's Host or Accept replaces ours.
+ * The request head and body, in one buffer sent with one send(2), its
+ * room reserved at once.  As libcurl does, a caller's "Name:" line with
+ * an empty value is not sent (it removes "Expect:"), and a caller's
+ * Host or Accept replaces ours.
  */
 static int
 h1_build(struct h1client_call *c, const struct upstream_request *rq,
     const char *path)
 {
 	struct sybuf	*b = &c->out;
-	const char	*v;
-	size_t		 i, plen = strcspn(path, "#");
-	int		 rc = 0, get;
+	const char	*h;
+	size_t		 i, n, need, di, plen = strcspn(path, "#");
+	size_t		 mlen = strlen(rq->method), v;
+	int		 host = 0, accept = 0, clen;
+	char		 d[24];
 
-	sybuf_reset(b);
-	rc |= sybuf_addstr(b, rq->method);
-	rc |= sybuf_addc(b, ' ');
-	rc |= plen == 0 || path[0] == '?' ? sybuf_addc(b, '/') : 0;
-	rc |= sybuf_add(b, path, plen);
-	rc |= sybuf_addstr(b, " HTTP/1.1\r\n");
-	if (!h1_has(rq, "Host:", 5))
-		rc |= sybuf_add(b, c->host->hosthdr.data, c->host->hosthdr.len);
-	if (!h1_has(rq, "Accept:", 7))
-		rc |= sybuf_addstr(b, "Accept: */*\r\n");
+	need = mlen + plen + 13 + c->host->hosthdr.len + 13 + 2;
 	for (i = 0; i < rq->nheaders; i++) {
-		if ((v = strchr(rq->headers[i], ':')) == NULL)
-			continue;
-		if (v[strspn(v + 1, " \t") + 1] == '\0')
-			continue;
-		rc |= sybuf_addstr(b, rq->headers[i]);
-		rc |= sybuf_add(b, "\r\n", 2);
+		h = rq->headers[i];
+		if ((h[0] | 0x20) == 'h' && strncasecmp(h, "Host:", 5) == 0)
+			host = 1;
+		else if ((h[0] | 0x20) == 'a' &&
+		    strncasecmp(h, "Accept:", 7) == 0)
+			accept = 1;
+		need += h1_hdr_len(h) + 2;
 	}
-	get = strcmp(rq->method, "GET") == 0 || strcmp(rq->method, "HEAD") == 0;
-	if (rq->has_body || !get) {
-		rc |= sybuf_addstr(b, "Content-Length: ");
-		rc |= h1_addnum(b, rq->has_body ? rq->body_len : 0);
-		rc |= sybuf_add(b, "\r\n", 2);
+	clen = rq->has_body || (strcmp(rq->method, "GET") != 0 &&
+	    strcmp(rq->method, "HEAD") != 0);
+	di = sizeof(d);
+	v = rq->has_body ? rq->body_len : 0;
+	do
+		d[--di] = '0' + v % 10;
+	while ((v /= 10) != 0);
+	need += 18 + sizeof(d) - di + (rq->has_body ? rq->body_len : 0);
+	sybuf_reset(b);
+	if (sybuf_reserve(b, need) == -1)
+		return (-1);
+	h1_put(b, rq->method, mlen);
+	h1_put(b, plen == 0 || path[0] == '?' ? " /" : " ",
+	    plen == 0 || path[0] == '?' ? 2 : 1);
+	h1_put(b, path, plen);
+	h1_put(b, " HTTP/1.1\r\n", 11);
+	if (!host)
+		h1_put(b, c->host->hosthdr.data, c->host->hosthdr.len);
+	if (!accept)
+		h1_put(b, "Accept: */*\r\n", 13);
+	for (i = 0; i < rq->nheaders; i++)
+		if ((n = h1_hdr_len(rq->headers[i])) > 0) {
+			h1_put(b, rq->headers[i], n);
+			h1_put(b, "\r\n", 2);
+		}
+	if (clen) {
+		h1_put(b, "Content-Length: ", 16);
+		h1_put(b, d + di, sizeof(d) - di);
+		h1_put(b, "\r\n", 2);
 	}
-	rc |= sybuf_add(b, "\r\n", 2);
+	h1_put(b, "\r\n", 2);
 	if (rq->has_body)
-		rc |= sybuf_add(b, rq->body, rq->body_len);
-	return (rc != 0 ? -1 : 0);
+		h1_put(b, rq->body, rq->body_len);
+	b->data[b->len] = '\0';
+	return (0);
 }
 
 static struct h1client_call *

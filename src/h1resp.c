@@ -10,7 +10,11 @@
  * 304 answers have no body, whatever their headers say.
  *
  * Debian's parser is built lenient (HTTP_PARSER_STRICT 0): it accepts
- * a mistyped "HTTP" name, which libcurl would not.
+ * a mistyped "HTTP" name, which libcurl would not, so the first bytes
+ * are checked here.  What libcurl refuses is refused alike, with its
+ * words: a reply without "HTTP/" is "Received HTTP/0.9 when not
+ * allowed", one header line over libcurl's 100 KiB is refused even
+ * under a larger max_headers.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +36,17 @@ h1_hdr_count(struct h1resp *r, size_t n)
 	return (0);
 }
 
+/* One header line, as libcurl limits it (CRLF and ": " counted). */
+static int
+h1_line_count(struct h1resp *r, size_t n)
+{
+	if ((r->linebytes += n) > UPSTREAM_LINE_MAX) {
+		r->linebig = 1;
+		return (-1);
+	}
+	return (0);
+}
+
 static int
 h1_on_begin(http_parser *p)
 {
@@ -39,6 +54,7 @@ h1_on_begin(http_parser *p)
 
 	/* a new message: after a 1xx, start the header count again */
 	r->hdrbytes = 0;
+	r->statusline = 0;
 	r->curstate = 0;
 	sybuf_reset(&r->got);
 	r->ngot = 0;
@@ -88,7 +104,12 @@ h1_on_field(http_parser *p, const char *at, size_t len)
 {
 	struct h1resp	*r = p->data;
 
+	r->statusline = 1;
 	if (h1_hdr_count(r, r->curstate != 1 ? len + 4 : len) == -1)
+		return (-1);
+	if (r->curstate != 1)
+		r->linebytes = 4;
+	if (h1_line_count(r, len) == -1)
 		return (-1);
 	if (r->curstate == 2 && h1_hdr_end(r) == -1)
 		return (-1);
@@ -106,7 +127,7 @@ h1_on_value(http_parser *p, const char *at, size_t len)
 {
 	struct h1resp	*r = p->data;
 
-	if (h1_hdr_count(r, len) == -1)
+	if (h1_hdr_count(r, len) == -1 || h1_line_count(r, len) == -1)
 		return (-1);
 	if (r->curstate == 1) {
 		r->curwant = r->nwant > 0 &&
@@ -125,8 +146,13 @@ h1_on_headers(http_parser *p)
 {
 	struct h1resp	*r = p->data;
 
+	r->statusline = 1;
 	if (h1_hdr_count(r, 2) == -1 || h1_hdr_end(r) == -1)
 		return (-1);
+	if (memcmp(r->pfx, "HTTP/", sizeof(r->pfx)) != 0) {
+		r->http09 = 1;
+		return (-1);
+	}
 	if (p->status_code < 100 || p->status_code == 101) {
 		r->badstatus = 1;
 		return (-1);
@@ -191,6 +217,9 @@ h1resp_init(struct h1resp *r, int head, size_t maxhdr, size_t maxbody,
 	r->maxbody = maxbody;
 	r->hdrbytes = r->rx = 0;
 	r->done = r->hdrbig = r->toobig = r->hdrdone = r->badstatus = 0;
+	r->linebig = r->http09 = r->gotline = r->statusline = 0;
+	r->linebytes = 0;
+	memset(r->pfx, 0, sizeof(r->pfx));
 	r->cl = UINT64_MAX;
 	r->curstate = r->curwant = 0;
 	r->ngot = 0;
@@ -208,40 +237,42 @@ h1resp_free(struct h1resp *r)
 	sybuf_free(&r->got);
 }
 
-int
-h1resp_feed(struct h1resp *r, const char *buf, size_t n, int *extra,
-    enum upstream_result *res, char *err, size_t errlen)
+/*
+ * Why the response failed, in libcurl's words where libcurl has some;
+ * e is the parser's error (HPE_OK: the stream ended early).
+ */
+static enum upstream_result
+h1_failure(const struct h1resp *r, enum http_errno e, char *err,
+    size_t errlen)
 {
-	size_t			 done;
-	enum http_errno		 e;
+	size_t	npfx = r->rx < sizeof(r->pfx) ? r->rx : sizeof(r->pfx);
 
-	r->rx += n;
-	done = http_parser_execute(&r->p, &h1_settings, buf, n);
-	e = HTTP_PARSER_ERRNO(&r->p);
-	if (r->done) {
-		*extra = done < n;
-		return (1);
-	}
-	if (e == HPE_OK && n > 0)
-		return (0);
-	*res = UPSTREAM_FAILED;
 	if (r->hdrbig) {
-		*res = UPSTREAM_HDRS_TOOBIG;
-		snprintf(err, errlen, "response headers over %zu bytes",
-		    r->maxhdr);
-	} else if (r->toobig) {
-		*res = UPSTREAM_TOOBIG;
-		snprintf(err, errlen, "Exceeded the maximum allowed file "
-		    "size (%zu)", r->maxbody);
-	} else if (r->badstatus)
-		snprintf(err, errlen, "Weird server reply: status %u",
-		    r->p.status_code);
+		snprintf(err, errlen, UPSTREAM_ERR_HDRS, r->maxhdr);
+		return (UPSTREAM_HDRS_TOOBIG);
+	}
+	if (r->toobig && !r->linebig && !r->http09) {
+		snprintf(err, errlen, "%s", UPSTREAM_ERR_BODY);
+		return (UPSTREAM_TOOBIG);
+	}
+	if (r->linebig)
+		snprintf(err, errlen, "%s", UPSTREAM_ERR_LINE);
+	else if (r->http09 || (e != HPE_OK && r->p.status_code == 0 &&
+	    memcmp(r->pfx, "HTTP/", npfx) != 0))
+		snprintf(err, errlen, "Received HTTP/0.9 when not allowed");
+	else if (r->badstatus)
+		snprintf(err, errlen, "Unsupported response code in HTTP "
+		    "response");
+	else if (e == HPE_INVALID_CHUNK_SIZE)
+		snprintf(err, errlen, "Illegal or missing hexadecimal "
+		    "sequence in chunked-encoding");
 	else if (e == HPE_HEADER_OVERFLOW)
 		snprintf(err, errlen, "Weird server reply: header overflow");
 	else if (e != HPE_OK && e != HPE_INVALID_EOF_STATE)
 		snprintf(err, errlen, "Weird server reply (%s)",
 		    http_errno_description(e));
-	else if (r->rx == 0)
+	else if (r->rx == 0 || !r->gotline)
+		/* libcurl's words for less than a whole status line, too */
 		snprintf(err, errlen, "Empty reply from server");
 	else if (r->hdrdone && r->cl != UINT64_MAX)
 		snprintf(err, errlen, "transfer closed with %llu bytes "
@@ -253,6 +284,31 @@ h1resp_feed(struct h1resp *r, const char *buf, size_t n, int *extra,
 	else
 		snprintf(err, errlen, "Recv failure: connection closed in "
 		    "the response headers");
+	return (UPSTREAM_FAILED);
+}
+
+int
+h1resp_feed(struct h1resp *r, const char *buf, size_t n, int *extra,
+    enum upstream_result *res, char *err, size_t errlen)
+{
+	size_t			 done;
+	enum http_errno		 e;
+
+	if (!r->gotline && n > 0 && memchr(buf, '\n', n) != NULL)
+		r->gotline = 1;
+	if (n > 0 && r->rx < sizeof(r->pfx))
+		memcpy(r->pfx + r->rx, buf, n < sizeof(r->pfx) - r->rx ? n :
+		    sizeof(r->pfx) - r->rx);
+	r->rx += n;
+	done = http_parser_execute(&r->p, &h1_settings, buf, n);
+	e = HTTP_PARSER_ERRNO(&r->p);
+	if (r->done) {
+		*extra = done < n;
+		return (1);
+	}
+	if (e == HPE_OK && n > 0)
+		return (0);
+	*res = h1_failure(r, e, err, errlen);
 	return (-1);
 }
 
@@ -304,5 +360,7 @@ h1resp_keepalive(const struct h1resp *r)
 long
 h1resp_status(const struct h1resp *r)
 {
-	return (r->p.status_code);
+	/* as libcurl: a status once its line came whole and was taken */
+	return (r->statusline && !r->http09 && !r->badstatus ?
+	    r->p.status_code : 0);
 }

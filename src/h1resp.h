@@ -24,7 +24,13 @@ struct h1resp {
 	int			 head;		/* HEAD: no body */
 	size_t			 maxhdr, maxbody, hdrbytes;
 	int			 done, hdrbig, toobig, hdrdone, badstatus;
+	int			 linebig;	/* over libcurl's limit */
+	int			 http09;	/* no "HTTP/" name */
+	int			 gotline;	/* a whole line came */
+	int			 statusline;	/* it came whole */
+	size_t			 linebytes;	/* this header line's */
 	size_t			 rx;		/* bytes received */
+	char			 pfx[5];	/* the first bytes */
 	uint64_t		 cl;		/* Content-Length, or -1 */
 	struct sybuf		 body;
 	struct sybuf		 cur;		/* a wanted "Name: value" */
@@ -51,6 +57,7 @@ int	h1resp_feed(struct h1resp *, const char *buf, size_t n, int *extra,
 	    enum upstream_result *res, char *err, size_t errlen);
 /* After a complete response: may the connection carry another? */
 int	h1resp_keepalive(const struct h1resp *);
+/* The status, once its line came whole and was accepted; else 0. */
 long	h1resp_status(const struct h1resp *);
 
 /*

@@ -199,7 +199,45 @@ http_access(struct rest *r, int status, size_t bytes)
 	    (sy_now() - r->r_start) * 1000.0);
 }
 
-/* The one place that answers a request. */
+/*
+ * Date and Content-Length, which evhttp would otherwise format with a
+ * printf of its own for every reply: the date once a second, the length
+ * as digits.  The same values evhttp gives, on the replies it gives them.
+ */
+static void
+http_framing(struct http *h, struct evhttp_request *req, int status,
+    size_t len)
+{
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct timeval		 tv;
+	struct tm		 tm;
+	size_t			 i;
+	char			 num[24];
+
+	event_base_gettimeofday_cached(h->h_base, &tv);
+	if (tv.tv_sec != h->h_date_sec || h->h_date[0] == '\0') {
+		if (gmtime_r(&tv.tv_sec, &tm) == NULL ||
+		    strftime(h->h_date, sizeof(h->h_date),
+		    "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+			return;		/* evhttp adds its own */
+		h->h_date_sec = tv.tv_sec;
+	}
+	evhttp_add_header(out, "Date", h->h_date);
+	if (status < 200 || status == 204 || status == 304 ||
+	    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+		return;
+	i = sizeof(num) - 1;
+	num[i] = '\0';
+	do
+		num[--i] = '0' + len % 10;
+	while ((len /= 10) != 0);
+	evhttp_add_header(out, "Content-Length", num + i);
+}
+
+/*
+ * The one place that answers a request: the body is body, or what is
+ * in the request's output buffer already (body NULL).
+ */
 void
 http_send(struct rest *r, int status, struct evbuffer *body)
 {
@@ -207,10 +245,12 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 	struct evhttp_request	*req = r->r_req;
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	struct cconn		*cc;
+	size_t			 len;
 
+	len = evbuffer_get_length(evhttp_request_get_output_buffer(req)) +
+	    (body != NULL ? evbuffer_get_length(body) : 0);
 	if (log_access_enabled())
-		http_access(r, status, body != NULL ?
-		    evbuffer_get_length(body) : 0);
+		http_access(r, status, len);
 	/* only names the registry knows become series, never a caller's */
 	if (r->r_is_gql)
 		metrics_graphql_request(h->h_ms, r->r_proj != NULL ?
@@ -231,6 +271,7 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 		    NULL)
 			evhttp_add_header(out, "Connection", "close");
 	}
+	http_framing(h, req, status, len);
 	evhttp_send_reply(req, status, http_reason(status), body);
 }
 
@@ -332,7 +373,6 @@ http_reply_upstream(struct rest *r, const struct call_result *res)
 {
 	struct evhttp_request	*req = r->r_req;
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
-	struct evbuffer		*b;
 	const char		*colon, *v;
 	size_t			 i;
 	char			 name[256];
@@ -357,13 +397,12 @@ http_reply_upstream(struct rest *r, const struct call_result *res)
 		return;
 	}
 	http_common_headers(r->r_h, req, r->r_reqid, 1);
-	if ((b = evbuffer_new()) == NULL ||
-	    evbuffer_add(b, res->body, res->body_len) == -1) {
+	/* straight into the reply's buffer: no evbuffer of our own */
+	if (evbuffer_add(evhttp_request_get_output_buffer(req), res->body,
+	    res->body_len) == -1)
 		evhttp_send_error(req, 500, NULL);
-	} else
-		http_send(r, (int)res->status, b);
-	if (b != NULL)
-		evbuffer_free(b);
+	else
+		http_send(r, (int)res->status, NULL);
 }
 
 /*

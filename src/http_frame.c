@@ -336,6 +336,31 @@ fr_at_unit_start(const struct http_frame *f, int prev)
 	}
 }
 
+/*
+ * The run of token bytes that continues a header name, kept as
+ * fr_head_byte keeps them one by one; the byte after it (if any) is
+ * left to fr_head_byte.
+ */
+static size_t
+fr_name_run(struct http_frame *f, const unsigned char *p, size_t n)
+{
+	size_t	k = 0, room;
+
+	while (k < n && fr_tchars[p[k]])
+		k++;
+	if (k == 0)
+		return (0);
+	room = f->fr_nname < HTTP_FRAME_NAME_MAX ?
+	    HTTP_FRAME_NAME_MAX - f->fr_nname : 0;
+	if (k > room) {
+		f->fr_nname = HTTP_FRAME_NAME_MAX + 1;
+		return (k);
+	}
+	memcpy(f->fr_name + f->fr_nname, p, k);
+	f->fr_nname += k;
+	return (k);
+}
+
 /* Bytes before the next '\n' (all n when there is none). */
 static size_t
 fr_line_rest(const unsigned char *p, size_t n)
@@ -359,6 +384,13 @@ http_frame_feed(struct http_frame *f, const char *buf, size_t n)
 		    (f->fr_state == FR_HVALUE && !f->fr_want)) {
 			/* nothing in the rest of this line matters: find its end */
 			k = fr_line_rest(p + i, n - i);
+			i += k;
+			f->fr_off += k;
+			if (i == n)
+				break;
+		}
+		if (f->fr_state == FR_HNAME) {
+			k = fr_name_run(f, p + i, n - i);
 			i += k;
 			f->fr_off += k;
 			if (i == n)

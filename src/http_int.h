@@ -55,6 +55,8 @@ struct http {
 	void				*h_done_arg;
 	uint64_t			 h_idprefix;
 	uint64_t			 h_idcount;
+	time_t				 h_date_sec;	/* of h_date */
+	char				 h_date[40];	/* Date: value */
 };
 
 /* A REST request, from its arrival to its one answer (http.c). */

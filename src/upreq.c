@@ -25,6 +25,8 @@
 
 #define UPREQ_GONE	((size_t)-1)
 #define UPREQ_FIXED	4	/* Authorization, X-SC-Token, id, type */
+#define UPREQ_URL_HINT	256	/* bytes reserved at once */
+#define UPREQ_STORE_HINT 1024
 
 int
 upreq_needs_params(const struct sy_endpoint *ep)
@@ -241,11 +243,18 @@ upreq_build(struct upreq *r, const struct upreq_in *in, char **err)
 	sybuf_init(&r->store);
 	*err = NULL;
 	r->cap = UPREQ_FIXED + in->ep->nheaders + in->ep->nfwd_headers;
-	if ((r->off = calloc(r->cap, sizeof(*r->off))) == NULL ||
-	    (r->lines = calloc(r->cap, sizeof(*r->lines))) == NULL) {
+	/*
+	 * One block for the offsets and the lines, and room for a typical
+	 * request up front (two tokens, an id): no realloc while building.
+	 */
+	if ((r->off = calloc(r->cap, sizeof(*r->off) +
+	    sizeof(*r->lines))) == NULL ||
+	    sybuf_reserve(&r->url, UPREQ_URL_HINT) == -1 ||
+	    sybuf_reserve(&r->store, UPREQ_STORE_HINT) == -1) {
 		*err = strdup("out of memory");
 		return (-1);
 	}
+	r->lines = (const char **)(void *)(r->off + r->cap);
 	if (upreq_url(r, in, err) == -1 || upreq_headers(r, in, err) == -1)
 		return (-1);
 	for (i = 0; i < r->n; i++)
@@ -259,8 +268,7 @@ upreq_free(struct upreq *r)
 {
 	sybuf_free(&r->url);
 	sybuf_free(&r->store);
-	free(r->off);
-	free(r->lines);
+	free(r->off);		/* and the lines, in the same block */
 	free(r->sc_owned);
 	memset(r, 0, sizeof(*r));
 }

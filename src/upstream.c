@@ -17,6 +17,7 @@
  */
 #include <sys/queue.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -40,6 +41,7 @@ struct upstream_call {
 	int			 uc_toobig;
 	size_t			 uc_max;
 	int			 uc_hdrbig;
+	int			 uc_hdrend;	/* the blank line came */
 	size_t			 uc_hdrlen;	/* the header block so far */
 	size_t			 uc_hdrmax;
 	char			**uc_want;	/* response header names */
@@ -293,7 +295,10 @@ up_header_cb(char *ptr, size_t size, size_t nmemb, void *arg)
 			free(uc->uc_got[i]);
 		uc->uc_ngot = 0;
 		uc->uc_hdrlen = 0;
+		uc->uc_hdrend = 0;
 	}
+	if (len == 0)
+		uc->uc_hdrend = 1;
 	if ((uc->uc_hdrlen += n) > uc->uc_hdrmax) {
 		uc->uc_hdrbig = 1;
 		return (0);
@@ -480,9 +485,24 @@ fail:
 	return (NULL);
 }
 
+/*
+ * libcurl 7.88 answers a header line over its 100 KiB limit with
+ * CURLE_OUT_OF_MEMORY before our header callback sees it.  Such a line
+ * is a header block over max_headers when that is smaller.
+ */
+static int
+up_line_refused(const struct upstream_call *uc, CURLcode rc)
+{
+	return (rc == CURLE_OUT_OF_MEMORY && uc->uc_err[0] == '\0' &&
+	    !uc->uc_hdrend);
+}
+
 static enum upstream_result
 up_result(struct upstream_call *uc, CURLcode rc)
 {
+	if (up_line_refused(uc, rc))
+		return (uc->uc_hdrmax < UPSTREAM_LINE_MAX ?
+		    UPSTREAM_HDRS_TOOBIG : UPSTREAM_FAILED);
 	switch (rc) {
 	case CURLE_OK:
 		return (UPSTREAM_OK);
@@ -519,10 +539,16 @@ up_finish(struct upstream *up, CURL *easy, CURLcode rc)
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &res.status);
 	res.body = uc->uc_resp.data != NULL ? uc->uc_resp.data : "";
 	res.body_len = uc->uc_resp.len;
-	if (rc == CURLE_OUT_OF_MEMORY && uc->uc_err[0] == '\0')
-		/* libcurl's answer to a header line over 100 KiB, too */
-		res.error = "libcurl: out of memory, or an upstream header "
-		    "line longer than libcurl accepts";
+	if (res.result == UPSTREAM_HDRS_TOOBIG) {
+		/* our words, not "Failed writing header" */
+		snprintf(uc->uc_err, sizeof(uc->uc_err), UPSTREAM_ERR_HDRS,
+		    uc->uc_hdrmax);
+		res.error = uc->uc_err;
+	} else if (res.result == UPSTREAM_TOOBIG)
+		/* not "Failure writing output to destination" */
+		res.error = UPSTREAM_ERR_BODY;
+	else if (up_line_refused(uc, rc))
+		res.error = UPSTREAM_ERR_LINE;
 	else if (rc != CURLE_OK)
 		res.error = uc->uc_err[0] != '\0' ? uc->uc_err :
 		    curl_easy_strerror(rc);

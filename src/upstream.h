@@ -23,6 +23,18 @@ enum upstream_result {
 	UPSTREAM_FAILED		/* reset, bad response, anything else */
 };
 
+/*
+ * Error texts both clients give (upstream_response.error), in libcurl's
+ * words where libcurl has some: a header block over max_headers, a body
+ * over max_response (by its Content-Length or as it came), and one
+ * header line longer than libcurl accepts (100 KiB, which only matters
+ * when max_headers is larger).
+ */
+#define UPSTREAM_ERR_HDRS	"response headers over %zu bytes"
+#define UPSTREAM_ERR_BODY	"Maximum file size exceeded"
+#define UPSTREAM_LINE_MAX	(100 * 1024)
+#define UPSTREAM_ERR_LINE	"a response header line over 102400 bytes"
+
 struct upstream_request {
 	const char		*url;
 	const char		*method;	/* "GET", "POST", ... */

@@ -90,6 +90,12 @@ sybuf_add(struct sybuf *b, const void *p, size_t n)
 }
 
 int
+sybuf_reserve(struct sybuf *b, size_t n)
+{
+	return (sybuf_grow(b, n));
+}
+
+int
 sybuf_addstr(struct sybuf *b, const char *s)
 {
 	return (sybuf_add(b, s, strlen(s)));

@@ -19,6 +19,7 @@ void	 sybuf_init(struct sybuf *);
 int	 sybuf_add(struct sybuf *, const void *, size_t);	/* 0 / -1 */
 int	 sybuf_addstr(struct sybuf *, const char *);
 int	 sybuf_addc(struct sybuf *, char);
+int	 sybuf_reserve(struct sybuf *, size_t);	/* room for n more */
 int	 sybuf_printf(struct sybuf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	 sybuf_reset(struct sybuf *);	/* len = 0, keeps memory */

@@ -358,10 +358,17 @@ def sy_config(d, port, workers, up, nendpoints, extra=None):
 	for svc, ep, rule in extra or ():
 		services[svc]["endpoints"][ep] = {"method": "POST", "path": "/adder",
 		    "rule": {"rule": rule}}
+	# service "c": the same two endpoints through libcurl, for the row
+	# that measures it against the native client every other row uses
+	services["c"] = {"url": "http://127.0.0.1:%d" % up,
+	    "upstreamClient": "curl", "endpoints": {
+		ep: {"method": "POST", "path": "/adder", "rule": {"rule": rule}}
+		for ep, rule in (("allow", "allow"), ("auth", "authenticated"))}}
 	return {
 		"server": {
 			"listen": ["127.0.0.1:%d" % port],
 			"workers": workers,
+			"upstreamClient": "native",
 			"nodeId": "bench",
 			"registryPath": os.path.join(d, "registry"),
 			"pidFile": os.path.join(d, "switchyard.pid"),
@@ -623,6 +630,9 @@ def report(args, targets, scale, info, started, ok, failures):
 	    % (CONNS, D, args.rounds, "" if args.rounds == 1 else "s", EXPECT))
 	L.append("- upstream: nginx, 1 worker, `return 200 '%s'`; every proxy "
 	    "keeps upstream connections alive" % EXPECT)
+	L.append("- switchyard calls the upstream with its native HTTP/1.1 client "
+	    "(`server.upstreamClient` \"native\") in every row but the one "
+	    "marked libcurl, whose service sets `\"upstreamClient\": \"curl\"`")
 	L.append("- nothing is pinned: on %d CPUs wrk, the proxy and the upstream "
 	    "compete for the same cores, so these numbers compare the proxies "
 	    "with one another on this machine, not their absolute capacity"
@@ -919,6 +929,8 @@ def bench(args):
 		    kind="switchyard"),
 		Target("sy-auth", "switchyard 1w auth", sy1, sy1port, api("s", "auth"),
 		    token, kind="switchyard"),
+		Target("sy-auth-curl", "switchyard 1w auth, libcurl upstream client",
+		    sy1, sy1port, api("c", "auth"), token, kind="switchyard"),
 		Target("sy2-auth", "switchyard 2w auth", sy2, sy2port, api("s", "auth"),
 		    token, kind="switchyard"),
 		Target("sy-gql", "switchyard 1w auth, GraphQL", sy1, sy1port,
@@ -1106,7 +1118,8 @@ def profile_run(args, up, token, tag, n_allow, n_auth, warm):
 			if tok:
 				h["Authorization"] = "Bearer " + tok
 			for _ in range(n):
-				c.request("POST", api("s", ep), body=BODY, headers=h)
+				c.request("POST", api(args.service, ep), body=BODY,
+				    headers=h)
 				r = c.getresponse()
 				b = r.read().decode("utf-8", "replace")
 				if r.status != 200 or b != EXPECT:
@@ -1150,7 +1163,8 @@ def profile(args):
 	    info["nproc"], info["cpu"]))
 	L.append("calls: %d allow + %d authenticated warm-up, then %d + %d measured, "
 	    "one keep-alive connection; runs with 2N of one kind give the "
-	    "measured phase by difference" % (W, W, N, N))
+	    "measured phase by difference; upstream client: %s" % (W, W, N, N,
+	    args.client))
 	L.append("")
 	L.append("instructions (Ir) per request:")
 	L.append("  whole worker (start-up + warm-up + calls) / requests: %10.0f  (%d Ir / %d)"
@@ -1225,7 +1239,11 @@ def main():
 	ap.add_argument("--rounds", type=int, default=3)
 	ap.add_argument("--requests", type=int, default=2000)
 	ap.add_argument("--profile", action="store_true")
+	ap.add_argument("--client", choices=("native", "curl"), default="native",
+	    help="--profile: the upstream client of the profiled calls")
 	args = ap.parse_args()
+	# service "s" uses the server's client (native), "c" libcurl
+	args.service = "c" if args.client == "curl" else "s"
 	global PGFILE
 	PGFILE = os.path.join(args.tmp, "pgids")
 	for s in (signal.SIGTERM, signal.SIGHUP):

@@ -2,8 +2,9 @@
 # confcheck.t: settings "switchyard -t", start-up and a reload refuse
 # (SPEC section 3, issue 10 items 4 and 9): endpoint headers that frame
 # messages, a pidFile that is not a pidfile or is a symbolic link, a
-# registry others may write, listen and admin.listen sharing an address;
-# and relative paths taken from the config file's directory.
+# registry others may write, listen and admin.listen sharing an address,
+# an upstreamClient other than "native" or "curl"; and relative paths
+# taken from the config file's directory.
 
 import json
 import os
@@ -53,6 +54,22 @@ def main(tap):
 		tap.ok(rc not in (0, None) and all(n in err for n in needles),
 		    "start-up with %s exits non-zero, naming %r" % (desc,
 		    needles), "rc %r, stderr %r" % (rc, err))
+
+	# --- upstreamClient, the server's and a service's: "native" or "curl"
+	cc = config(upstreamClient="libcurl")
+	cc["projects"]["demo"]["remoteServices"]["arith"][
+	    "upstreamClient"] = "fast"
+	f, rc, out, err = check(cc, "client")
+	tap.ok(rc == 1 and "server.upstreamClient: must be \"native\" or "
+	    "\"curl\"" in out + err and "projects.demo.remoteServices.arith."
+	    "upstreamClient: must be \"native\" or \"curl\"" in out + err,
+	    "-t refuses an upstreamClient other than native or curl, with "
+	    "its path, on the server and on a service", out + err)
+	cc = config(upstreamClient="curl")
+	cc["projects"]["demo"]["remoteServices"]["arith"][
+	    "upstreamClient"] = "native"
+	f, rc, out, err = check(cc, "client-ok")
+	tap.is_(rc, 0, "-t accepts upstreamClient curl and native", out + err)
 
 	# --- item 4: header settings that frame messages
 	bad_eps = {

@@ -3,6 +3,8 @@
 # The upstream transfer is cancelled (its connection to the upstream is
 # closed), the call's memory is freed (the suite's sanitizer check runs
 # on the logs), nothing crashes, and the worker serves the next call.
+# Run with each upstream client (server.upstreamClient "native", then
+# "curl"; --client NAME runs one).
 
 import os
 import socket
@@ -18,14 +20,19 @@ from sytest import endpoint as E
 
 def main(tap):
 	env = T.require_env()
+	T.each_client(tap, lambda tap, client: disconnect(tap, env, client))
+
+
+def disconnect(tap, env, client):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	uport = int(up.url.rsplit(":", 1)[1])
 	port = T.free_port()
 	cfg = T.make_config(tmp, port, {"arith": {"url": up.url, "endpoints": {
 	    "slow": E("/slow?ms=6000", timeout=10),
-	    "adder": E("/adder")}}}, workers=1)
-	sy = T.Daemon(env, tmp, cfg).start()
+	    "adder": E("/adder")}}}, workers=1,
+	    server=T.client_server(client))
+	sy = T.Daemon(env, tmp, cfg, name="switchyard-" + client).start()
 	pids = sy.workers()
 	base = T.established_conns(uport)
 
@@ -51,6 +58,8 @@ def main(tap):
 	tap.ok(r.status == 200 and r.json() == {"sum": 4},
 	    "the worker serves the next call", r.describe())
 	tap.is_(sy.workers(), pids, "no worker died")
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	up.stop()
 
 
-T.run_main(None, main, watchdog=40)
+T.run_main(None, main, watchdog=60)

@@ -1,9 +1,14 @@
 #!/usr/bin/python3
 # forward.t: how a call is forwarded upstream and how the answer comes back
-# (SPEC section 4: "The upstream request", "The response", CORS).
+# (SPEC section 4: "The upstream request", "The response", CORS), with each
+# upstream client (server.upstreamClient "native", then "curl"; the
+# descriptions start with "[native]" or "[curl]"; --client NAME runs one).
 
+import email.utils
 import os
+import re
 import sys
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -34,8 +39,22 @@ def hdr(echo, name):
 	return (echo.get("headers") or {}).get(name)
 
 
+# per client: the headers, method, path, query and body the upstream got
+# for the same call
+SEEN = {}
+
+
 def main(tap):
 	env = T.require_env()
+	T.each_client(tap, lambda tap, client: forward(tap, env, client))
+	if len(SEEN) == 2:	# not with --client
+		tap.is_(SEEN["native"], SEEN["curl"], "the upstream gets the "
+		    "same request line, headers and body from the native client "
+		    "and from libcurl")
+	cors(tap, env)
+
+
+def forward(tap, env, client):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
@@ -67,8 +86,9 @@ def main(tap):
 			"tok": dict(E("/echo/tok"), token="static-tok"),
 		}},
 	}
-	cfg = T.make_config(tmp, port, services)
-	sy = T.Daemon(env, tmp, cfg).start()
+	cfg = T.make_config(tmp, port, services,
+	    server=T.client_server(client))
+	sy = T.Daemon(env, tmp, cfg, name="switchyard-" + client).start()
 	pids = sy.workers()
 
 	# --- adder
@@ -80,6 +100,16 @@ def main(tap):
 	tap.ok(r.header("Access-Control-Allow-Origin"),
 	    "adder: Access-Control-Allow-Origin present", r.describe())
 	tap.ok(r.header("X-Request-Id"), "adder: X-Request-Id returned")
+	dates = r.header_all("Date")
+	lens = r.header_all("Content-Length")
+	tap.ok(len(dates) == 1 and re.match(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), "
+	    r"\d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+	    r"\d\d:\d\d:\d\d GMT$", dates[0]) and
+	    abs(email.utils.parsedate_to_datetime(dates[0]).timestamp() -
+	    time.time()) < 5, "adder: one Date header, RFC 1123, now",
+	    r.describe())
+	tap.ok(lens == [str(len(r.body))], "adder: one Content-Length, the "
+	    "body's", r.describe())
 
 	# --- status and body passthrough, byte for byte
 	raws = {
@@ -234,6 +264,12 @@ def main(tap):
 	    "X-SC-Token": "Bearer forged", "X-Foo": "bar",
 	    "Cookie": "session=1"})
 	e = echo_of(tap, r, "headers")
+	# the request as the upstream saw it, but for what changes per call
+	# (the id, the token, this pass's upstream port)
+	SEEN[client] = e and ({k: v.replace(up.url[7:], "UPSTREAM") for k,
+	    v in e.get("headers", {}).items() if k not in ("x-request-id",
+	    "x-sc-token")},
+	    e.get("method"), e.get("path"), e.get("query"), e.get("body"))
 	tap.is_(hdr(e, "authorization"), auth,
 	    "Authorization forwarded unchanged")
 	tap.ok(e and hdr(e, "x-sc-token") != "Bearer forged",
@@ -322,9 +358,15 @@ def main(tap):
 
 	tap.is_(sy.workers(), pids, "no worker was replaced during the test")
 	tap.ok(sy.alive(), "master still running")
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	up.stop()
 
-	# --- server.cors.allowOrigins with one origin
+
+def cors(tap, env):
+	"""server.cors.allowOrigins with one origin (no upstream client
+	involved)."""
 	tmp2 = T.tmpdir()
+	up = T.Upstream(env, tmp2).start()
 	port2 = T.free_port()
 	cfg2 = T.adder_config(tmp2, port2, up,
 	    server={"cors": {"allowOrigins": ["http://app.example"]}})

@@ -4,7 +4,8 @@
 # hide the bytes (SPEC section 4, "The upstream request" and "Connections
 # and framing"; section 7, metrics):
 #  - a "." or ".." path variable never changes the upstream path, and a
-#    bound X-SC-Token's path claim is the path the upstream received;
+#    bound X-SC-Token's path claim is the path the upstream received
+#    (with each upstream client: "[native]" and "[curl]");
 #  - a client that pipelines and never reads costs one request and one
 #    answer of memory (the worker's RSS is reported);
 #  - ambiguous request framing is answered 400 and the connection closed,
@@ -65,7 +66,7 @@ def statuses(raw):
 	return [int(m) for m in re.findall(rb"HTTP/1\.1 (\d{3}) ", raw)]
 
 
-def check_paths(tap, env, tmp):
+def check_paths(tap, env, tmp, client):
 	up = T.LoopbackServer(lambda req: (200, {"Content-Type":
 	    "application/json"}, json.dumps({"path": req.path})))
 	base = up.url("/base")
@@ -75,8 +76,9 @@ def check_paths(tap, env, tmp):
 	    "profile": dict(E("/users/{args.id}/profile"), scToken=bind),
 	    "root": E("/{args.id}/admin"),
 	    "pair": E("/a/{args.x}{args.y}/b"),
-	    "dotted": E("/f/{args.id}")}}}, workers=1)
-	sy = T.Daemon(env, tmp, cfg, name="paths").start()
+	    "dotted": E("/f/{args.id}")}}}, workers=1,
+	    server=T.client_server(client))
+	sy = T.Daemon(env, tmp, cfg, name="paths-" + client).start()
 
 	def got(ep, params):
 		n = len(up.received())
@@ -110,6 +112,7 @@ def check_paths(tap, env, tmp):
 	tap.is_(req and req.path, "/base/f/..%2Fx", "a slash in a value is "
 	    "encoded, so it never adds a segment")
 	sy.stop()
+	up.stop()
 
 
 def adder(req):
@@ -376,7 +379,9 @@ def main(tap):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	if T.selected("paths"):
-		check_paths(tap, env, tmp)
+		# the request line is the upstream client's: both of them
+		T.each_client(tap, lambda tap, client: check_paths(tap, env,
+		    T.tmpdir(), client))
 	if T.selected("framing"):
 		check_framing(tap, env, tmp)
 	if T.selected("pipelining"):

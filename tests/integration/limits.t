@@ -2,7 +2,9 @@
 # limits.t: limits.clientTimeout is a deadline for the whole request, not
 # per read (a client trickling a byte at a time is cut off on time while
 # others are served), and limits.maxConnections caps a worker's open
-# connections (the next one is closed at once; room comes back).
+# connections (the next one is closed at once; room comes back).  Run
+# with each upstream client (server.upstreamClient "native", then "curl";
+# --client NAME runs one).
 
 import os
 import socket
@@ -54,12 +56,17 @@ def closed_within(s, limit):
 
 def main(tap):
 	env = T.require_env()
+	T.each_client(tap, lambda tap, client: limits(tap, env, client))
+
+
+def limits(tap, env, client):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
 	cfg = T.adder_config(tmp, port, up, workers=1,
-	    limits={"clientTimeout": 2, "maxConnections": 6})
-	sy = T.Daemon(env, tmp, cfg).start()
+	    limits={"clientTimeout": 2, "maxConnections": 6},
+	    server=T.client_server(client))
+	sy = T.Daemon(env, tmp, cfg, name="switchyard-" + client).start()
 	path = T.api_path("demo", "arith", "adder")
 	head = "POST %s HTTP/1.1\r\nHost: x\r\n" % path
 
@@ -101,6 +108,8 @@ def main(tap):
 	r = T.request(port, "GET", "/nope")
 	tap.is_(r.status, 404, "and the worker still answers")
 	tap.ok(sy.alive() and len(sy.workers()) == 1, "no worker died")
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	up.stop()
 
 
-T.run_main(None, main, watchdog=60)
+T.run_main(None, main, watchdog=100)

@@ -79,6 +79,7 @@ class TAP:
 		self.n = 0
 		self.failed = 0
 		self.lock = threading.Lock()
+		self.prefix = ""	# before every description (each_client)
 		_tap = self
 		if planned is not None:
 			print("1..%d" % planned, flush=True)
@@ -89,7 +90,8 @@ class TAP:
 		once it passes, so the marker must then be removed)."""
 		with self.lock:
 			self.n += 1
-			desc = desc.replace("#", "\\#").replace("\n", " ")
+			desc = (self.prefix + desc).replace("#",
+			    "\\#").replace("\n", " ")
 			tail = " # TODO %s" % todo if todo else ""
 			if cond:
 				print("ok %d - %s%s" % (self.n, desc, tail),
@@ -213,16 +215,27 @@ _filter_hits = 0	# how many named cases it selected
 
 
 def parse_args(argv):
-	"""-k REGEX (or -kREGEX): run only the named cases that match.  The
-	other arguments are left to the script (--full, --short)."""
-	global _filter
+	"""-k REGEX (or -kREGEX): run only the named cases that match;
+	--client NAME: each_client runs only that client.  The other
+	arguments are left to the script (--full, --short)."""
+	global _filter, _clients
 	rest = []
 	i = 0
 	while i < len(argv):
 		a = argv[i]
-		usage = ("usage: %s [-k REGEX] [--full|--short]\n"
+		usage = ("usage: %s [-k REGEX] [--client NAME] "
+		    "[--full|--short]\n"
 		    "  -k REGEX  run only the cases whose name matches "
-		    "(case-insensitive)" % sys.argv[0])
+		    "(case-insensitive)\n"
+		    "  --client NAME  the files that run every case with each "
+		    "upstream client\n"
+		    "                 run only this one (native or curl)" %
+		    sys.argv[0])
+		if a == "--client" and i + 1 < len(argv) and \
+		    argv[i + 1] in UPSTREAM_CLIENTS:
+			_clients = (argv[i + 1],)
+			i += 2
+			continue
 		if a == "-k" and i + 1 < len(argv):
 			_filter = re.compile(argv[i + 1], re.I)
 			i += 2
@@ -232,7 +245,7 @@ def parse_args(argv):
 		elif a in ("-h", "--help"):
 			print(usage)
 			sys.exit(0)
-		elif a == "-k":
+		elif a in ("-k", "--client"):
 			print(usage, file=sys.stderr)
 			sys.exit(2)
 		else:
@@ -253,6 +266,32 @@ def selected(*names):
 		_filter_hits += 1
 		return True
 	return False
+
+
+# upstreamClient values (switchyard.json(5)); every forwarding, fault and
+# limit test runs its cases once with each (each_client)
+UPSTREAM_CLIENTS = ("native", "curl")
+_clients = UPSTREAM_CLIENTS	# --client NAME narrows it
+
+
+def each_client(tap, body):
+	"""Run body(tap, client) once per upstream client ("native", then
+	"curl"; --client NAME runs one), each description starting with
+	"[client] ".  body puts client_server(client) into its config and
+	stops what it started before returning."""
+	for client in _clients:
+		tap.prefix = "[%s] " % client
+		try:
+			body(tap, client)
+		finally:
+			tap.prefix = ""
+
+
+def client_server(client, server=None):
+	"""The "server" members of make_config for client, plus server."""
+	srv = {"upstreamClient": client}
+	srv.update(server or {})
+	return srv
 
 
 def select(cases, name=lambda c: c[0]):
@@ -1188,6 +1227,21 @@ class Daemon:
 			os.killpg(self.proc.pid, signal.SIGKILL)
 		except OSError:
 			pass
+
+
+	def finish(self, timeout=15):
+		"""A graceful stop (TERM, so that LeakSanitizer reports), for a
+		script that starts another daemon after this one; the exit status,
+		or None when it had to be killed."""
+		rc = None
+		if self.proc and self.proc.poll() is None:
+			try:
+				os.killpg(self.proc.pid, signal.SIGTERM)
+			except OSError:
+				pass
+			rc = self.wait_exit(timeout)
+		self.stop()
+		return rc
 
 
 class Caller(threading.Thread):

@@ -2,7 +2,8 @@
 # stress/reload.t: SIGHUP reloads alternating two valid configs while 4
 # keep-alive clients call continuously: zero failed requests, zero
 # connection errors.  100 reloads with SY_STRESS_FULL=1 (scripts/test
-# --stress), 20 in the normal suite.
+# --stress), 20 in the normal suite.  Run with each upstream client
+# (server.upstreamClient "native", then "curl"; --client NAME runs one).
 
 import http.client
 import os
@@ -23,15 +24,21 @@ RELOADS = 100 if FULL else 20
 
 def main(tap):
 	env = T.require_env()
+	T.each_client(tap, lambda tap, client: reloads(tap, env, client))
+
+
+def reloads(tap, env, upclient):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
 
 	def cfg(st):
 		return T.make_config(tmp, port, {"arith": {"url": up.url,
-		    "endpoints": {"adder": E("/adder"), "st": E(st)}}}, workers=2)
+		    "endpoints": {"adder": E("/adder"), "st": E(st)}}}, workers=2,
+		    server=T.client_server(upclient))
 
-	sy = T.Daemon(env, tmp, cfg("/status/200")).start()
+	sy = T.Daemon(env, tmp, cfg("/status/200"),
+	    name="switchyard-" + upclient).start()
 	pids = sy.workers()
 	stats = {"ok": 0, "bad": 0, "err": 0}
 	lock = threading.Lock()
@@ -75,6 +82,8 @@ def main(tap):
 	r = T.call(port, "arith", "st", {})
 	tap.is_(r.status, 200 + (RELOADS - 1) % 2, "the last config is served")
 	tap.is_(sy.workers(), pids, "the same workers served throughout")
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	up.stop()
 
 
-T.run_main(None, main, watchdog=120)
+T.run_main(None, main, watchdog=240)

@@ -4,7 +4,8 @@
 # suite or with --short, over keep-alive connections driven by wrk
 # (installed by scripts/install-deps; missing, it is a failure).  The
 # worker's RSS after a warm-up is compared with its RSS at the end: it
-# must not grow by more than a small bound.
+# must not grow by more than a small bound.  Run with each upstream client
+# (server.upstreamClient "native", then "curl"; --client NAME runs one).
 
 import os
 import re
@@ -48,11 +49,16 @@ def run_wrk(wrk, script, url, secs):
 def main(tap):
 	env = T.require_env()
 	T.measure_memory()
+	T.each_client(tap, lambda tap, client: soak(tap, env, client))
+
+
+def soak(tap, env, client):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
-	sy = T.Daemon(env, tmp, T.adder_config(tmp, port, up,
-	    workers=1)).start()
+	sy = T.Daemon(env, tmp, T.adder_config(tmp, port, up, workers=1,
+	    server=T.client_server(client)),
+	    name="switchyard-" + client).start()
 	worker = sy.workers()[0]
 	wrk = shutil.which("wrk")
 	if wrk is None:
@@ -108,6 +114,8 @@ def main(tap):
 	tap.cmp_ok(growth, "<=", GROWTH_KIB, "worker RSS grew by at most %d "
 	    "KiB after the warm-up (grew %s KiB)" % (GROWTH_KIB, growth))
 	tap.is_(sy.workers(), [worker], "the same worker throughout")
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	up.stop()
 
 
-T.run_main(None, main, watchdog=LIMIT_S + 120)
+T.run_main(None, main, watchdog=2 * (LIMIT_S + 120))

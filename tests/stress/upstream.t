@@ -4,7 +4,8 @@
 # within 2 s of its return, and no stuck connection (every call completes
 # within its timeout, none fails at the connection level).  Three
 # down/up cycles with SY_STRESS_FULL=1 or --full, one in the normal suite
-# or with --short.
+# or with --short.  Run with each upstream client (server.upstreamClient
+# "native", then "curl"; --client NAME runs one).
 
 import http.client
 import os
@@ -26,13 +27,18 @@ CLIENT_TIMEOUT = 5.0
 
 def main(tap):
 	env = T.require_env()
+	T.each_client(tap, lambda tap, client: outages(tap, env, client))
+
+
+def outages(tap, env, upclient):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	uport = up.port
 	port = T.free_port()
 	sy = T.Daemon(env, tmp, T.make_config(tmp, port, {"arith": {
 	    "url": up.url, "endpoints": {"adder": E("/adder", timeout=2)}}},
-	    workers=2)).start()
+	    workers=2, server=T.client_server(upclient)),
+	    name="switchyard-" + upclient).start()
 
 	results = []		# (start, end, status or exception name)
 	lock = threading.Lock()
@@ -141,6 +147,9 @@ def main(tap):
 	    "%d over time, %d threads stuck" % (len(slow), len(stuck)))
 	tap.ok(sy.alive() and len(sy.workers()) == 2, "the daemon and its "
 	    "workers still run")
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	T.os.killpg(procs[-1].pid, T.signal.SIGKILL)
+	procs[-1].wait(timeout=5)
 
 
-T.run_main(None, main, watchdog=60 + CYCLES * 10)
+T.run_main(None, main, watchdog=2 * (60 + CYCLES * 10))

@@ -126,6 +126,7 @@ test_defaults(void **state)
 	assert_int_equal(s->ncors_origins, 1);
 	assert_string_equal(s->cors_origins[0], "*");
 	assert_string_equal(s->admin_listen, "127.0.0.1:4123");
+	assert_int_equal(s->upstream_curl, 0);
 	assert_int_equal(cf->nents, 0);
 	assert_int_equal(cf->nprojects, 0);
 	config_free(cf);
@@ -232,6 +233,10 @@ test_server_bad_types(void **state)
 	{ "{\"server\":{\"shutdownTimeout\":\"10\"}}",
 	  "server.shutdownTimeout: must be a number of seconds from 0 to "
 	  "86400" },
+	{ "{\"server\":{\"upstreamClient\":\"libcurl\"}}",
+	  "server.upstreamClient: must be \"native\" or \"curl\"" },
+	{ "{\"server\":{\"upstreamClient\":true}}",
+	  "server.upstreamClient: must be \"native\" or \"curl\"" },
 	{ "{\"server\":{\"log\":\"stderr\"}}",
 	  "server.log: must be an object" },
 	{ "{\"server\":{\"log\":{\"error\":1}}}",
@@ -1113,6 +1118,48 @@ test_registry_entries(void **state)
 	config_free(cf);
 }
 
+/*
+ * upstreamClient: the server's default (native; null too), and a
+ * service's, which goes into its endpoint records only when set.
+ */
+static void
+test_upstream_client(void **state)
+{
+	struct sy_config	*cf;
+
+	(void)state;
+	cf = expect_ok("{\"server\":{\"upstreamClient\":\"curl\"}}");
+	assert_int_equal(cf->srv.upstream_curl, 1);
+	config_free(cf);
+	cf = expect_ok("{\"server\":{\"upstreamClient\":null}}");
+	assert_int_equal(cf->srv.upstream_curl, 0);
+	config_free(cf);
+	cf = expect_ok("{\"server\":{\"upstreamClient\":\"native\"},"
+	    "\"projects\":{\"p\":{\"remoteServices\":{"
+	    "\"c\":{\"url\":\"http://h\",\"upstreamClient\":\"curl\","
+	    "\"endpoints\":{\"e\":" HDR_EP("\"method\":\"GET\"") "}},"
+	    "\"n\":{\"url\":\"http://h\",\"upstreamClient\":\"native\","
+	    "\"endpoints\":{\"e\":" HDR_EP("\"method\":\"GET\"") "}},"
+	    "\"d\":{\"url\":\"http://h\",\"upstreamClient\":null,"
+	    "\"endpoints\":{\"e\":" HDR_EP("\"method\":\"GET\"") "}}}}}}");
+	assert_int_equal(cf->srv.upstream_curl, 0);
+	assert_non_null(strstr(entry(cf, "E/p/c/e"),
+	    ",\"scToken\":{\"bindRequest\":false},"
+	    "\"upstreamClient\":\"curl\"}"));
+	assert_non_null(strstr(entry(cf, "E/p/n/e"),
+	    ",\"upstreamClient\":\"native\"}"));
+	assert_null(strstr(entry(cf, "E/p/d/e"), "upstreamClient"));
+	config_free(cf);
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"http://h\",\"upstreamClient\":\"Curl\"}}}}}",
+	    "projects.p.remoteServices.s.upstreamClient: must be \"native\" "
+	    "or \"curl\" (or null: the server's upstreamClient)");
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"http://h\",\"upstreamClient\":[]}}}}}",
+	    "projects.p.remoteServices.s.upstreamClient: must be \"native\" "
+	    "or \"curl\" (or null: the server's upstreamClient)");
+}
+
 static void
 test_space_cloud_empties(void **state)
 {
@@ -1145,6 +1192,7 @@ test_process_changed(void **state)
 		"{\"server\":{\"cors\":{\"allowOrigins\":[\"https://x\"]}}}",
 		"{\"server\":{\"admin\":null}}",
 		"{\"server\":{\"log\":{\"level\":\"debug\"}}}",
+		"{\"server\":{\"upstreamClient\":\"curl\"}}",
 	};
 	struct sy_config	*a, *b;
 	size_t			 i;
@@ -1372,6 +1420,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_admin_api),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_upstream_client),
 		cmocka_unit_test(test_server_full),
 		cmocka_unit_test(test_server_nulls),
 		cmocka_unit_test(test_server_bad_types),

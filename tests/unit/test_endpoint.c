@@ -125,7 +125,25 @@ test_decode_defaults(void **state)
 	ep = decode(GOOD_HEAD ",\"scToken\":{}}", NULL);
 	assert_non_null(ep);
 	assert_false(ep->bind_token);
+	assert_int_equal(ep->client, EP_CLIENT_DEFAULT);
 	endpoint_unref(ep);
+
+	/* a service's upstreamClient */
+	ep = decode(GOOD_HEAD ",\"upstreamClient\":\"curl\"}", NULL);
+	assert_non_null(ep);
+	assert_int_equal(ep->client, EP_CLIENT_CURL);
+	endpoint_unref(ep);
+	ep = decode(GOOD_HEAD ",\"upstreamClient\":\"native\"}", NULL);
+	assert_non_null(ep);
+	assert_int_equal(ep->client, EP_CLIENT_NATIVE);
+	endpoint_unref(ep);
+	ep = decode(GOOD_HEAD ",\"upstreamClient\":null}", NULL);
+	assert_non_null(ep);
+	assert_int_equal(ep->client, EP_CLIENT_DEFAULT);
+	endpoint_unref(ep);
+	assert_null(decode(GOOD_HEAD ",\"upstreamClient\":\"x\"}", &err));
+	assert_string_equal(err, "endpoint record: bad \"upstreamClient\"");
+	free(err);
 }
 
 static void

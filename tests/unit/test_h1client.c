@@ -54,6 +54,7 @@ struct srv {
 	handler		 h;
 	int		 stop;		/* atomics from here */
 	int		 accepts, eofs, requests;
+	int		 handled;	/* requests whose handler returned */
 	char		 last[LASTMAX];	/* under the lock */
 	pthread_mutex_t	 mu;
 	struct sconn	 c[NCONN];
@@ -143,6 +144,7 @@ srv_input(struct srv *s, struct sconn *c)
 		pthread_mutex_unlock(&s->mu);
 		__atomic_add_fetch(&s->requests, 1, __ATOMIC_SEQ_CST);
 		a = s->h(s, c->fd, c->k, ++c->n, c->buf);
+		__atomic_add_fetch(&s->handled, 1, __ATOMIC_SEQ_CST);
 		memmove(c->buf, c->buf + n, c->len - n);
 		c->len -= n;
 		if (a == CLOSE || a == RESET) {
@@ -534,6 +536,13 @@ h_slow_or_big(struct srv *s, int fd, int k, int n, const char *req)
 		say(fd, "Content-Length: 2\r\n\r\nok");
 		return (CLOSE);
 	}
+	if (is(req, "/huge-line")) {
+		say(fd, "HTTP/1.1 200 OK\r\nX-Huge: ");
+		for (i = 0; i < 100; i++)	/* 200 KiB */
+			xsend(fd, big, sizeof(big));
+		say(fd, "\r\nContent-Length: 2\r\n\r\nok");
+		return (CLOSE);
+	}
 	if (is(req, "/big-chunked")) {
 		say(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
 		for (i = 0; i < 10; i++) {
@@ -567,6 +576,17 @@ h_faults(struct srv *s, int fd, int k, int n, const char *req)
 		{ "/status020", "HTTP/1.1 020 OK\r\nContent-Length: 0\r\n\r\n",
 		    CLOSE },
 		{ "/garbage", "HTELLO, this is no HTTP\r\n\r\n", CLOSE },
+		{ "/http09", "HELLO WORLD\r\n\r\n", CLOSE },
+		{ "/mistyped", "HTTX/1.1 200 OK\r\nContent-Length: 2\r\n\r\n"
+		    "ok", CLOSE },
+		{ "/cut-status", "HTTP/1.1 2", CLOSE },
+		{ "/no-reason", "HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+		    CLOSE },
+		{ "/http10", "HTTP/1.0 200 OK\r\n\r\n{}", CLOSE },
+		{ "/continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 "
+		    "Created\r\nContent-Length: 2\r\n\r\n{}", CLOSE },
+		{ "/bad-chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\nzz\r\n", CLOSE },
 	};
 	size_t	i;
 
@@ -853,7 +873,7 @@ test_refused(void **state)
 	S->port = port;
 	rq = mkreq("GET", "/x");
 	call(cl, &rq, &o);
-	failed_with(&o, UPSTREAM_REFUSED, "Connection refused");
+	failed_with(&o, UPSTREAM_REFUSED, "Couldn't connect to server");
 	assert_non_null(strstr(o.err, "Failed to connect to 127.0.0.1 port"));
 	rq.url = "ftp://127.0.0.1/x";
 	call(cl, &rq, &o);
@@ -883,10 +903,12 @@ test_faults(void **state)
 		{ "/slow-body", UPSTREAM_TIMEOUT, "milliseconds with 10 out "
 		    "of 100 bytes received" },
 		{ "/huge-headers", UPSTREAM_HDRS_TOOBIG, "headers over 16384" },
-		{ "/big-chunked", UPSTREAM_TOOBIG, "maximum allowed file size" },
-		{ "/big", UPSTREAM_TOOBIG, "maximum allowed file size" },
-		{ "/garbage", UPSTREAM_FAILED, "Weird server reply" },
-		{ "/status020", UPSTREAM_FAILED, "Weird server reply: status 20" },
+		{ "/big-chunked", UPSTREAM_TOOBIG, "Maximum file size "
+		    "exceeded" },
+		{ "/big", UPSTREAM_TOOBIG, "Maximum file size exceeded" },
+		{ "/garbage", UPSTREAM_FAILED, "Received HTTP/0.9 when not "
+		    "allowed" },
+		{ "/status020", UPSTREAM_FAILED, "Unsupported response code" },
 	};
 	struct h1client		*cl;
 	struct h1client_stats	 st;
@@ -1112,6 +1134,115 @@ test_via_upstream(void **state)
 	srv_stop(S);
 }
 
+/* s with every run of digits as one '#' (elapsed times differ). */
+static void
+no_digits(const char *s, char *out, size_t len)
+{
+	size_t	i = 0;
+
+	for (; *s != '\0' && i + 1 < len; s++) {
+		if (*s >= '0' && *s <= '9') {
+			if (i == 0 || out[i - 1] != '#')
+				out[i++] = '#';
+		} else
+			out[i++] = *s;
+	}
+	out[i] = '\0';
+}
+
+/* The server thread is done with every request (none still asleep). */
+static int
+srv_idle(void *arg)
+{
+	return (get(&S->handled) == get(&S->requests));
+}
+
+/*
+ * One call through upstream_start, by h1client.c or by libcurl, once
+ * the server (one thread) has finished the call before: a handler that
+ * sleeps past the deadline would otherwise delay this one.
+ */
+static void
+up_call(struct upstream *up, struct upstream_request *rq, int native,
+    struct res *o)
+{
+	loop_until(srv_idle, NULL, 5000);
+	assert_true(srv_idle(NULL));
+	rq->native = native;
+	memset(o, 0, sizeof(*o));
+	in_start = 1;
+	assert_non_null(upstream_start(up, rq, done_cb, o));
+	in_start = 0;
+	loop_until(res_done, o, 5000);
+	assert_int_equal(o->calls, 1);
+}
+
+/*
+ * The native client answers every fault as libcurl does: the same
+ * result, status and body, and the same error text (elapsed times
+ * aside), so that switching upstreamClient changes nothing a caller or
+ * a log reader sees.
+ */
+static void
+test_same_as_curl(void **state)
+{
+	static const struct {
+		const char	*path;
+		size_t		 maxhdr;
+		int		 differs;	/* on purpose: see README */
+	} t[] = {
+		{ "/x", 0, 0 }, { "/reset", 0, 0 }, { "/reset-body", 0, 0 },
+		{ "/empty", 0, 0 }, { "/short", 0, 0 },
+		{ "/cut-chunked", 0, 0 },
+		/* libcurl takes a header block cut by EOF as complete */
+		{ "/cut-headers", 0, 1 },
+		{ "/cut-status", 0, 0 },
+		{ "/slow-headers", 0, 0 }, { "/slow-body", 0, 0 },
+		{ "/huge-headers", 0, 0 }, { "/huge-line", 0, 0 },
+		{ "/huge-line", 1 << 20, 0 }, { "/big-chunked", 0, 0 },
+		{ "/big", 0, 0 }, { "/garbage", 0, 0 }, { "/http09", 0, 0 },
+		{ "/mistyped", 0, 0 }, { "/no-reason", 0, 0 },
+		{ "/http10", 0, 0 }, { "/continue", 0, 0 },
+		{ "/bad-chunk", 0, 0 }, { "/status020", 0, 0 },
+	};
+	int			 same, bad = 0;
+	struct upstream		*up = upstream_new(B);
+	struct upstream_request	 rq;
+	struct res		 n, c;
+	char			 ne[256], ce[256];
+	size_t			 i;
+
+	assert_non_null(up);
+	srv_start(h_faults);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		rq = mkreq("GET", t[i].path);
+		rq.timeout_ms = 200;
+		rq.max_response = 1000;
+		if (t[i].maxhdr != 0)
+			rq.max_headers = t[i].maxhdr;
+		up_call(up, &rq, 1, &n);
+		up_call(up, &rq, 0, &c);
+		no_digits(n.err, ne, sizeof(ne));
+		no_digits(c.err, ce, sizeof(ce));
+		print_message("# %s: native %d %ld \"%s\", curl %d %ld "
+		    "\"%s\"\n", t[i].path, n.result, n.status, n.err,
+		    c.result, c.status, c.err);
+		same = n.result == c.result && strcmp(ne, ce) == 0 &&
+		    n.status == c.status && (n.result != UPSTREAM_OK ||
+		    (n.body_len == c.body_len &&
+		    memcmp(n.body, c.body, n.body_len) == 0));
+		if (same == t[i].differs) {
+			print_message("# %s: %s\n", t[i].path, same ?
+			    "the same, but marked as differing" :
+			    "native and libcurl differ");
+			bad++;
+		}
+	}
+	upstream_free(up);
+	srv_stop(S);
+	assert_int_equal(bad, 0);
+}
+
 static pid_t	syup_pid;
 
 /* Also when an assertion left test_sy_upstream early. */
@@ -1207,6 +1338,7 @@ main(void)
 		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_via_upstream),
+		cmocka_unit_test(test_same_as_curl),
 		cmocka_unit_test_teardown(test_sy_upstream, syup_stop),
 		cmocka_unit_test(test_parse_buf),
 	};
