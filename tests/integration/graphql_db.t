@@ -96,7 +96,7 @@ def tables():
 		"ghost": allow,
 		"p": allow, "c": allow, "g": allow,
 		"types": allow,
-		"slow": allow, "nap": allow,
+		"slow": allow, "nap": allow, "doze": allow,
 	}
 
 
@@ -672,6 +672,53 @@ def case_pgdown(tap, g, pg, sy, up):
 	tap.ok(pg.pw not in sy.log(), t + "the password never in the log")
 
 
+def case_pgstart(tap, g, pg, sy):
+	t = "[pg] "
+	doc = ("{ x: trainer(where: {id: 1}) @db { name } d: double(value: 4) "
+	    "@svc { value } }")
+	v, c, r = rows(g, "pg", doc)
+	tap.is_(c, ["DATABASE_ERROR"], t + "down at start-up: DATABASE_ERROR",
+	    r.describe())
+	tap.is_((data(r) or {}).get("d"), {"value": 8}, t + "down at start-up: "
+	    "the service field works")
+	tap.ok(pg.pw.encode() not in r.body, t + "no password in the answer")
+	rr = T.call(sy.port, "svc", "double", {"value": 5}, project="pg")
+	tap.is_(rr.status, 200, t + "down at start-up: REST works")
+	pg.run("start")
+	ok = T.wait_until(lambda: rows(g, "pg", doc)[0] == [{"name": "ash"}],
+	    10)
+	tap.ok(ok, t + "server up: served without a restart")
+
+
+def case_inflight(tap, g, sy, cfg, pg):
+	"""A reload that changes the entry: the read in flight finishes on
+	the old database, the next request uses the new one."""
+	res = {}
+
+	def doze():
+		res["r"] = g.post("pg", "{ x: doze @db { id } }")
+		res["t"] = time.monotonic()
+	th = threading.Thread(target=doze)
+	th.start()
+	T.wait_until(lambda: pg.psql("SELECT count(*) FROM pg_stat_activity "
+	    "WHERE usename = 'app' AND query LIKE '%doze%' AND state = "
+	    "'active'").strip() != "0", 5)
+	cfg["projects"]["pg"]["databases"]["db"]["maxRows"] = 3
+	sy.write_config(cfg)
+	sy.kill(1)	# SIGHUP
+	ok = T.wait_until(lambda: len(rows(g, "pg", "{ x: trainer @db { id "
+	    "} }")[0] or []) == 3, 10)
+	tap.ok(ok, "[pg] reload: the changed entry is used by new requests")
+	swapped = time.monotonic()
+	th.join(20)
+	tap.ok(res.get("t", 0) > swapped, "[pg] the new database was in use "
+	    "while the old one still read")
+	r = res.get("r")
+	tap.is_(data(r) if r else None, {"x": [{"id": 1}]}, "[pg] the read in "
+	    "flight during the reload finished on the old database",
+	    r.describe() if r else "")
+
+
 def case_deadline(tap, g, pg):
 	t = "[pg] "
 	t0 = time.monotonic()
@@ -721,8 +768,13 @@ def main(tap):
 	    os.path.abspath(__file__)), "..", "..")
 	tmp = T.tmpdir()
 	pg = PG(top)
-	pg.load(SCHEMA + family_sql(), os.path.join(top, "tests", "db",
-	    "schema_pg.sql"))
+	pg.load(SCHEMA + family_sql() + """
+CREATE TABLE doze (id integer);
+INSERT INTO doze VALUES (1);
+ALTER TABLE doze ENABLE ROW LEVEL SECURITY;
+ALTER TABLE doze FORCE ROW LEVEL SECURITY;
+CREATE POLICY dozing ON doze USING (pg_sleep(2) IS NOT NULL);
+""", os.path.join(top, "tests", "db", "schema_pg.sql"))
 	lite = sqlite3.connect(os.path.join(tmp, "app.sqlite3"))
 	lite.executescript(SCHEMA + family_sql() + """
 CREATE TABLE types (i integer, r real, t text, b blob, n text, dyn);
@@ -757,8 +809,10 @@ INSERT INTO types VALUES (9007199254740993, 1.5, 'h' || char(233) || 'llo',
 	    limits={"maxBodyBytes": 512 * 1024, "maxResponseBytes": 8 << 20},
 	    server={"admin": {"listen": "127.0.0.1:%d" % aport},
 	    "log": {"error": "stderr", "level": "debug", "access": logpath}})
+	pg.run("stop", "fast")	# PostgreSQL is down when switchyard starts
 	sy = T.Daemon(env, tmp, cfg).start()
 	g = G(tap, port, logpath)
+	case_pgstart(tap, g, pg, sy)
 	for proj in ("lite", "pg"):
 		for name, fn in (("where", case_where), ("sort", case_sort),
 		    ("limit", case_limit), ("one", case_one),
@@ -780,6 +834,7 @@ INSERT INTO types VALUES (9007199254740993, 1.5, 'h' || char(233) || 'llo',
 	if T.selected("pgdown"):
 		case_pgdown(tap, g, pg, sy, up)
 	if T.selected("reload"):
+		case_inflight(tap, g, sy, cfg, pg)
 		case_reload(tap, g, sy, cfg)
 
 
