@@ -6,9 +6,10 @@
  * - The list holds one reference on each entry; a holder (a GraphQL
  *   request reading from it) holds another until it ends, so an entry
  *   replaced by a reload stays open until its last read has finished.
- * - An entry is current while the entry text of the project record (and
- *   its basedir) equal the text it was made from; the connection string
- *   is part of that text and is never logged.
+ * - An entry is current while the entry text of the project record and
+ *   its basedir (joined by a newline, which plain JSON text never holds)
+ *   equal the text it was made from; the connection string is part of
+ *   that text and is never logged.
  * - The database (db.c) borrows conf: it is freed before conf.
  */
 #include <stdio.h>
@@ -147,7 +148,7 @@ dbcache_get(struct dbcache *dc, const char *project, const char *alias,
 	if (sybuf_addstr(&k, project) == -1 || sybuf_addc(&k, '\0') == -1 ||
 	    sybuf_addstr(&k, alias) == -1 || sybuf_addstr(&t,
 	    json_object_to_json_string_ext(entry, JSON_C_TO_STRING_PLAIN)) ==
-	    -1 || sybuf_addc(&t, '\0') == -1 || (basedir != NULL &&
+	    -1 || sybuf_addc(&t, '\n') == -1 || (basedir != NULL &&
 	    sybuf_addstr(&t, basedir) == -1) || sybuf_addc(&t, '\0') == -1)
 		goto out;
 	for (pp = &dc->head; *pp != NULL; pp = &(*pp)->next)

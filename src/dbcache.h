@@ -23,7 +23,7 @@ struct dbcache_db {
 	int			 refcnt;
 	char			*key;		/* project NUL alias */
 	size_t			 keylen;
-	char			*text;		/* entry and basedir */
+	char			*text;		/* entry \n basedir */
 	struct dbconf		 conf;
 	struct db		*db;
 	struct rule		**rules;	/* per conf.tables; NULL: deny */
