@@ -157,7 +157,7 @@ dbcache_get(struct dbcache *dc, const char *project, const char *alias,
 			break;
 	if ((d = *pp) != NULL && strcmp(d->text, t.data) == 0)
 		goto out;
-	if (d != NULL) {	/* changed by a reload: in-flight reads keep it */
+	if (d != NULL) {	/* changed by a reload: holders keep it */
 		*pp = d->next;
 		dbcache_put(d);
 	}

@@ -786,10 +786,11 @@ add_body(struct sybuf *b, const struct dbsql_plan *p,
 		rc = sybuf_addstr(b, " WHERE ");
 	for (i = 0, at = 0; i < cs->np && rc == 0; i++) {
 		rc = sybuf_add(b, cs->w.data + at, cs->off[i] - at);
-		if (rc == 0)
-			rc = lateral ? sybuf_printf(b, "CAST(\"__v\".\"__p%zu\" "
-			    "AS %s)", i, cs->pc[i]->type) : add_ph(b, dl,
-			    base + i);
+		if (rc == 0 && lateral)
+			rc = sybuf_printf(b, "CAST(\"__v\".\"__p%zu\" AS %s)",
+			    i, cs->pc[i]->type);
+		else if (rc == 0)
+			rc = add_ph(b, dl, base + i);
 		at = cs->off[i];
 	}
 	if (rc == 0 && cs->w.len > at)

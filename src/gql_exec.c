@@ -722,8 +722,9 @@ gx_batch(struct gql_exec *x, struct gnode *n)
 			gql_inst_fail(x, in, "UPSTREAM_ERROR", 502,
 			    "out of memory");
 		else if (over)
-			gql_inst_fail(x, in, "LIMIT_EXCEEDED", 400, "this field "
-			    "would make more distinct calls than maxFanOut");
+			gql_inst_fail(x, in, "LIMIT_EXCEEDED", 400, "this "
+			    "field would make more distinct calls than "
+			    "maxFanOut");
 		else
 			gx_attach(x, in, ep, tmo);
 	for (i = 0; tab != NULL && i < nb; i++)
