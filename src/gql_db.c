@@ -5,8 +5,11 @@
  *
  *   gql_db_batch   the directive names a database alias: table, each
  *                  instance's arguments resolved and checked, identical
- *                  sets merged, the read rule per distinct set, maxCalls,
- *                  then one read
+ *                  sets merged, the token the rule needs, then (after
+ *                  webhooks) the read rule per distinct set, maxCalls,
+ *                  and one read
+ *   gdb_hooks      the read rule's webhooks, per distinct set, before
+ *                  gdb_go evaluates the rules and starts the read
  *   gdb_answer     a part of the read's answer kept per set; at the end
  *                  every instance gets its rows (shaped by gql_exec.c,
  *                  which also makes nested fields instances) or its error
@@ -23,6 +26,10 @@
  * - maxCalls is charged before the read, ceil(sets / batchSize) statements
  *   (8.8); sets beyond the budget fail with LIMIT_EXCEEDED and are not
  *   read.  result.statements counts the statements that ran.
+ * - A read rule's webhooks are called once per webhook and distinct set,
+ *   POSTing {"auth","find","op","opts","token"} (section 6 with the read
+ *   state in place of params), within their timeout and the request's
+ *   deadline; like call.c's, they do not count against maxCalls.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,13 +40,19 @@
 #include <json-c/json.h>
 
 #include "call.h"
+#include "config.h"
 #include "db.h"
 #include "dbcache.h"
 #include "gql_int.h"
+#include "jscan.h"
 #include "metrics.h"
 #include "project.h"
 #include "rule.h"
+#include "upstream.h"
 #include "util.h"
+
+/* a read rule's webhook answer, at most (as call.c's) */
+#define GDB_HOOK_MAX	(1024 * 1024)
 
 /* One distinct argument set of an occurrence. */
 struct gdbset {
@@ -51,6 +64,15 @@ struct gdbset {
 	const char		*msg;		/* arena */
 	struct json_object	*rows;		/* one reference */
 	int			 one;		/* op "one" */
+	int			*hook_ok;	/* per webhook of the rule */
+};
+
+/* One webhook call of a set's read rule. */
+struct gdbhook {
+	struct gdbread		*r;
+	struct gdbset		*s;
+	size_t			 i;		/* the rule's webhook */
+	struct upstream_call	*uc;		/* NULL: done or not made */
 };
 
 /* One occurrence's read. */
@@ -64,6 +86,11 @@ struct gdbread {
 	size_t			 nsets;
 	size_t			*inst;		/* instance -> set, or -1 */
 	size_t			*rd;		/* read arg -> set */
+	const char		*table;
+	const struct rule	*rule;
+	struct gdbhook		*hooks;		/* the rule's webhooks */
+	size_t			 nhooks;
+	size_t			 hpending;	/* still running */
 	struct gdbread		*next;
 };
 
@@ -257,43 +284,41 @@ gdb_state(const struct gdbset *s)
 }
 
 /*
- * The table's read rule for set s (SPEC 8.10): no rule denies, a rule
- * other than allow needs a verified token.  Webhook rules are not
- * called for reads: their webhooks count as failed (denied).
+ * Before the read rule of set s (SPEC 8.10): no rule denies, and a rule
+ * other than allow needs a verified token.
  */
 static void
-gdb_rule(struct gql_exec *x, struct gdbset *s, const struct rule *rule,
+gdb_auth(struct gql_exec *x, struct gdbset *s, const struct rule *rule,
     const char *table)
 {
-	struct rule_env		 env;
-	const struct rule_webhook *wh;
-	const char		*err = NULL;
-	char			 msg[160];
-	int			*ok = NULL;
-	size_t			 nwh;
+	char	 msg[160];
 
 	if ((rule == NULL || rule_needs_token(rule)) && gql_who(x) == -1) {
 		snprintf(msg, sizeof(msg), "reading table %.64s needs a bearer "
 		    "token", table);
 		gdb_setfail(x, s, "UNAUTHENTICATED", 401, x->who_why != NULL ?
 		    x->who_why : msg);
-		return;
-	}
-	if (rule == NULL) {
+	} else if (rule == NULL) {
 		snprintf(msg, sizeof(msg), "table %.64s has no read rule: "
 		    "every read is denied", table);
 		gdb_setfail(x, s, "FORBIDDEN", 403, msg);
-		return;
 	}
+}
+
+/* The read rule for set s, its webhooks (if any) having answered. */
+static void
+gdb_eval(struct gql_exec *x, struct gdbset *s, const struct rule *rule)
+{
+	struct rule_env		 env;
+	const struct rule_webhook *wh;
+	const char		*err = NULL;
+
 	memset(&env, 0, sizeof(env));
 	env.auth = x->who_state == 1 ? x->who.claims : NULL;
 	env.token = x->who_state == 1 ? x->who.token : NULL;
 	env.now = gdb_wall_now();
-	if ((nwh = rule_webhooks(rule, &wh)) > 0 &&
-	    (ok = calloc(nwh, sizeof(*ok))) == NULL)
-		nwh = 0;
-	env.webhook_ok = ok;
-	env.nwebhooks = nwh;
+	env.webhook_ok = s->hook_ok;
+	env.nwebhooks = s->hook_ok != NULL ? rule_webhooks(rule, &wh) : 0;
 	if ((env.read = gdb_state(s)) == NULL)
 		gdb_setfail(x, s, "DATABASE_ERROR", 502, "out of memory");
 	else if (rule_eval(rule, &env, &err) != RULE_PASS)
@@ -301,7 +326,113 @@ gdb_rule(struct gql_exec *x, struct gdbset *s, const struct rule *rule,
 		    "the read rule denies this read");
 	json_object_put(env.read);
 	json_object_put(env.params);
-	free(ok);
+}
+
+/* The webhook body of set s: {"auth","find","op","opts","token"}. */
+static char *
+gdb_hook_body(struct gql_exec *x, const struct gdbset *s)
+{
+	struct json_object	*o;
+	char			*b = NULL;
+
+	if ((o = gdb_state(s)) == NULL)
+		return (NULL);
+	json_object_object_add(o, "auth", x->who_state == 1 ?
+	    json_object_get(x->who.claims) : json_object_new_object());
+	json_object_object_add(o, "token", json_object_new_string_len(
+	    x->who_state == 1 ? x->who.token : "", x->who_state == 1 ?
+	    (int)x->who.tokenlen : 0));
+	b = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return (b);
+}
+
+static void	gdb_go(struct gql_exec *, struct gdbread *);
+
+static void
+gdb_hook_done(const struct upstream_response *res, void *arg)
+{
+	struct gdbhook	*h = arg;
+	struct gdbread	*r = h->r;
+
+	h->uc = NULL;
+	h->s->hook_ok[h->i] = res->result == UPSTREAM_OK &&
+	    res->status >= 200 && res->status < 300 &&
+	    jscan_validate(res->body, res->body_len) == 0;
+	if (--r->hpending == 0)
+		gdb_go(r->x, r);
+}
+
+/* Start webhook i (wh) of the rule for set s, each within its timeout
+   and the time the request has left; a call not made fails. */
+static void
+gdb_hook_start(struct gql_exec *x, struct gdbread *r, struct gdbset *s,
+    const struct rule_webhook *wh, size_t i, const char *body)
+{
+	struct upstream_request	 rq;
+	struct gdbhook		*h = &r->hooks[r->nhooks++];
+	const char		*hdrs[2];
+	char			 rid[GX_REQID_MAX + 16];
+	double			 left = x->deadline - sy_now();
+
+	h->r = r;
+	h->s = s;
+	h->i = i;
+	snprintf(rid, sizeof(rid), "X-Request-Id: %s", x->reqid);
+	hdrs[0] = "Content-Type: application/json";
+	hdrs[1] = rid;
+	memset(&rq, 0, sizeof(rq));
+	rq.url = wh->url;
+	rq.method = "POST";
+	rq.has_body = 1;
+	rq.body = body;
+	rq.body_len = strlen(body);
+	rq.headers = hdrs;
+	rq.nheaders = 2;
+	rq.timeout_ms = (long)((wh->timeout < left ? wh->timeout : left) *
+	    1000.0);
+	rq.max_response = GDB_HOOK_MAX;
+	rq.max_headers = x->ctx->srv->max_header_bytes;
+	if (rq.timeout_ms > 0 && (h->uc = upstream_start(x->ctx->up, &rq,
+	    gdb_hook_done, h)) != NULL)
+		r->hpending++;
+}
+
+/*
+ * Start the webhooks of the rule for every set still standing (one call
+ * per webhook and distinct set); the number started.  The sets are read
+ * once the last has answered (gdb_go).
+ */
+static size_t
+gdb_hooks(struct gql_exec *x, struct gdbread *r)
+{
+	const struct rule_webhook	*wh;
+	struct gdbset			*s;
+	char				*body;
+	size_t				 i, k, n;
+
+	if (r->rule == NULL || (n = rule_webhooks(r->rule, &wh)) == 0)
+		return (0);
+	if ((r->hooks = garena_alloc(&x->a, (r->nsets * n + 1) *
+	    sizeof(*r->hooks))) == NULL)
+		return (0);
+	r->hpending = 1;	/* a hold while they start */
+	for (k = 0; k < r->nsets; k++) {
+		s = &r->sets[k];
+		if (s->code != NULL)
+			continue;
+		s->hook_ok = garena_alloc(&x->a, n * sizeof(*s->hook_ok));
+		if (s->hook_ok == NULL || (body = gdb_hook_body(x, s)) ==
+		    NULL) {
+			gdb_setfail(x, s, "DATABASE_ERROR", 502,
+			    "out of memory");
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			gdb_hook_start(x, r, s, &wh[i], i, body);
+		free(body);
+	}
+	return (--r->hpending);
 }
 
 /* maxCalls: the sets that may be read; the others fail. */
@@ -474,11 +605,26 @@ gdb_run(struct gql_exec *x, struct gnode *n, struct dbcache_db *d,
 		gdb_fail_all(x, n, "DATABASE_ERROR", 502, "out of memory");
 		return;
 	}
+	r->table = table;
+	r->rule = rule;
 	gdb_sets(x, r);
 	for (i = 0; i < r->nsets; i++)
-		gdb_rule(x, &r->sets[i], rule, table);
+		gdb_auth(x, &r->sets[i], rule, table);
+	if (gdb_hooks(x, r) == 0)
+		gdb_go(x, r);
+}
+
+/* The read rules decided (webhooks answered): budget, read, or settle. */
+static void
+gdb_go(struct gql_exec *x, struct gdbread *r)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->nsets; i++)
+		if (r->sets[i].code == NULL)
+			gdb_eval(x, &r->sets[i], r->rule);
 	gdb_budget(x, r);
-	if (gdb_read(x, r, table) == -1)
+	if (gdb_read(x, r, r->table) == -1)
 		for (i = 0; i < r->nsets; i++)
 			gdb_setfail(x, &r->sets[i], "DATABASE_ERROR", 502,
 			    "out of memory");
@@ -520,12 +666,19 @@ void
 gql_db_cancel(struct gql_exec *x)
 {
 	struct gdbread	*r;
+	size_t		 i;
 
-	for (r = x->dbreads; r != NULL; r = r->next)
+	for (r = x->dbreads; r != NULL; r = r->next) {
 		if (r->req != NULL) {
 			db_cancel(r->req);
 			r->req = NULL;
 		}
+		for (i = 0; i < r->nhooks; i++)
+			if (r->hooks[i].uc != NULL) {
+				upstream_cancel(r->hooks[i].uc);
+				r->hooks[i].uc = NULL;
+			}
+	}
 }
 
 void

@@ -8,8 +8,8 @@
 # unprivileged role "app" over TCP with a password).
 #
 # Cases are named for -k: where, sort, limit, one, columns, tables, rules,
-# inject, values, types, batch, joins, budget, metrics, pgdown, deadline,
-# reload.
+# inject, values, types, batch, joins, hooks, budget, metrics, pgdown,
+# deadline, reload.
 
 import json
 import os
@@ -46,6 +46,7 @@ CREATE TABLE hidden (id integer);
 CREATE TABLE norule (id integer);
 CREATE TABLE authd (id integer);
 CREATE TABLE owned (id integer, owner text);
+CREATE TABLE hooked (id integer, owner text);
 CREATE TABLE weird ("we""ird; --" text, id integer);
 CREATE TABLE p (id integer PRIMARY KEY, name text);
 CREATE TABLE c (id integer PRIMARY KEY, p_id integer, v integer);
@@ -62,6 +63,7 @@ INSERT INTO hidden VALUES (1);
 INSERT INTO norule VALUES (1);
 INSERT INTO authd VALUES (1);
 INSERT INTO owned VALUES (1, 'u1'), (2, 'u2'), (3, 'u1');
+INSERT INTO hooked VALUES (1, 'u1'), (2, 'u2'), (3, 'u1');
 INSERT INTO weird VALUES ('w', 1);
 """
 
@@ -81,9 +83,10 @@ def family_sql():
 	return "\n".join(out)
 
 
-def tables():
+def tables(hook):
 	allow = {"rules": {"read": {"rule": "allow"}}}
 	return {
+		"hooked": {"rules": {"read": {"rule": "webhook", "url": hook}}},
 		"trainer": allow,
 		"pokemon": dict(allow, columns=["id", "name", "power",
 		    "trainer_id"]),
@@ -175,6 +178,12 @@ class Up:
 			v = p.get("value")
 			return 200, js, json.dumps({"value": v * 2 if isinstance(
 			    v, int) else None})
+		if path == "/hook":	# a read rule's webhook: own rows only
+			f = p.get("find") if isinstance(p.get("find"), dict) else {}
+			a = p.get("auth") if isinstance(p.get("auth"), dict) else {}
+			ok = f.get("owner") is not None and f.get("owner") == \
+			    a.get("sub")
+			return (200 if ok else 403), js, "{}"
 		if path == "/ids":
 			return 200, js, json.dumps([{"id": i} for i in
 			    p.get("ids", [])])
@@ -432,6 +441,39 @@ def case_rules(tap, g, proj):
 	    "row's set denied", r.describe())
 	tap.is_(v, [{"id": 1, "o": []}, {"id": 2, "o": None}], t + "the "
 	    "allowed set read, the denied one null")
+
+
+def case_hooks(tap, g, proj, up):
+	t = "[%s] " % proj
+	up.reset()
+	v, c, r = rows(g, proj, "{ x: hooked(where: {owner: \"u1\"}, sort: "
+	    "[\"id\"], limit: 5) @db { id } }", headers=bearer("u1"))
+	tap.is_(ids(v), [1, 3], t + "a webhook read rule that passes",
+	    r.describe())
+	h = up.calls("/hook")
+	tap.is_(len(h), 1, t + "one webhook call")
+	b = h[0].json() if h else {}
+	tap.is_(sorted(b.keys()), ["auth", "find", "op", "opts", "token"],
+	    t + "the webhook gets auth, find, op, opts and token")
+	tap.is_((b.get("find"), b.get("op"), b.get("opts"),
+	    (b.get("auth") or {}).get("sub")), ({"owner": "u1"}, "all",
+	    {"limit": 5}, "u1"), t + "the webhook body's read state")
+	tap.ok(str(b.get("token", "")).count(".") == 2, t + "the raw token")
+	v, c, r = rows(g, proj, "{ x: hooked(where: {owner: \"u2\"}) @db { id "
+	    "} }", headers=bearer("u1"))
+	tap.is_(c, ["FORBIDDEN"], t + "the webhook refuses: FORBIDDEN")
+	up.reset()
+	v, c, r = rows(g, proj, "{ x: trainer(sort: [\"id\"], where: {id: "
+	    "{_lte: 3}}) @db { id h: hooked(where: {owner: \"x.name\"}) @db "
+	    "{ id } } }", headers=bearer("ash"))
+	tap.is_(len(up.calls("/hook")), 3, t + "one webhook call per distinct "
+	    "set")
+	tap.is_([x.get("h") for x in v or []], [[], None, None], t + "each "
+	    "set decided by its own webhook answer", r.describe())
+	up.reset()
+	v, c, r = rows(g, proj, "{ x: hooked @db { id } }")
+	tap.is_((c, len(up.calls("/hook"))), (["UNAUTHENTICATED"], 0),
+	    t + "no token: UNAUTHENTICATED, no webhook call")
 
 
 def case_inject(tap, g, proj):
@@ -793,9 +835,10 @@ INSERT INTO types VALUES (9007199254740993, 1.5, 'h' || char(233) || 'llo',
 	svcs = {"svc": {"url": up.srv.url("").rstrip("/"), "endpoints": {
 	    "double": E("/double"), "ids": E("/ids")}}}
 	sec = [{"alg": "HS256", "secret": SECRET, "isPrimary": True}]
-	ldb = {"conn": "app.sqlite3", "maxRows": 40, "tables": tables()}
+	hook = up.srv.url("/hook")
+	ldb = {"conn": "app.sqlite3", "maxRows": 40, "tables": tables(hook)}
 	pdb = {"type": "postgres", "conn": pg.conn(), "maxRows": 40,
-	    "maxConnections": 2, "tables": tables()}
+	    "maxConnections": 2, "tables": tables(hook)}
 	big = {"maxRows": 1000, "batchSize": 1000}
 	projects = {
 		"lite": project(sec, svcs, ldb, other=pdb),
@@ -831,6 +874,8 @@ INSERT INTO types VALUES (9007199254740993, 1.5, 'h' || char(233) || 'llo',
 			case_batch(tap, g, proj, pg if proj == "pg" else None)
 		if T.selected("joins"):
 			case_joins(tap, g, proj, up)
+		if T.selected("hooks"):
+			case_hooks(tap, g, proj, up)
 		if T.selected("budget"):
 			case_budget(tap, g, proj)
 		if T.selected("metrics"):
