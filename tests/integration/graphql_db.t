@@ -47,6 +47,7 @@ CREATE TABLE norule (id integer);
 CREATE TABLE authd (id integer);
 CREATE TABLE owned (id integer, owner text);
 CREATE TABLE hooked (id integer, owner text);
+CREATE TABLE slowhooked (id integer);
 CREATE TABLE weird ("we""ird; --" text, id integer);
 CREATE TABLE p (id integer PRIMARY KEY, name text);
 CREATE TABLE c (id integer PRIMARY KEY, p_id integer, v integer);
@@ -87,6 +88,8 @@ def tables(hook):
 	allow = {"rules": {"read": {"rule": "allow"}}}
 	return {
 		"hooked": {"rules": {"read": {"rule": "webhook", "url": hook}}},
+		"slowhooked": {"rules": {"read": {"rule": "webhook", "url":
+		    hook + "slow", "timeout": 20}}},
 		"trainer": allow,
 		"pokemon": dict(allow, columns=["id", "name", "power",
 		    "trainer_id"]),
@@ -178,6 +181,9 @@ class Up:
 			v = p.get("value")
 			return 200, js, json.dumps({"value": v * 2 if isinstance(
 			    v, int) else None})
+		if path == "/hookslow":
+			time.sleep(3)
+			return 200, js, "{}"
 		if path == "/hook":	# a read rule's webhook: own rows only
 			f = p.get("find") if isinstance(p.get("find"), dict) else {}
 			a = p.get("auth") if isinstance(p.get("auth"), dict) else {}
@@ -781,6 +787,13 @@ def case_deadline(tap, g, pg):
 	    "pg_stat_activity WHERE usename = 'app' AND query LIKE '%slow%' "
 	    "AND state = 'active'").strip() == "0", 5)
 	tap.ok(ok, t + "pg_stat_activity: the statement was cancelled")
+	t0 = time.monotonic()
+	v, c, r = rows(g, "pgquick", "{ x: slowhooked @db { id } }",
+	    headers=bearer())
+	tap.is_(c, ["TIMEOUT"], t + "a webhook still running at the deadline: "
+	    "TIMEOUT", r.describe())
+	tap.ok(time.monotonic() - t0 < 2.5, t + "answered at the deadline, "
+	    "not after the webhook")
 
 
 def case_reload(tap, g, sy, cfg):
