@@ -73,6 +73,7 @@ struct gdbhook {
 	struct gdbset		*s;
 	size_t			 i;		/* the rule's webhook */
 	struct upstream_call	*uc;		/* NULL: done or not made */
+	int			 cut;	/* the request deadline is first */
 };
 
 /* One occurrence's read. */
@@ -359,6 +360,9 @@ gdb_hook_done(const struct upstream_response *res, void *arg)
 	h->s->hook_ok[h->i] = res->result == UPSTREAM_OK &&
 	    res->status >= 200 && res->status < 300 &&
 	    jscan_validate(res->body, res->body_len) == 0;
+	if (h->cut && res->result == UPSTREAM_TIMEOUT)	/* as call.c */
+		gdb_setfail(r->x, h->s, "TIMEOUT", 504, "the request deadline "
+		    "passed before the field finished");
 	if (--r->hpending == 0)
 		gdb_go(r->x, r);
 }
@@ -389,8 +393,8 @@ gdb_hook_start(struct gql_exec *x, struct gdbread *r, struct gdbset *s,
 	rq.body_len = strlen(body);
 	rq.headers = hdrs;
 	rq.nheaders = 2;
-	rq.timeout_ms = (long)((wh->timeout < left ? wh->timeout : left) *
-	    1000.0);
+	h->cut = left <= wh->timeout;
+	rq.timeout_ms = (long)((h->cut ? left : wh->timeout) * 1000.0);
 	rq.max_response = GDB_HOOK_MAX;
 	rq.max_headers = x->ctx->srv->max_header_bytes;
 	if (rq.timeout_ms > 0 && (h->uc = upstream_start(x->ctx->up, &rq,
