@@ -834,7 +834,7 @@ CREATE TABLE doze (id integer);
 INSERT INTO doze VALUES (1);
 ALTER TABLE doze ENABLE ROW LEVEL SECURITY;
 ALTER TABLE doze FORCE ROW LEVEL SECURITY;
-CREATE POLICY dozing ON doze USING (pg_sleep(2) IS NOT NULL);
+CREATE POLICY dozing ON doze USING (pg_sleep(4) IS NOT NULL);
 """, os.path.join(top, "tests", "db", "schema_pg.sql"))
 	lite = sqlite3.connect(os.path.join(tmp, "app.sqlite3"))
 	lite.executescript(SCHEMA + family_sql() + """
