@@ -1,6 +1,6 @@
 /*
  * admin.c: the admin listener (admin.h) on evhttp: /healthz, /readyz and
- * /metrics, GET or HEAD only.  It is a transport file (event2/http.h) and
+ * /metrics, GET or HEAD only, and the config API (admin_api.c).  It is a transport file (event2/http.h) and
  * shares the reply helpers of http.c; it holds no request state beyond
  * the one answer it writes at once.
  */
@@ -13,8 +13,10 @@
 #include <event2/http.h>
 
 #include "admin.h"
+#include "admin_api.h"
 #include "authn.h"
 #include "catalog.h"
+#include "console.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -26,6 +28,7 @@ struct admin {
 	struct catalog			*a_cat;
 	struct authn			*a_authn;
 	struct metrics			*a_metrics;
+	struct admin_api		*a_api;		/* NULL: none */
 };
 
 /* /readyz: 200 when the registry is loaded and every JWKS is. */
@@ -60,6 +63,10 @@ admin_cb(struct evhttp_request *req, void *arg)
 	int			 status = 200;
 
 	http_hold_reading(req);
+	if (a->a_api != NULL && admin_api_serve(a->a_api, req, 0))
+		return;
+	if (a->a_api != NULL && console_serve(a->a_api, req))
+		return;
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if ((b = evbuffer_new()) == NULL) {
 		evhttp_send_error(req, 503, NULL);
@@ -116,6 +123,15 @@ admin_new(struct event_base *base, int fd, struct catalog *cat,
 	evhttp_set_timeout(a->a_http, 10);
 	evhttp_set_gencb(a->a_http, admin_cb, a);
 	return (a);
+}
+
+void
+admin_set_api(struct admin *a, struct admin_api *api, size_t max_body)
+{
+	if (a == NULL)
+		return;
+	a->a_api = api;
+	evhttp_set_max_body_size(a->a_http, max_body);
 }
 
 void

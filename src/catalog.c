@@ -488,3 +488,34 @@ catalog_each_project(struct catalog *c, void (*cb)(struct sy_project *,
 	registry_scan(c->cat_reg, "P/", catalog_scan_cb, &cs);
 	registry_read_end(c->cat_reg);
 }
+
+int
+catalog_raw(struct catalog *c, const char *prefix, void (*cb)(const char *,
+    size_t, const char *, size_t, void *), void *arg, uint64_t *gen,
+    char *sha, size_t shasize)
+{
+	const char	*val;
+	size_t		 vallen;
+	int		 rc = 0;
+
+	if (registry_read_begin(c->cat_reg, gen) == -1)
+		return (-1);
+	sha[0] = '\0';
+	switch (registry_get(c->cat_reg, REGISTRY_KEY_CFG,
+	    strlen(REGISTRY_KEY_CFG), &val, &vallen)) {
+	case REGISTRY_FOUND:
+		if (vallen < shasize) {
+			memcpy(sha, val, vallen);
+			sha[vallen] = '\0';
+		}
+		break;
+	case REGISTRY_NOTFOUND:
+		break;
+	default:
+		rc = -1;
+	}
+	if (rc == 0 && prefix != NULL)
+		rc = registry_scan(c->cat_reg, prefix, cb, arg);
+	registry_read_end(c->cat_reg);
+	return (rc);
+}

@@ -8,6 +8,7 @@
 #ifndef SY_CATALOG_H
 #define SY_CATALOG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct registry;
@@ -50,6 +51,18 @@ enum catalog_status	 catalog_find_project(struct catalog *,
  */
 void			 catalog_each_project(struct catalog *,
 			    void (*cb)(struct sy_project *, void *), void *arg);
+
+/*
+ * The config API's records (cfgapi.h), read raw in one read
+ * transaction: the generation into *gen, the config document's hash
+ * (key "#cfg", "" when absent) into sha, and cb for every key that
+ * begins with prefix (none when NULL), borrowed for the call.  0 / -1.
+ */
+int			 catalog_raw(struct catalog *, const char *prefix,
+			    void (*cb)(const char *key, size_t keylen,
+			    const char *val, size_t vallen, void *arg),
+			    void *arg, uint64_t *gen, char *sha,
+			    size_t shasize);
 
 /* The generation of the last lookup (0 before any). */
 uint64_t		 catalog_generation(const struct catalog *);

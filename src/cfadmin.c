@@ -17,8 +17,10 @@
 
 #include <json-c/json.h>
 
+#include "auth.h"
 #include "cfadmin.h"
 #include "config.h"
+#include "crypto.h"
 #include "jconf.h"
 #include "log.h"
 #include "util.h"
@@ -250,4 +252,33 @@ cfadmin_check(struct sy_server *srv, struct json_object *projects,
 	    srv->admin_user == NULL ? "\"user\"" : srv->admin_key == NULL &&
 	    srv->admin_key_file == NULL ? "\"key\"" : "\"secret\"");
 	srv->admin_api = 0;
+}
+
+char *
+cfadmin_record(const struct sy_server *srv)
+{
+	struct json_object	*o;
+	char			 md[65], *text;
+
+	if (!srv->admin_api)
+		return (NULL);
+	auth_sha256_hex(srv->admin_key, strlen(srv->admin_key), md);
+	o = json_object_new_object();
+	json_object_object_add(o, "user",
+	    json_object_new_string(srv->admin_user));
+	json_object_object_add(o, "keySha256", json_object_new_string(md));
+	json_object_object_add(o, "secret",
+	    json_object_new_string(srv->admin_secret));
+	json_object_object_add(o, "tokenLifetime",
+	    json_object_new_double(srv->admin_token_lifetime));
+	json_object_object_add(o, "console",
+	    json_object_new_boolean(srv->admin_console));
+	text = xstrdup(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	/* json-c's copies of the secret and digest are wiped before free */
+	crypto_wipe((char *)json_object_get_string(json_object_object_get(o,
+	    "secret")), strlen(srv->admin_secret));
+	crypto_wipe(md, sizeof(md));
+	json_object_put(o);
+	return (text);
 }

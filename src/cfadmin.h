@@ -26,6 +26,15 @@ int	 cfadmin_member(struct sy_server *, const char *name,
 void	 cfadmin_check(struct sy_server *, struct json_object *projects,
 	    struct syerrs *errs);
 
+/*
+ * What workers need of the config API's credentials, for the registry
+ * (cfgapi.h's "#adm" record), so that a reload changes them in place:
+ * {"user", "keySha256" (hex SHA-256 of the key), "secret",
+ * "tokenLifetime", "console"}, or NULL when the API is off.  The text
+ * holds the secret: the caller wipes it (explicit_bzero) and frees it.
+ */
+char	*cfadmin_record(const struct sy_server *);
+
 /* Free the credentials, wiping the key and the secret. */
 void	 cfadmin_free(struct sy_server *);
 

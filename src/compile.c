@@ -137,7 +137,7 @@ cp_first_internal(struct json_object *eps)
 }
 
 /*
- * The service url: NULL when missing or bad (bad is reported here,
+ * The service url: NULL when missing, "" or bad (bad is reported here,
  * missing by the caller, which knows whether an endpoint needs it).
  */
 static const char *
@@ -155,6 +155,11 @@ cp_service_url(struct json_object *sv, const char *path, int *bad,
 	if ((s = jconf_str(u)) == NULL) {
 		jconf_err(errs, path, "url", "%s", "must be a string such as "
 		    "\"http://127.0.0.1:5000\"");
+		return (NULL);
+	}
+	/* Space Cloud's "" for a service of external endpoints: missing */
+	if (*s == '\0') {
+		*bad = 0;
 		return (NULL);
 	}
 	if ((why = endpoint_check_url(s)) == NULL &&

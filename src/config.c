@@ -700,6 +700,13 @@ config_parse(const char *text, size_t len, struct syerrs *errs)
 }
 
 struct sy_config *
+config_parse_file(const char *text, size_t len, const char *file,
+    struct syerrs *errs)
+{
+	return (cf_parse(text, len, file, errs));
+}
+
+struct sy_config *
 config_load(const char *file, struct syerrs *errs)
 {
 	struct sy_config	*cf;

@@ -83,6 +83,12 @@ struct sy_config {
 struct sy_config	*config_load(const char *file, struct syerrs *errs);
 struct sy_config	*config_parse(const char *text, size_t len,
 			    struct syerrs *errs);
+/*
+ * config_parse of the text of file (the config API's store read it):
+ * its paths resolve and errors name it as config_load's do.
+ */
+struct sy_config	*config_parse_file(const char *text, size_t len,
+			    const char *file, struct syerrs *errs);
 void			 config_free(struct sy_config *);
 /*
  * Free the registry entries once they are committed: the workers read

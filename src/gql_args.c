@@ -257,11 +257,14 @@ gql_canon(struct sybuf *b, struct json_object *v)
 	case json_type_boolean:
 		return (sybuf_addc(b, json_object_get_boolean(v) ? 't' : 'f'));
 	case json_type_int:
+		if (json_object_get_int64(v) == INT64_MAX)	/* maybe u64 */
+			return (sybuf_printf(b, "i%llu;", (unsigned long long)
+			    json_object_get_uint64(v)));
 		return (sybuf_printf(b, "i%lld;",
 		    (long long)json_object_get_int64(v)));
 	case json_type_double:
 		d = json_object_get_double(v);
-		if (d == (double)(int64_t)d && d >= -9.2e18 && d <= 9.2e18)
+		if (d >= -9.2e18 && d <= 9.2e18 && d == (double)(int64_t)d)
 			return (sybuf_printf(b, "i%lld;", (long long)d));
 		return (sybuf_printf(b, "d%.17g;", d));
 	case json_type_string:

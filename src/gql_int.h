@@ -165,7 +165,7 @@ int	gql_out_reqerr(struct sybuf *, const struct greqerr *);
  * The executor's request and instance, shared by gql_exec.c (service
  * fields, shaping, the request's life) and gql_db.c (database fields).
  */
-#define GX_BUCKETS		1024
+#define GX_BUCKETS		128
 #define GX_REQID_MAX		128
 
 struct gcall;

@@ -16,7 +16,8 @@
 #include "gql_int.h"
 #include "jwrite.h"
 
-#define GARENA_CHUNK	(32 * 1024)
+#define GARENA_FIRST	2048		/* the first chunk; then doubling */
+#define GARENA_CHUNK	(64 * 1024)	/* the largest regular chunk */
 
 struct gchunk {
 	struct gchunk	*next;
@@ -33,13 +34,18 @@ garena_alloc(struct garena *a, size_t n)
 
 	n = (n + 15) & ~(size_t)15;
 	if (c == NULL || c->size - c->off < n) {
-		sz = n > GARENA_CHUNK / 4 ? n : GARENA_CHUNK;
+		sz = c == NULL ? GARENA_FIRST : c->size < GARENA_CHUNK ?
+		    c->size * 2 : GARENA_CHUNK;
+		if (n > sz / 4 && n > GARENA_FIRST)
+			sz = n;		/* a big block of its own */
+		else if (sz < n)
+			sz = n;
 		if ((c = malloc(hdr + sz)) == NULL)
 			return (NULL);
 		c->size = sz;
 		c->off = 0;
-		if (n > GARENA_CHUNK / 4 && a->head != NULL) {
-			/* a big block: keep filling the current chunk */
+		if (sz == n && a->head != NULL) {
+			/* keep filling the current chunk */
 			c->next = a->head->next;
 			a->head->next = c;
 		} else {

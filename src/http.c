@@ -35,6 +35,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "admin.h"
+#include "admin_api.h"
 #include "authn.h"
 #include "call.h"
 #include "catalog.h"
@@ -560,6 +561,8 @@ http_api_cb(struct evhttp_request *req, void *arg)
 	struct rest	*r;
 	struct cconn	*cc;
 
+	if (h->h_cfgapi != NULL && admin_api_serve(h->h_cfgapi, req, 1))
+		return;
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		evhttp_send_error(req, 503, NULL);
 		return;
@@ -665,6 +668,13 @@ http_metrics(struct http *h, struct metrics *m, int mslot, int admin_fd)
 }
 
 void
+http_config_api(struct http *h, struct admin_api *api)
+{
+	h->h_cfgapi = api;
+	admin_set_api(h->h_admin, api, h->h_srv->max_body_bytes);
+}
+
+void
 http_drain(struct http *h, void (*done)(void *), void *arg)
 {
 	size_t	i;
@@ -674,6 +684,7 @@ http_drain(struct http *h, void (*done)(void *), void *arg)
 		evhttp_del_accept_socket(h->h_http, h->h_socks[i]);
 	h->h_nsocks = 0;
 	admin_stop(h->h_admin);
+	admin_api_drain(h->h_cfgapi);
 	h->h_draining = 1;
 	h->h_done = done;
 	h->h_done_arg = arg;

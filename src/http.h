@@ -36,6 +36,13 @@ int		 http_metrics(struct http *, struct metrics *, int mslot,
 		    int admin_fd);
 
 /*
+ * Serve the config API (borrowed) on the admin listener, and on the
+ * public ones with servePublic; Space Cloud's health check everywhere.
+ */
+struct admin_api;
+void		 http_config_api(struct http *, struct admin_api *);
+
+/*
  * Start fetching the JWK_URL keys of every project of the registry's
  * current generation (done again by itself when the generation changes).
  */

@@ -41,6 +41,7 @@ struct http {
 	struct metrics			*h_metrics;
 	struct metrics_slot		*h_ms;
 	struct admin			*h_admin;
+	struct admin_api		*h_cfgapi;	/* NULL: none */
 	struct cconn			**h_ccs;	/* by bufferevent */
 	size_t				 h_nccs;	/* open client sockets */
 	struct event			*h_sweep;	/* deadlines, every 1 s */

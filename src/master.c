@@ -3,17 +3,21 @@
  * the config, binds the listening sockets, writes the compiled registry
  * into LMDB, forks the workers, reaps them and restarts the ones that
  * die (backoff.c decides how soon), reloads on HUP and stops on TERM,
- * QUIT and INT.
+ * QUIT and INT.  Between signals it serves the config API's frames from
+ * the workers' control channels, one per turn (cfgapi.c applies them).
  *
- * Why a little over 800 lines: the master cycle, reload and worker
- * supervision are one state machine (nginx keeps them in one file too);
- * its process plumbing is in proc.c and its restart policy in backoff.c.
+ * Why about 900 lines: the master cycle, reload and worker supervision
+ * are one state machine (nginx keeps them in one file too); its process
+ * plumbing is in proc.c, its restart policy in backoff.c, the control
+ * channels in mchan.c and the config API's writes in cfgapi.c.
  *
  * Invariants:
  * - It holds no event_base, curl, OpenSSL or LMDB state: registry.c
  *   opens the LMDB environment only inside registry_commit.
- * - Signals are blocked except inside sigsuspend(); handlers only set
- *   flags, and all work happens in the loop.
+ * - Signals are blocked except inside ppoll() (mchan_poll); handlers
+ *   only set flags, and all work happens in the loop.
+ * - The config file, the store behind the config API and the registry
+ *   agree: every configuration is loaded and committed through cfgapi.c.
  * - fflush(NULL) before every fork; no atexit(); only the master
  *   removes the pidfile.
  * - Workers share the read end of a pipe whose write end only the
@@ -38,9 +42,11 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "cfgapi.h"
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "mchan.h"
 #include "metrics.h"
 #include "proc.h"
 #include "registry.h"
@@ -56,6 +62,7 @@ struct wslot {
 	int		 mslot;		/* its metrics slot */
 	double		 respawn_at;	/* > 0: start a worker then */
 	struct backoff	 bo;
+	struct mchan	 ch;		/* its control channel */
 };
 
 struct listener {
@@ -88,6 +95,8 @@ static struct {
 	int			 stopping;
 	double			 stop_deadline;
 	uint64_t		 gen;
+	struct cfgapi		*api;		/* the config file and API */
+	size_t			 rr;		/* next channel to serve */
 } m;
 
 static void
@@ -224,9 +233,16 @@ master_spawn(size_t i)
 	struct worker_args	 wa;
 	struct wslot		*s = &m.slots[i];
 	pid_t			 pid;
+	size_t			 k;
+	int			 wfd;
 
 	s->respawn_at = 0;
 	m.ready[i] = 0;
+	mchan_close(&s->ch);
+	if (mchan_open(&s->ch, &wfd) == -1) {
+		s->respawn_at = sy_now() + 1;
+		return;
+	}
 	/* the slot is ours from now on; the pid is filled in below */
 	if ((s->mslot = metrics_slot_claim(m.metrics, 1)) == -1)
 		log_warnx("no free metrics slot: worker %zu is not counted", i);
@@ -234,11 +250,20 @@ master_spawn(size_t i)
 	if ((pid = fork()) == -1) {
 		log_warn("%s: fork", __func__);
 		metrics_slot_release(m.metrics, s->mslot);
+		mchan_close(&s->ch);
+		close(wfd);
 		s->respawn_at = sy_now() + 1;
 		return;
 	}
 	if (pid == 0) {
 		close(m.live[1]);
+		/* only the master holds the master's ends */
+		for (k = 0; k < m.nslots; k++)
+			if (m.slots[k].ch.fd != -1)
+				close(m.slots[k].ch.fd);
+		for (k = 0; k < m.nretiring; k++)
+			if (m.retiring[k].ch.fd != -1)
+				close(m.retiring[k].ch.fd);
 		memset(&wa, 0, sizeof(wa));
 		wa.cfg = m.cfg;
 		wa.fds = m.fds;
@@ -251,8 +276,10 @@ master_spawn(size_t i)
 		wa.metrics = m.metrics;
 		wa.mslot = s->mslot;
 		wa.admin_fd = m.admin_fd;
+		wa.ctl_fd = wfd;
 		worker_main(&wa);
 	}
+	close(wfd);
 	s->pid = pid;
 	metrics_slot_owner(m.metrics, s->mslot, pid);
 	log_debug("worker %zu started, pid %ld", i, (long)pid);
@@ -289,6 +316,7 @@ master_forget_retiring(pid_t pid)
 	for (i = 0; i < m.nretiring; i++) {
 		if (m.retiring[i].pid == pid) {
 			metrics_slot_release(m.metrics, m.retiring[i].mslot);
+			mchan_close(&m.retiring[i].ch);
 			m.retiring[i] = m.retiring[--m.nretiring];
 			return (0);
 		}
@@ -312,6 +340,7 @@ master_worker_died(size_t i, int status)
 	}
 	metrics_slot_release(m.metrics, s->mslot);
 	s->mslot = -1;
+	mchan_close(&s->ch);
 	if (m.stopping) {
 		log_debug("worker %zu (pid %ld) exited", i, (long)s->pid);
 		s->pid = 0;
@@ -396,6 +425,22 @@ master_arm_timer(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
+/* n new slots, each with a worker starting. */
+static void
+master_new_slots(size_t n)
+{
+	size_t	i;
+
+	m.slots = xcalloc(n, sizeof(*m.slots));
+	m.nslots = n;
+	for (i = 0; i < n; i++) {
+		m.slots[i].ch.fd = -1;
+		backoff_init(&m.slots[i].bo);
+	}
+	for (i = 0; i < n; i++)
+		master_spawn(i);
+}
+
 /* A new worker set for process-level changes; the old one drains. */
 static void
 master_replace_workers(size_t n)
@@ -413,12 +458,7 @@ master_replace_workers(size_t n)
 		m.retiring[m.nretiring++] = m.slots[i];
 	}
 	free(m.slots);
-	m.slots = xcalloc(n, sizeof(*m.slots));
-	m.nslots = n;
-	for (i = 0; i < n; i++) {
-		backoff_init(&m.slots[i].bo);
-		master_spawn(i);
-	}
+	master_new_slots(n);
 }
 
 /*
@@ -488,8 +528,7 @@ master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
 		free(err);
 		goto fail;
 	}
-	if (registry_commit(cfg->srv.registry_path, cfg->ents, cfg->nents,
-	    gen) == -1) {
+	if (cfgapi_commit(m.api, cfg, gen) == -1) {
 		log_warnx("cannot write the registry in %s",
 		    cfg->srv.registry_path);
 		goto fail;
@@ -499,6 +538,7 @@ master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
 	malloc_trim(0);
 	return (0);
 fail:
+	cfgapi_abort(m.api);
 	if (*ls != NULL)
 		master_close_listeners(*ls, cfg->srv.nlisten, m.ls, m.nls);
 	if (*admin_fd != -1 && *admin_fd != m.admin_fd)
@@ -553,7 +593,7 @@ master_reload(void)
 	int			 proc, afd;
 
 	syerrs_init(&errs);
-	if ((cfg = config_load(m.cfgpath, &errs)) == NULL) {
+	if ((cfg = cfgapi_load(m.api, m.cfgpath, &errs)) == NULL) {
 		for (i = 0; i < errs.n; i++)
 			log_warnx("reload: %s", errs.msg[i]);
 		log_warnx("reload failed: keeping the running configuration");
@@ -580,6 +620,7 @@ master_reload(void)
 	master_use_listeners(ls);
 	master_use_admin(cfg, afd);
 	metrics_reload(m.metrics, 1, gen);
+	cfgapi_configure(m.api, cfg);
 	if (!m.foreground && log_init(cfg->srv.log_error, cfg->srv.log_level,
 	    "switchyard") == -1)
 		log_warn("cannot open log %s", cfg->srv.log_error);
@@ -616,14 +657,60 @@ master_begin_stop(int sig, double grace)
 	master_use_admin(m.cfg, -1);
 }
 
+/* Every worker's channel, slots first, into cs; their number. */
+static size_t
+master_chans(struct mchan **cs, size_t max)
+{
+	size_t	k, n = 0;
+
+	for (k = 0; k < m.nslots && n < max; k++)
+		cs[n++] = &m.slots[k].ch;
+	for (k = 0; k < m.nretiring && n < max; k++)
+		cs[n++] = &m.retiring[k].ch;
+	return (n);
+}
+
+/*
+ * Wait for a signal or a control frame (signals are unblocked only
+ * inside the wait), then serve at most one frame, so that a signal (a
+ * SIGHUP) is handled between two writes.
+ */
+static void
+master_wait_serve(const sigset_t *waitmask)
+{
+	struct mchan		*cs[2 * CONFIG_MAX_WORKERS], *c;
+	struct sy_config	*cfg;
+	uint64_t		 gen;
+	size_t			 n;
+
+	n = master_chans(cs, sizeof(cs) / sizeof(cs[0]));
+	mchan_poll(cs, n, waitmask, sig_hup || sig_term || sig_int ||
+	    sig_usr1 || sig_chld || sig_alrm);
+	if ((c = mchan_pick(cs, n, &m.rr)) == NULL)
+		return;
+	if (cfgapi_handle(m.api, &c->msg, &c->out, &cfg, &gen) == -1) {
+		log_warnx("control channel: unexpected frame type %u: closed",
+		    (unsigned)c->msg.type);
+		mchan_close(c);
+		return;
+	}
+	if (cfg != NULL) {
+		/* a write changes only projects: the workers stay */
+		config_free(m.cfg);
+		m.cfg = cfg;
+		m.gen = gen;
+		metrics_generation(m.metrics, gen);
+	}
+	mchan_next(c);
+	mchan_flush(c);
+}
+
 static void
 master_loop(const sigset_t *waitmask)
 {
 	for (;;) {
 		master_arm_timer();
-		if (!(sig_hup || sig_term || sig_int || sig_usr1 || sig_chld ||
-		    sig_alrm))
-			sigsuspend(waitmask);
+		master_wait_serve(waitmask);
 		sig_alrm = 0;
 		if (sig_chld) {
 			sig_chld = 0;
@@ -683,6 +770,7 @@ master_setup(const char *cfgpath, int foreground)
 {
 	char		 path[PATH_MAX];
 	struct listener	*ls;
+	struct syerrs	 errs;
 	int		 afd;
 
 	if (realpath(cfgpath, path) == NULL) {
@@ -692,7 +780,13 @@ master_setup(const char *cfgpath, int foreground)
 	}
 	m.cfgpath = xstrdup(path);
 	m.foreground = foreground;
-	if ((m.cfg = master_load(m.cfgpath)) == NULL)
+	if ((m.api = cfgapi_new()) == NULL)
+		return (-1);
+	syerrs_init(&errs);
+	m.cfg = cfgapi_load(m.api, m.cfgpath, &errs);
+	master_print_errors(&errs);
+	syerrs_free(&errs);
+	if (m.cfg == NULL)
 		return (-1);
 	log_init("stderr", m.cfg->srv.log_level, "switchyard");
 	m.admin_fd = -1;
@@ -700,6 +794,7 @@ master_setup(const char *cfgpath, int foreground)
 		return (-1);
 	master_use_listeners(ls);
 	master_use_admin(m.cfg, afd);
+	cfgapi_configure(m.api, m.cfg);
 	if ((m.metrics = metrics_create()) == NULL) {
 		log_warn("%s: cannot map the metrics", __func__);
 		return (-1);
@@ -746,7 +841,6 @@ int
 master_run(const char *cfgpath, int foreground)
 {
 	sigset_t	waitmask;
-	size_t		i;
 
 	master_signals(&waitmask);
 	if (master_setup(cfgpath, foreground) == -1 ||
@@ -756,11 +850,7 @@ master_run(const char *cfgpath, int foreground)
 	    (unsigned long long)m.gen, m.cfg->nendpoints);
 	master_log_config(m.cfg);
 	m.nslots = master_nworkers(m.cfg);
-	m.slots = xcalloc(m.nslots, sizeof(*m.slots));
-	for (i = 0; i < m.nslots; i++) {
-		backoff_init(&m.slots[i].bo);
-		master_spawn(i);
-	}
+	master_new_slots(m.nslots);
 	master_loop(&waitmask);
 	proc_pidfile_remove(m.pidfile);
 	free(m.pidfile);
@@ -771,6 +861,7 @@ master_run(const char *cfgpath, int foreground)
 	free(m.retiring);
 	free(m.cfgpath);
 	config_free(m.cfg);
+	cfgapi_free(m.api);
 	log_close();
 	return (0);
 }

@@ -16,6 +16,8 @@
 struct sy_regentry;
 
 #define REGISTRY_KEY_GEN	"#gen"		/* value: uint64_t, host order */
+#define REGISTRY_KEY_CFG	"#cfg"		/* the config API's hash */
+#define REGISTRY_KEY_ADMIN	"#adm"		/* its credentials */
 #define REGISTRY_MAPSIZE	((size_t)1 << 32)
 
 enum registry_status {

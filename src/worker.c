@@ -22,6 +22,8 @@
 
 #include <event2/event.h>
 
+#include "admin_api.h"
+#include "adminctl.h"
 #include "catalog.h"
 #include "config.h"
 #include "http.h"
@@ -38,6 +40,8 @@ struct worker {
 	struct catalog		*w_cat;
 	struct upstream		*w_up;
 	struct http		*w_http;
+	struct adminctl		*w_ctl;
+	struct admin_api	*w_api;
 	struct event		*w_sig[5];
 	struct event		*w_live;
 	struct event		*w_force;
@@ -187,6 +191,12 @@ worker_init(struct worker *w, const struct worker_args *wa)
 		exit(WORKER_EXIT_RESOURCE);
 	if (w->w_http == NULL)
 		exit(WORKER_EXIT_RESOURCE);
+	/* the config API; a channel that cannot be watched answers 503 */
+	w->w_ctl = adminctl_new(w->w_base, wa->ctl_fd);
+	if ((w->w_api = admin_api_new(&cfg->srv, w->w_cat, w->w_ctl)) ==
+	    NULL)
+		exit(WORKER_EXIT_RESOURCE);
+	http_config_api(w->w_http, w->w_api);
 	http_prefetch(w->w_http);
 }
 
@@ -210,6 +220,8 @@ worker_main(const struct worker_args *wa)
 
 	log_debug("stopped");
 	http_free(w.w_http);
+	admin_api_free(w.w_api);
+	adminctl_free(w.w_ctl);
 	upstream_free(w.w_up);
 	catalog_free(w.w_cat);
 	registry_close(w.w_reg);

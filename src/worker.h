@@ -29,6 +29,7 @@ struct worker_args {
 	struct metrics		*metrics;	/* shared with all processes */
 	int			 mslot;		/* ours; -1: none */
 	int			 admin_fd;	/* -1: no admin listener */
+	int			 ctl_fd;	/* the control channel */
 };
 
 void	 worker_main(const struct worker_args *) __attribute__((noreturn));

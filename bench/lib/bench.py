@@ -33,6 +33,9 @@ TOP = os.path.dirname(os.path.dirname(HERE))
 POST_LUA = os.path.join(HERE, "post.lua")
 BODY = b'{"params":{"num1":10,"num2":20}}'
 EXPECT = '{"sum":30}'
+# the same call through GraphQL (SPEC 8): one service field, rule authenticated
+GQL_BODY = '{"query":"{ adder(num1: 10, num2: 20) @s(func: \\"auth\\") { sum } }"}'
+GQL_EXPECT = '{"data":{"adder":{"sum":30}}}'
 SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 PROJECT = "bench"
 CONNS = 32
@@ -417,7 +420,9 @@ def make_token():
 
 class Target:
 	def __init__(self, key, label, proc, port, path, token=None, kind="proxy",
-	    workers_of=None):
+	    workers_of=None, body=None, expect=EXPECT):
+		self.body = body	# None: post.lua's REST call
+		self.expect = expect
 		self.key = key
 		self.label = label
 		self.proc = proc
@@ -462,7 +467,8 @@ def run_wrk(t, tmp, duration, tag):
 		    % (t.label, t.proc.p.returncode, t.proc.log_tail()))
 	env = dict(os.environ)
 	env["BENCH_AUTH"] = t.token or ""
-	env["BENCH_EXPECT"] = EXPECT
+	env["BENCH_EXPECT"] = t.expect
+	env["BENCH_BODY"] = t.body or ""
 	url = "http://127.0.0.1:%d%s" % (t.port, t.path)
 	argv = ["wrk", "-t1", "-c%d" % CONNS, "-d%ds" % duration, "--latency",
 	    "-s", POST_LUA, url]
@@ -530,7 +536,7 @@ def run_wrk(t, tmp, duration, tag):
 		    % (tag, r["connect"], r["read"], r["write"], r["timeout"]))
 	if r["non2xx"] or r["badbody"]:
 		t.problems.append("%s: %d non-2xx answers, %d 2xx with another body "
-		    "than %s (first: %s)" % (tag, r["non2xx"], r["badbody"], EXPECT,
+		    "than %s (first: %s)" % (tag, r["non2xx"], r["badbody"], t.expect,
 		    r["firstbad"]))
 	return r
 
@@ -916,6 +922,9 @@ def bench(args):
 		    token, kind="switchyard"),
 		Target("sy2-auth", "switchyard 2w auth", sy2, sy2port, api("s", "auth"),
 		    token, kind="switchyard"),
+		Target("sy-gql", "switchyard 1w auth, GraphQL", sy1, sy1port,
+		    "/v1/api/%s/graphql" % PROJECT, token, kind="switchyard",
+		    body=GQL_BODY, expect=GQL_EXPECT),
 		Target("sy-auth-100k", "switchyard 1w auth, 100k endpoints", syb, sybport,
 		    bigpath, token, kind="switchyard"),
 	]

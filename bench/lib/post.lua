@@ -2,6 +2,7 @@
 --
 -- Environment: BENCH_AUTH   a JWT sent as "Authorization: Bearer ..." (optional)
 --              BENCH_EXPECT the exact body a 2xx answer must carry (optional)
+--              BENCH_BODY   the request body instead of the adder call (optional)
 --
 -- done() prints one "BENCH k=v ..." line that bench.py parses; answers that
 -- are not 2xx, and 2xx answers with another body, are counted per thread in
@@ -9,6 +10,10 @@
 
 wrk.method = "POST"
 wrk.body = '{"params":{"num1":10,"num2":20}}'
+local body = os.getenv("BENCH_BODY")
+if body ~= nil and body ~= "" then
+	wrk.body = body		-- e.g. the same call through GraphQL
+end
 wrk.headers["Content-Type"] = "application/json"
 
 local auth = os.getenv("BENCH_AUTH")

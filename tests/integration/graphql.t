@@ -110,6 +110,9 @@ class Up:
 			return 200, {"Content-Type": "text/plain"}, "not json"
 		if path == "/raw":
 			return 200, js, p.get("raw", "null")
+		if path == "/big":
+			return 200, js, json.dumps({"pad": "x" * int(p.get("n",
+			    10))})
 		if path == "/nocontent":
 			return 204, {}, b""
 		return 404, js, json.dumps({"error": "no route " + path})
@@ -129,6 +132,8 @@ def services(up_url, dead_url):
 			"nojson": E("/nojson"),
 			"raw": E("/raw"),
 			"nocontent": E("/nocontent"),
+			"big": E("/big"),
+			"pathvar": E("/echo/{args.id}"),
 			"short": dict(E("/slow"), timeout=0.4),
 			"deny": dict(E("/echo"), rule={"rule": "deny",
 			    "error": "no doubling today"}),
@@ -333,6 +338,16 @@ def case_faults(tap, g, up, dead_port):
 	r = g.post("{ s: slow(ms: 2000) @svc(timeout: 0.3) }")
 	tap.is_(codes(r), ["UPSTREAM_TIMEOUT"],
 	    "directive timeout: UPSTREAM_TIMEOUT")
+	r = g.post("{ b: big(n: 9437184) @svc { pad } }")
+	tap.is_(codes(r), ["UPSTREAM_ERROR"], "a body over maxResponseBytes: "
+	    "UPSTREAM_ERROR", r.describe())
+	r = g.post("{ p: pathvar(other: 1) @svc }")
+	tap.is_([(e.get("extensions"), e.get("path")) for e in errs(r)],
+	    [({"code": "BAD_USER_INPUT", "status": 400}, ["p"])],
+	    "a path variable missing: BAD_USER_INPUT 400", r.describe())
+	r = g.post("{ p: pathvar(id: [1]) @svc }")
+	tap.is_(codes(r), ["BAD_USER_INPUT"], "a path variable not a scalar: "
+	    "BAD_USER_INPUT")
 	r = g.post("{ z: nocontent @svc { a } }")
 	tap.is_(r.body, b'{"data":{"z":null}}', "8.5: upstream 204: null, "
 	    "no error")
@@ -708,11 +723,17 @@ def case_hostile(tap, g, up, sy):
 	    {"query": frag}), timeout=20)
 	tap.ok(r.status == 200 and codes(r) in (["LIMIT_EXCEEDED"],),
 	    "fragments spread 2^40 times: bounded by maxFields", r.describe())
-	hv = {"v%d" % i: "x" * 10 for i in range(150)}
+	hv = {"v%d" % i: "x" * 10 for i in range(20000)}
 	r = g.post("query($v0: String) { e: echo(a: $v0) @svc { params } }",
 	    variables=hv)
 	tap.is_((data(r) or {}).get("e"), {"params": {"a": "x" * 10}},
-	    "a large variables object within maxBodyBytes is fine")
+	    "a huge variables object (20,000 members, %d bytes) within "
+	    "maxBodyBytes is fine" % len(json.dumps(hv)))
+	hv = {"v": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}
+	r = g.post("query($v: Int) { e: echo(a: $v) @svc }", variables=hv)
+	tap.is_((r.status, codes(r)), (400, ["BAD_REQUEST"]), "variables nested "
+	    "deeper than the JSON parser's bound: not a GraphQL request",
+	    r.describe())
 	up.reset()
 	t0 = time.monotonic()
 	r = g.post("{ items(n: 100000, mod: 100000) @svc { id e: echo(k: "

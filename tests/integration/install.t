@@ -76,7 +76,10 @@ def main(tap):
 	    ("unit", "/systemd/system/switchyard.service"),
 	    ("initd", "/init.d/switchyard"),
 	    ("logrotate", "/logrotate.d/switchyard"),
-	    ("import", "/bin/switchyard-import")):
+	    ("import", "/bin/switchyard-import"),
+	    ("console", "/switchyard/console/index.html"),
+	    ("console.css", "/switchyard/console/console.css"),
+	    ("console.js", "/switchyard/console/console.js")):
 		files[key] = find(dest, suffix)
 		tap.ok(files[key] is not None, "installed: %s" % suffix.lstrip(
 		    "/"))
@@ -133,6 +136,13 @@ def main(tap):
 		rc, out, err = None, "", "no sample"
 	tap.ok(rc == 0 and "configuration ok" in out, "the installed daemon "
 	    "accepts the sample (user and paths changed)", out + err)
+	cdir = os.path.dirname(files["console"] or "/nonexistent/x")
+	tap.ok(all(files[k] and read(files[k]) == read(os.path.join(
+	    env.srcdir, "console", os.path.basename(files[k]))) for k in
+	    ("console", "console.css", "console.js")) and
+	    (cdir[len(dest):] + "\0").encode() in open(daemon, "rb").read(),
+	    "the web console's files are installed as shipped, where the "
+	    "installed daemon looks for them (%s)" % cdir[len(dest):])
 	rc, out, err = T.run([files["import"] or "/nonexistent", "-h"])
 	tap.ok(rc == 0 and "usage" in out.lower(), "the installed "
 	    "switchyard-import runs", out + err)

@@ -355,6 +355,9 @@ def require_env(need_upstream=True):
 		if not os.path.isdir(vals[var]):
 			raise Bail("%s=%s is not a directory" %
 			    (var, vals[var]))
+	# the daemons started serve the source tree's web console (SPEC 9.9)
+	os.environ.setdefault("SWITCHYARD_CONSOLE_DIR",
+	    os.path.join(vals["SY_SRCDIR"], "console"))
 	return Env(vals["SWITCHYARD"], vals["SY_UPSTREAM"], vals["SY_SRCDIR"],
 	    vals["SY_BUILDDIR"])
 

@@ -102,6 +102,37 @@ test_service_errors(void **state)
 	json_object_put(sv);
 }
 
+/*
+ * Space Cloud writes "url": "" for a service of external endpoints
+ * only: as a missing url, enough for those, not for an internal one.
+ */
+static void
+test_empty_url(void **state)
+{
+	struct json_object	*ext, *in;
+	struct syerrs		 errs;
+	struct compile		 c;
+
+	(void)state;
+	ext = parse("{\"url\":\"\",\"endpoints\":{\"a\":{\"kind\":"
+	    "\"external\",\"path\":\"https://x.example/a\",\"rule\":"
+	    "{\"rule\":\"allow\"}}}}");
+	in = parse("{\"url\":\"\",\"endpoints\":{\"b\":{\"path\":"
+	    "\"/b\",\"rule\":{\"rule\":\"allow\"}}}}");
+	syerrs_init(&errs);
+	compile_init(&c, &errs, NULL);
+	assert_int_equal(compile_service(&c, ext, "p", "s"), 0);
+	assert_int_equal(errs.n, 0);
+	assert_int_equal(compile_service(&c, in, "p", "t"), -1);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.msg[0], "projects.p.remoteServices.t: "
+	    "missing \"url\" (internal endpoint \"b\" needs it)");
+	compile_free(&c);
+	syerrs_free(&errs);
+	json_object_put(ext);
+	json_object_put(in);
+}
+
 static void
 test_project(void **state)
 {
@@ -249,6 +280,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_service),
 		cmocka_unit_test(test_service_errors),
+		cmocka_unit_test(test_empty_url),
 		cmocka_unit_test(test_project),
 		cmocka_unit_test(test_databases),
 		cmocka_unit_test(test_graphql),
