@@ -13,6 +13,7 @@
 
 #include "upreq.h"
 
+struct dbcache;
 struct event_base;
 struct metrics_slot;
 struct principal;
@@ -27,6 +28,7 @@ struct call_ctx {
 	const struct sy_server	 *srv;
 	struct upstream		 *up;
 	struct metrics_slot	**ms;
+	struct dbcache		 *dbs;	/* open databases (SPEC 8.10) */
 };
 
 enum call_outcome {

@@ -331,12 +331,12 @@ cp_db_rules(struct compile *st, const struct dbconf *c, const char *apath)
 /*
  * The project's databases (SPEC 8.10): each entry checked as dbconf.c
  * reads it, its alias against the project's service ids, and each read
- * rule compiled.  Nothing is recorded yet: GraphQL's database fields
- * will read the entries from the project.
+ * rule compiled.  The enabled entries, as written, go into rec's
+ * "databases" member (workers parse them again with dbconf.c).
  */
 static void
 cp_databases(struct compile *st, struct json_object *dbs,
-    struct json_object *rs, const char *path)
+    struct json_object *rs, const char *path, struct json_object *rec)
 {
 	struct json_object_iterator	 it, end;
 	struct dbconf			 c;
@@ -362,6 +362,9 @@ cp_databases(struct compile *st, struct json_object *dbs,
 			syerrs_add(st->errs, apath, "the database alias \"%s\" "
 			    "is also a service id of the project", alias);
 		cp_db_rules(st, &c, apath);
+		if (c.enabled)
+			json_object_object_add(rec, alias, json_object_get(
+			    json_object_iter_peek_value(&it)));
 		dbconf_free(&c);
 		free(apath);
 	}
@@ -371,7 +374,7 @@ static void
 cp_project(struct compile *st, struct json_object *pv, const char *pid,
     const char *path)
 {
-	struct json_object	*secrets, *rs, *rec, *dbs;
+	struct json_object	*secrets, *rs, *rec, *dbs, *dbrec;
 	struct gqlconf		 gc;
 
 	if (!jconf_is_object(pv)) {
@@ -393,14 +396,22 @@ cp_project(struct compile *st, struct json_object *pv, const char *pid,
 			jconf_err(st->errs, path, "remoteServices",
 			    "%s", "must be an object of service id to service");
 	}
+	dbrec = json_object_new_object();
 	if ((dbs = jconf_get(pv, "databases")) != NULL)
-		cp_databases(st, dbs, rs, path);
+		cp_databases(st, dbs, rs, path, dbrec);
 	gqlconf_parse(&gc, pv, path, st->errs);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "project", json_object_new_string(pid));
 	json_object_object_add(rec, "secrets", secrets ?
 	    json_object_get(secrets) : json_object_new_array());
 	json_object_object_add(rec, "graphql", gqlconf_record(&gc));
+	if (json_object_object_length(dbrec) > 0) {
+		json_object_object_add(rec, "databases", dbrec);
+		if (st->basedir != NULL)
+			json_object_object_add(rec, "dbBasedir",
+			    json_object_new_string(st->basedir));
+	} else
+		json_object_put(dbrec);
 	cp_add_record(st, CP_PATHF("P/%s", pid), rec);
 	st->nprojects++;
 }

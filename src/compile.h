@@ -41,6 +41,9 @@ struct compile {
 	struct syerrs		*errs;		/* borrowed */
 	struct sybuf		 rec;		/* endpoint_encode's buffer */
 	struct cf_split		*sp;		/* borrowed; NULL: plain */
+	/* the config file's directory, for relative SQLite paths (SPEC
+	   8.10); borrowed, NULL: unknown (relative to the cwd) */
+	const char		*basedir;
 };
 
 /*

@@ -621,6 +621,19 @@ cf_take(struct sy_config *cf, struct compile *c)
 	compile_free(c);
 }
 
+/* The absolute directory of file (caller frees), or NULL. */
+static char *
+cf_basedir(const char *file)
+{
+	char	*rp, *slash;
+
+	if (file == NULL || (rp = realpath(file, NULL)) == NULL)
+		return (NULL);
+	if ((slash = strrchr(rp, '/')) != NULL)
+		slash[slash == rp] = '\0';
+	return (rp);
+}
+
 /*
  * The config from the parsed document root, which is put; sp, when not
  * NULL, is the split parse (see compile_init).
@@ -632,6 +645,7 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 	struct json_object	*v;
 	struct sy_config	*cf;
 	struct compile		 c;
+	char			*dir;
 	size_t			 nerr = errs->n;
 
 	if (!jconf_is_object(root)) {
@@ -654,8 +668,10 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 	cfsys_check(&cf->srv, file, errs);
 	cfadmin_check(&cf->srv, jconf_get(root, "projects"), errs);
 	compile_init(&c, errs, sp);
+	c.basedir = dir = cf_basedir(file);
 	if ((v = jconf_get(root, "projects")) != NULL)
 		compile_projects(&c, v);
+	free(dir);
 	json_object_put(root);
 	if (sp != NULL)
 		cf_split_check_unused(sp);

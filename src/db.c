@@ -101,6 +101,7 @@ struct db_req {
 	char			**select;
 	size_t			 nselect;
 	int			 has_select;
+	int			 check_select;
 	struct dbsql_args	*args;
 	size_t			 nargs;
 	struct dbsql_plan	 plan;
@@ -867,12 +868,13 @@ answer_init(struct answer *a, size_t nargs)
 
 /* Hand a part of the answer over and free it; frees r after the last. */
 static void
-deliver(struct db_req *r, struct answer *a)
+deliver(struct db_req *r, struct answer *a, int stmt)
 {
 	struct db_result	 res;
 
 	r->pending--;
 	memset(&res, 0, sizeof(res));
+	res.stmt = stmt;
 	res.nsets = a->n;
 	res.sets = a->sets;
 	res.rows = a->rows;
@@ -906,7 +908,7 @@ req_failed_sets(evutil_socket_t fd, short what, void *arg)
 			continue;
 		a.sets[a.n++] = i;
 	}
-	deliver(r, &a);
+	deliver(r, &a, 0);
 }
 
 static void
@@ -937,6 +939,27 @@ submit(struct db *db, struct db_req *r, struct job *j)
 	pthread_mutex_unlock(&db->lite.mu);
 }
 
+/* check_select: every name of r's select is an exposed column of t. */
+static int
+req_check_select(struct db_req *r, const struct dbsql_table *t)
+{
+	struct db_error	 e;
+	size_t		 i, k;
+
+	for (i = 0; i < r->nselect; i++) {
+		for (k = 0; k < t->ncols; k++)
+			if (strcmp(t->cols[k].name, r->select[i]) == 0)
+				break;
+		if (k == t->ncols) {
+			dbsql_seterr(&e, DB_NOT_FOUND, "unknown column "
+			    "\"%.64s\"", r->select[i]);
+			req_fail(r, &e);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 /* Compile r against its table and submit the statements. */
 static void
 req_plan(struct db_req *r, const struct dbsql_table *t)
@@ -945,6 +968,9 @@ req_plan(struct db_req *r, const struct dbsql_table *t)
 	struct db_error	 e;
 	struct job	*j;
 	size_t		 i, nerr = 0;
+
+	if (r->check_select && req_check_select(r, t) == -1)
+		return;
 
 	if (dbsql_plan(&r->plan, db->conf->type == DBCONF_POSTGRES ?
 	    DBSQL_POSTGRES : DBSQL_SQLITE, t, r->has_select ?
@@ -1008,7 +1034,7 @@ answer_stmt(struct db_req *r, struct job *j)
 		a.errs[a.n++] = j->err;
 	}
 	free(pos);
-	deliver(r, &a);		/* r may be gone now */
+	deliver(r, &a, 1);	/* r may be gone now */
 	for (k = 0; k < nsets; k++)
 		json_object_put(arr[k]);
 	free(arr);
@@ -1217,7 +1243,8 @@ copy_args(struct db_req *r, const struct db_read *rd)
 		r->args[i].skip = json_object_get(rd->args[i].skip);
 		r->args[i].op = json_object_get(rd->args[i].op);
 	}
-	r->has_select = rd->select != NULL;
+	r->has_select = rd->select != NULL && !rd->check_select;
+	r->check_select = rd->check_select;
 	r->select = xcalloc(rd->nselect + 1, sizeof(char *));
 	for (i = 0; rd->select != NULL && i < rd->nselect; i++)
 		r->select[r->nselect++] = xstrdup(rd->select[i]);

@@ -26,6 +26,9 @@ struct db_read {
 	size_t			 nselect;
 	const struct dbsql_args	*args;		/* nargs sets */
 	size_t			 nargs;
+	/* 1: select is only checked (NOT_FOUND for an unknown column);
+	   rows hold every exposed column */
+	int			 check_select;
 };
 
 /*
@@ -43,6 +46,7 @@ struct db_result {
 	struct json_object *const	*rows;
 	const struct db_error		*errs;
 	int				 last;
+	int				 stmt;	/* 1: a statement's answer */
 };
 
 typedef void (*db_cb)(const struct db_result *, void *arg);

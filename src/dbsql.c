@@ -3,15 +3,16 @@
  * batches many argument sets into one statement (SPEC 8.6).  Pure: no
  * database header, no I/O.
  *
- * Why ~950 lines in one file: the where/sort compiler and the batcher
+ * Why ~1,150 lines in one file: the where/sort compiler and the batcher
  * share the placeholder bookkeeping that guarantees every value is a
  * bound parameter; split, that invariant would span two files.
  *
  * Invariants: every identifier written into SQL is a column or table
  * name that introspection found and the config exposes, always double-
  * quoted with embedded quotes doubled; every value from the caller is a
- * bound parameter; the only other SQL text is this file's constants and
- * decimal set numbers it generated.
+ * bound parameter; the only other SQL text is this file's constants,
+ * decimal set numbers it generated, and (PostgreSQL) the type names the
+ * server's format_type gave for the table's columns.
  *
  * Each argument set is compiled on its own into a WHERE fragment (with
  * the byte offsets where its placeholders go), an ORDER BY list, and
@@ -22,6 +23,22 @@
  *   SELECT * FROM (SELECT 0 AS "__set", row_number() OVER (ORDER BY k)
  *     AS "__n", "c1", "c2" FROM "t" WHERE w ORDER BY k LIMIT ? OFFSET ?)
  *     AS "s0" UNION ALL SELECT * FROM (...) AS "s1" ORDER BY 1, 2
+ *
+ * On PostgreSQL, sets of one shape (the same WHERE and ORDER BY, only
+ * values, limit and skip differ: the usual join) share one branch, which
+ * PostgreSQL plans once instead of once per set (300 sets: 0.4 ms of
+ * planning instead of 500):
+ *
+ *   SELECT * FROM (SELECT "__v"."__set", "__x"."__n", "__x"."c1" FROM
+ *     (VALUES (0, ?, ?, ?), (1, ?, ?, ?)) AS "__v"("__set", "__p0",
+ *     "__lim", "__off") CROSS JOIN LATERAL (SELECT row_number() OVER
+ *     (ORDER BY k) AS "__n", "c1" FROM "t" WHERE "c" = CAST("__v"."__p0"
+ *     AS <c's type>) ORDER BY k LIMIT ... OFFSET ...) AS "__x") AS "s0"
+ *
+ * The values arrive as text; the cast to the column's type (without
+ * modifiers, so varchar(10) does not truncate) is what an untyped
+ * parameter compared with the column resolves to, with the same class-22
+ * errors.
  *
  * Each branch applies its own sort, limit and skip exactly as its own
  * query would.  UNION ALL by itself guarantees no order, so row_number()
@@ -51,6 +68,7 @@ struct cset {
 	const struct dbsql_table *t;
 	struct sybuf		 w;	/* WHERE, no placeholders */
 	size_t			*off;	/* placeholders in w */
+	const struct dbsql_col	**pc;	/* the column each one meets */
 	struct dbsql_param	*p;
 	size_t			 np;
 	size_t			 cap;
@@ -256,11 +274,12 @@ param_from(struct cset *cs, struct dbsql_param *p, struct json_object *v)
 	return (0);
 }
 
-/* Append a placeholder bound to the scalar v.  0 / -1. */
+/* Append a placeholder bound to the scalar v, compared with c.  0 / -1. */
 static int
-emit_param(struct cset *cs, struct json_object *v)
+emit_param(struct cset *cs, const struct dbsql_col *c, struct json_object *v)
 {
 	struct dbsql_param	*np;
+	const struct dbsql_col	**npc;
 	size_t			*no, ncap;
 
 	if (cs->np >= DBSQL_MAXPARAMS / 2) {
@@ -280,10 +299,16 @@ emit_param(struct cset *cs, struct json_object *v)
 			return (-1);
 		}
 		cs->off = no;
+		if ((npc = reallocarray(cs->pc, ncap, sizeof(*npc))) == NULL) {
+			cs->oom = 1;
+			return (-1);
+		}
+		cs->pc = npc;
 		cs->cap = ncap;
 	}
 	if (param_from(cs, &cs->p[cs->np], v) == -1)
 		return (-1);
+	cs->pc[cs->np] = c;
 	cs->off[cs->np++] = cs->w.len;
 	return (0);
 }
@@ -327,7 +352,7 @@ emit_in(struct cset *cs, const struct dbsql_col *c, struct json_object *v,
 				continue;
 			if (nval++ > 0)
 				emit(cs, ", ");
-			if (emit_param(cs, e) == -1)
+			if (emit_param(cs, c, e) == -1)
 				return (-1);
 		}
 		emit(cs, ")");
@@ -379,7 +404,7 @@ emit_op(struct cset *cs, const struct dbsql_col *c, const char *op,
 		return (0);
 	}
 	emit(cs, ops[i].sql);
-	return (emit_param(cs, v));
+	return (emit_param(cs, c, v));
 }
 
 static int	compile_where(struct cset *, struct json_object *, int);
@@ -599,6 +624,7 @@ cset_free(struct cset *cs)
 		param_clear(&cs->p[i]);
 	free(cs->p);
 	free(cs->off);
+	free(cs->pc);
 	sybuf_free(&cs->w);
 	sybuf_free(&cs->order);
 	sybuf_free(&cs->key);
@@ -726,34 +752,45 @@ add_params(struct dbsql_stmt *st, struct cset *cs)
 	return (0);
 }
 
-/* One UNION ALL branch for distinct set d, compiled in cs. */
+/* The select list, each column prefixed with pre (or nothing). */
 static int
-add_branch(struct sybuf *b, struct dbsql_stmt *st, enum dbsql_dialect dl,
-    const struct dbsql_plan *p, const struct dbsql_table *t, size_t d,
-    struct cset *cs)
+select_list(struct sybuf *b, const struct dbsql_plan *p, const char *pre)
 {
-	size_t	 i, at, base = st->nparams;
+	size_t	 i;
+
+	for (i = 0; i < p->ncols; i++)
+		if (sybuf_addstr(b, ", ") == -1 || sybuf_addstr(b, pre) == -1 ||
+		    dbsql_quote(b, p->cols[i]) == -1)
+			return (-1);
+	return (0);
+}
+
+/*
+ * ", cols FROM t WHERE w ORDER BY k" of set cs: its placeholders from
+ * parameter number base, or (lateral) the casts of "__v"'s values.
+ */
+static int
+add_body(struct sybuf *b, const struct dbsql_plan *p,
+    const struct dbsql_table *t, const struct cset *cs,
+    enum dbsql_dialect dl, size_t base, int lateral)
+{
+	size_t	 i, at;
 	int	 rc;
 
-	rc = sybuf_printf(b, "%sSELECT * FROM (SELECT %zu AS \"__set\", "
-	    "row_number() OVER (%s%s) AS \"__n\"", st->nsets ? " UNION ALL " :
-	    "", d, cs->order.len ? "ORDER BY " : "", cs->order.len ?
-	    cs->order.data : "");
-	for (i = 0; i < p->ncols && rc == 0; i++)
-		rc = sybuf_addstr(b, ", ") == -1 || dbsql_quote(b,
-		    p->cols[i]) == -1 ? -1 : 0;
+	rc = select_list(b, p, "");
 	if (rc == 0)
-		rc = sybuf_addstr(b, " FROM ");
-	if (rc == 0 && t->schema != NULL)
-		rc = dbsql_quote(b, t->schema) == -1 ||
-		    sybuf_addc(b, '.') == -1 ? -1 : 0;
-	if (rc == 0)
-		rc = dbsql_quote(b, t->name);
+		rc = sybuf_addstr(b, " FROM ") == -1 || (t->schema != NULL &&
+		    (dbsql_quote(b, t->schema) == -1 || sybuf_addc(b, '.') ==
+		    -1)) || dbsql_quote(b, t->name) == -1 ? -1 : 0;
 	if (rc == 0 && cs->w.len > 0)
 		rc = sybuf_addstr(b, " WHERE ");
 	for (i = 0, at = 0; i < cs->np && rc == 0; i++) {
-		rc = sybuf_add(b, cs->w.data + at, cs->off[i] - at) == -1 ||
-		    add_ph(b, dl, base + i) == -1 ? -1 : 0;
+		rc = sybuf_add(b, cs->w.data + at, cs->off[i] - at);
+		if (rc == 0 && lateral)
+			rc = sybuf_printf(b, "CAST(\"__v\".\"__p%zu\" AS %s)",
+			    i, cs->pc[i]->type);
+		else if (rc == 0)
+			rc = add_ph(b, dl, base + i);
 		at = cs->off[i];
 	}
 	if (rc == 0 && cs->w.len > at)
@@ -761,6 +798,34 @@ add_branch(struct sybuf *b, struct dbsql_stmt *st, enum dbsql_dialect dl,
 	if (rc == 0 && cs->order.len > 0)
 		rc = sybuf_addstr(b, " ORDER BY ") == -1 ||
 		    sybuf_add(b, cs->order.data, cs->order.len) == -1 ? -1 : 0;
+	return (rc == -1 ? -1 : 0);
+}
+
+/* Set d (compiled in cs) joins st: its parameters move over. */
+static int
+add_set(struct dbsql_stmt *st, struct cset *cs, size_t d)
+{
+	if (add_params(st, cs) == -1)
+		return (-1);
+	st->sets[st->nsets++] = d;
+	return (0);
+}
+
+/* One UNION ALL branch for distinct set d, compiled in cs. */
+static int
+add_branch(struct sybuf *b, struct dbsql_stmt *st, enum dbsql_dialect dl,
+    const struct dbsql_plan *p, const struct dbsql_table *t, size_t d,
+    struct cset *cs)
+{
+	size_t	 base = st->nparams;
+	int	 rc;
+
+	rc = sybuf_printf(b, "%sSELECT * FROM (SELECT %zu AS \"__set\", "
+	    "row_number() OVER (%s%s) AS \"__n\"", st->nsets ? " UNION ALL " :
+	    "", d, cs->order.len ? "ORDER BY " : "", cs->order.len ?
+	    cs->order.data : "");
+	if (rc == 0)
+		rc = add_body(b, p, t, cs, dl, base, 0);
 	if (rc == 0)
 		rc = sybuf_addstr(b, " LIMIT ");
 	if (rc == 0)
@@ -770,9 +835,153 @@ add_branch(struct sybuf *b, struct dbsql_stmt *st, enum dbsql_dialect dl,
 	if (rc == 0)
 		rc = sybuf_printf(b, ") AS \"s%zu\"", d);
 	if (rc == 0)
-		rc = add_params(st, cs);
+		rc = add_set(st, cs, d);
+	return (rc);
+}
+
+/*
+ * 1 when sets x and y differ only in their values, limit and skip, so
+ * that one LATERAL branch can read both (PostgreSQL); every placeholder
+ * then needs its column's type for the cast.
+ */
+static int
+same_shape(const struct cset *x, const struct cset *y)
+{
+	size_t	 i;
+
+	if (x->w.len != y->w.len || x->np != y->np ||
+	    x->order.len != y->order.len ||
+	    (x->w.len > 0 && memcmp(x->w.data, y->w.data, x->w.len) != 0) ||
+	    (x->order.len > 0 && memcmp(x->order.data, y->order.data,
+	    x->order.len) != 0))
+		return (0);
+	for (i = 0; i < x->np; i++)
+		if (x->off[i] != y->off[i] || x->pc[i] != y->pc[i] ||
+		    x->pc[i]->type == NULL || x->pc[i]->type[0] == '\0')
+			return (0);
+	return (1);
+}
+
+/* "(d, $a, ..., $limit, $skip)" of set d, its parameters moved to st. */
+static int
+lateral_row(struct sybuf *b, struct dbsql_stmt *st, size_t d,
+    struct cset *cs, int first)
+{
+	size_t	 i, base = st->nparams;
+	int	 rc;
+
+	rc = sybuf_printf(b, "%s(%zu", first ? "" : ", ", d);
+	for (i = 0; i < cs->np + 2 && rc == 0; i++)
+		rc = sybuf_addstr(b, ", ") == -1 ||
+		    add_ph(b, DBSQL_POSTGRES, base + i) == -1 ? -1 : 0;
 	if (rc == 0)
-		st->sets[st->nsets++] = d;
+		rc = sybuf_addc(b, ')');
+	if (rc == 0)
+		rc = add_set(st, cs, d);
+	return (rc);
+}
+
+/* The LATERAL side: the set's query with its values from "__v". */
+static int
+lateral_query(struct sybuf *b, const struct dbsql_plan *p,
+    const struct dbsql_table *t, const struct cset *cs)
+{
+	int	 rc;
+
+	rc = sybuf_printf(b, " CROSS JOIN LATERAL (SELECT row_number() "
+	    "OVER (%s%s) AS \"__n\"", cs->order.len ? "ORDER BY " : "",
+	    cs->order.len ? cs->order.data : "");
+	if (rc == 0)
+		rc = add_body(b, p, t, cs, DBSQL_POSTGRES, 0, 1);
+	if (rc == 0)
+		rc = sybuf_addstr(b, " LIMIT CAST(\"__v\".\"__lim\" AS bigint) "
+		    "OFFSET CAST(\"__v\".\"__off\" AS bigint)) AS \"__x\"");
+	return (rc);
+}
+
+/*
+ * One branch for the ng distinct sets g[] of one shape (PostgreSQL): the
+ * sets' values as rows of a VALUES list, each joined LATERAL to its own
+ * query, so that PostgreSQL plans the query once and not once per set.
+ * The values arrive as text and are cast to their column's type, which
+ * is what an untyped parameter compared with the column resolves to.
+ */
+static int
+add_lateral(struct sybuf *b, struct dbsql_stmt *st,
+    const struct dbsql_plan *p, const struct dbsql_table *t,
+    const size_t *g, size_t ng, struct cset *cs, const size_t *rep)
+{
+	const struct cset	*c0 = &cs[rep[g[0]]];
+	size_t			 k, i;
+	int			 rc;
+
+	rc = sybuf_printf(b, "%sSELECT * FROM (SELECT \"__v\".\"__set\", "
+	    "\"__x\".\"__n\"", st->nsets ? " UNION ALL " : "");
+	if (rc == 0)
+		rc = select_list(b, p, "\"__x\".");
+	if (rc == 0)
+		rc = sybuf_addstr(b, " FROM (VALUES ");
+	for (k = 0; k < ng && rc == 0; k++)
+		rc = lateral_row(b, st, g[k], &cs[rep[g[k]]], k == 0);
+	if (rc == 0)
+		rc = sybuf_addstr(b, ") AS \"__v\"(\"__set\"");
+	for (i = 0; i < c0->np && rc == 0; i++)
+		rc = sybuf_printf(b, ", \"__p%zu\"", i);
+	if (rc == 0)
+		rc = sybuf_addstr(b, ", \"__lim\", \"__off\")");
+	if (rc == 0)
+		rc = lateral_query(b, p, t, c0);
+	if (rc == 0)
+		rc = sybuf_printf(b, ") AS \"s%zu\"", g[0]);
+	return (rc);
+}
+
+/* Statement for the distinct sets ds[0..n): branches, or LATERAL groups. */
+static int
+emit_stmt(struct dbsql_plan *p, enum dbsql_dialect dl,
+    const struct dbsql_table *t, struct cset *cs, const size_t *rep,
+    const size_t *ds, size_t n)
+{
+	struct dbsql_stmt	*st, *ns;
+	struct sybuf		 b;
+	size_t			*g, *done, i, j, ng;
+	int			 rc = 0;
+
+	if ((ns = reallocarray(p->stmts, p->nstmts + 1, sizeof(*ns))) == NULL)
+		return (-1);
+	p->stmts = ns;
+	st = &p->stmts[p->nstmts++];
+	memset(st, 0, sizeof(*st));
+	sybuf_init(&b);
+	g = calloc(n, sizeof(*g));
+	done = calloc(n, sizeof(*done));
+	if ((st->sets = calloc(n, sizeof(size_t))) == NULL || g == NULL ||
+	    done == NULL)
+		rc = -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		if (done[i])
+			continue;
+		g[0] = ds[i];
+		ng = done[i] = 1;
+		for (j = i + 1; dl == DBSQL_POSTGRES && j < n; j++)
+			if (!done[j] && same_shape(&cs[rep[ds[i]]],
+			    &cs[rep[ds[j]]])) {
+				g[ng++] = ds[j];
+				done[j] = 1;
+			}
+		if (ng >= 2)
+			rc = add_lateral(&b, st, p, t, g, ng, cs, rep);
+		else
+			rc = add_branch(&b, st, dl, p, t, ds[i],
+			    &cs[rep[ds[i]]]);
+	}
+	if (rc == 0 && sybuf_addstr(&b, " ORDER BY 1, 2") == 0)
+		st->sql = sybuf_detach(&b);
+	else
+		rc = -1;
+	sybuf_free(&b);
+	free(g);
+	free(done);
 	return (rc);
 }
 
@@ -782,44 +991,26 @@ build_stmts(struct dbsql_plan *p, enum dbsql_dialect dl,
     const struct dbsql_table *t, struct cset *cs, const size_t *rep,
     size_t batchsize)
 {
-	struct dbsql_stmt	*st = NULL, *ns;
-	struct sybuf		 b;
-	size_t			 d;
+	size_t	*ds, d, n = 0, np = 0;
+	int	 rc = 0;
 
-	sybuf_init(&b);
-	for (d = 0; d < p->ndistinct; d++) {
+	if ((ds = calloc(p->ndistinct + 1, sizeof(*ds))) == NULL)
+		return (-1);
+	for (d = 0; d < p->ndistinct && rc == 0; d++) {
 		if (p->errs[d].code != DB_OK)
 			continue;
-		if (st != NULL && (st->nsets >= batchsize || st->nparams +
-		    cs[rep[d]].np + 2 > DBSQL_MAXPARAMS)) {
-			if (sybuf_addstr(&b, " ORDER BY 1, 2") == -1)
-				goto fail;
-			st->sql = sybuf_detach(&b);
-			st = NULL;
+		if (n > 0 && (n >= batchsize || np + cs[rep[d]].np + 2 >
+		    DBSQL_MAXPARAMS)) {
+			rc = emit_stmt(p, dl, t, cs, rep, ds, n);
+			n = np = 0;
 		}
-		if (st == NULL) {
-			ns = reallocarray(p->stmts, p->nstmts + 1, sizeof(*ns));
-			if (ns == NULL)
-				goto fail;
-			p->stmts = ns;
-			st = &p->stmts[p->nstmts++];
-			memset(st, 0, sizeof(*st));
-			if ((st->sets = calloc(batchsize, sizeof(size_t))) ==
-			    NULL)
-				goto fail;
-		}
-		if (add_branch(&b, st, dl, p, t, d, &cs[rep[d]]) == -1)
-			goto fail;
+		ds[n++] = d;
+		np += cs[rep[d]].np + 2;
 	}
-	if (st != NULL) {
-		if (sybuf_addstr(&b, " ORDER BY 1, 2") == -1)
-			goto fail;
-		st->sql = sybuf_detach(&b);
-	}
-	return (0);
-fail:
-	sybuf_free(&b);
-	return (-1);
+	if (rc == 0 && n > 0)
+		rc = emit_stmt(p, dl, t, cs, rep, ds, n);
+	free(ds);
+	return (rc);
 }
 
 /* The selected columns: every exposed one, or the named ones. */
@@ -937,7 +1128,7 @@ dbsql_introspect(struct dbsql_stmt *st, enum dbsql_dialect dl,
 	    "m.name = ? ORDER BY p.cid";
 	static const char pg_sql[] =
 	    "SELECT a.attname, pg_catalog.format_type(a.atttypid, "
-	    "a.atttypmod), a.attcollation <> 0 "
+	    "NULL), a.attcollation <> 0 "
 	    "FROM pg_catalog.pg_attribute a "
 	    "JOIN pg_catalog.pg_class c ON c.oid = a.attrelid "
 	    "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "

@@ -48,27 +48,12 @@
 #include "rule.h"
 #include "util.h"
 
-#define GX_BUCKETS		128
-#define GX_REQID_MAX		128
 /* JSON values parsed from upstream bodies per request, at most */
 #define GX_MAX_VALUES		500000
 /* a request that parsed more gives its memory back to the system */
 #define GX_TRIM_VALUES		50000
 
 struct gcall;
-
-/* One instance of a call field: a place in the response to fill. */
-struct ginst {
-	struct gnode		*node;
-	struct json_object	*slot;	/* the object holding node->key */
-	const struct gpath	*path;
-	const struct gscope	*scope;	/* the enclosing fields' values */
-	struct gkey		*key;	/* set by the batch */
-	const char		*err;	/* BAD_USER_INPUT from its args */
-	struct ginst		*next;	/* the occurrence's */
-	struct ginst		*wnext;	/* the call's waiters */
-	int			 done;
-};
 
 /* A distinct key within one batch. */
 struct gkey {
@@ -105,41 +90,6 @@ struct gcall {
 };
 
 enum { GC_QUEUED, GC_RUNNING, GC_DONE };
-
-struct gql_exec {
-	struct call_ctx		*ctx;
-	struct catalog		*cat;
-	struct authn		*authn;
-	struct sy_project	*proj;
-	const char		*authorization;
-	char			 reqid[GX_REQID_MAX + 1];
-	upreq_header_fn		 header;
-	void			*header_arg;
-	double			 deadline;
-	struct garena		 a;
-	struct gql_doc		*doc;
-	struct gop		 op;
-	struct json_object	*vars;		/* as given */
-	struct json_object	*data;
-	struct gerrs		 errs;
-	struct greqerr		 reqerr;
-	int			 has_reqerr;
-	struct gcall		*tab[GX_BUCKETS];
-	struct gcall		*qhead, *qtail;
-	struct gcall		*all;
-	size_t			 running;
-	size_t			 ncalls;
-	size_t			 nvalues;
-	size_t			 open_occ;
-	int			 who_state;	/* 0 not yet, 1 ok, 2 refused */
-	struct principal	 who;
-	const char		*who_why;
-	struct event		*timer;
-	int			 finishing;
-	gql_exec_cb		 cb;
-	void			*arg;
-	struct sybuf		 out;
-};
 
 static void	gx_batch(struct gql_exec *, struct gnode *);
 static void	gx_pump(struct gql_exec *);
@@ -182,8 +132,8 @@ gx_path(struct gql_exec *x, const struct gpath *up, const struct gnode *n,
 }
 
 /* The occurrence n lost one pending instance (or its batch's hold). */
-static void
-gx_pending_dec(struct gql_exec *x, struct gnode *n)
+void
+gql_pending_dec(struct gql_exec *x, struct gnode *n)
 {
 	size_t	i;
 
@@ -209,15 +159,26 @@ gx_field_error(struct gql_exec *x, struct ginst *in, const char *code,
 		metrics_gql_field_error(*x->ctx->ms, x->proj->name, code);
 }
 
-static void
-gx_inst_fail(struct gql_exec *x, struct ginst *in, const char *code,
+void
+gql_inst_fail(struct gql_exec *x, struct ginst *in, const char *code,
     int status, const char *msg)
 {
 	if (in->done)
 		return;
 	in->done = 1;
 	gx_field_error(x, in, code, status, msg, 0, NULL);
-	gx_pending_dec(x, in->node);
+	gql_pending_dec(x, in->node);
+}
+
+void
+gql_inst_value(struct gql_exec *x, struct ginst *in, struct json_object *v)
+{
+	if (in->done)
+		return;
+	in->done = 1;
+	json_object_object_add(in->slot, in->node->key, gx_shape(x, v,
+	    in->node, in->scope, in->path));
+	gql_pending_dec(x, in->node);
 }
 
 /* The instance's call has its result: shape it, or fail with it. */
@@ -236,7 +197,7 @@ gx_inst_settle(struct gql_exec *x, struct ginst *in, struct gcall *gc)
 		v = gx_shape(x, gc->value, in->node, in->scope, in->path);
 		json_object_object_add(in->slot, in->node->key, v);
 	}
-	gx_pending_dec(x, in->node);
+	gql_pending_dec(x, in->node);
 }
 
 static void
@@ -365,8 +326,8 @@ gx_shape(struct gql_exec *x, struct json_object *v, const struct gnode *n,
 }
 
 /* The principal, verified at most once per request. */
-static int
-gx_who(struct gql_exec *x)
+int
+gql_who(struct gql_exec *x)
 {
 	if (x->who_state == 0)
 		x->who_state = authn_verify(x->authn, x->proj,
@@ -396,7 +357,7 @@ gx_start(struct gcall *gc)
 		gc->cut = 1;
 		lim = left;
 	}
-	if (rule_needs_token(gc->ep->rule) && gx_who(x) == -1) {
+	if (rule_needs_token(gc->ep->rule) && gql_who(x) == -1) {
 		gx_call_fail(gc, "UNAUTHENTICATED", 401, x->who_why != NULL ?
 		    x->who_why : "this endpoint needs a bearer token");
 		return;
@@ -706,11 +667,11 @@ gx_attach(struct gql_exec *x, struct ginst *in, struct sy_endpoint *ep,
 	struct gcall	*gc;
 
 	if (in->err != NULL) {
-		gx_inst_fail(x, in, "BAD_USER_INPUT", 400, in->err);
+		gql_inst_fail(x, in, "BAD_USER_INPUT", 400, in->err);
 		return;
 	}
 	if ((gc = gx_call_of(x, in->key, ep, tmo)) == NULL) {
-		gx_inst_fail(x, in, "LIMIT_EXCEEDED", 400, "the request "
+		gql_inst_fail(x, in, "LIMIT_EXCEEDED", 400, "the request "
 		    "reached maxCalls: this call was not made");
 		return;
 	}
@@ -739,14 +700,16 @@ gx_batch(struct gql_exec *x, struct gnode *n)
 
 	n->pending = n->ninsts + 1;
 	if (n->ninsts == 0 || x->finishing) {
-		gx_pending_dec(x, n);
+		gql_pending_dec(x, n);
 		return;
 	}
+	if (gql_db_batch(x, n) == 0)
+		return;
 	if ((ep = gx_source(x, n, &tmo, &code, &status, msg,
 	    sizeof(msg))) == NULL) {
 		for (in = n->insts; in != NULL; in = in->next)
-			gx_inst_fail(x, in, code, status, msg);
-		gx_pending_dec(x, n);
+			gql_inst_fail(x, in, code, status, msg);
+		gql_pending_dec(x, n);
 		return;
 	}
 	nb = (size_t)x->proj->gql.max_fanout * 2 + 1;
@@ -756,11 +719,12 @@ gx_batch(struct gql_exec *x, struct gnode *n)
 		gx_keys(x, n, ep, tab, nb, &over);
 	for (in = n->insts; in != NULL; in = in->next)
 		if (over == -1)
-			gx_inst_fail(x, in, "UPSTREAM_ERROR", 502,
+			gql_inst_fail(x, in, "UPSTREAM_ERROR", 502,
 			    "out of memory");
 		else if (over)
-			gx_inst_fail(x, in, "LIMIT_EXCEEDED", 400, "this field "
-			    "would make more distinct calls than maxFanOut");
+			gql_inst_fail(x, in, "LIMIT_EXCEEDED", 400, "this "
+			    "field would make more distinct calls than "
+			    "maxFanOut");
 		else
 			gx_attach(x, in, ep, tmo);
 	for (i = 0; tab != NULL && i < nb; i++)
@@ -768,7 +732,7 @@ gx_batch(struct gql_exec *x, struct gnode *n)
 			json_object_put(k->params);
 	free(tab);
 	endpoint_unref(ep);
-	gx_pending_dec(x, n);
+	gql_pending_dec(x, n);
 	gx_pump(x);
 }
 
@@ -804,6 +768,7 @@ gx_cancel_all(struct gql_exec *x)
 		}
 	x->running = 0;
 	x->qhead = x->qtail = NULL;
+	gql_db_cancel(x);
 }
 
 static void
@@ -834,7 +799,8 @@ gx_deliver(evutil_socket_t fd, short what, void *arg)
 	}
 	r.body = x->out.data;
 	r.len = x->out.len;
-	r.calls = x->ncalls;
+	r.calls = x->ncalls - x->nstmts;
+	r.statements = x->nstmts;
 	r.field_errors = x->errs.n;
 	x->cb(&r, x->arg);
 }
@@ -979,6 +945,7 @@ gql_exec_free(struct gql_exec *x)
 		json_object_put(gc->value);
 		json_object_put(gc->upbody);
 	}
+	gql_db_free(x);
 	if (x->timer != NULL)
 		event_free(x->timer);
 	gql_errs_free(&x->errs);

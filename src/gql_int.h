@@ -14,9 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "authn.h"
+#include "gql_exec.h"
 #include "gql_parse.h"
 #include "util.h"
 
+struct call_ctx;
+struct catalog;
+struct event;
 struct json_object;
 
 /* A bump allocator: everything is freed by garena_free. */
@@ -155,5 +160,89 @@ int	gql_out_write(struct sybuf *, struct json_object *data,
 	    struct gerrs *);
 /* A request error's body: {"errors":[{message,locations?,extensions}]}. */
 int	gql_out_reqerr(struct sybuf *, const struct greqerr *);
+
+/*
+ * The executor's request and instance, shared by gql_exec.c (service
+ * fields, shaping, the request's life) and gql_db.c (database fields).
+ */
+#define GX_BUCKETS		128
+#define GX_REQID_MAX		128
+
+struct gcall;
+struct gdbread;
+
+/* One instance of a call field: a place in the response to fill. */
+struct ginst {
+	struct gnode		*node;
+	struct json_object	*slot;	/* the object holding node->key */
+	const struct gpath	*path;
+	const struct gscope	*scope;	/* the enclosing fields' values */
+	struct gkey		*key;	/* set by the batch */
+	const char		*err;	/* BAD_USER_INPUT from its args */
+	struct ginst		*next;	/* the occurrence's */
+	struct ginst		*wnext;	/* the call's waiters */
+	int			 done;
+};
+
+
+struct gql_exec {
+	struct call_ctx		*ctx;
+	struct catalog		*cat;
+	struct authn		*authn;
+	struct sy_project	*proj;
+	const char		*authorization;
+	char			 reqid[GX_REQID_MAX + 1];
+	upreq_header_fn		 header;
+	void			*header_arg;
+	double			 deadline;
+	struct garena		 a;
+	struct gql_doc		*doc;
+	struct gop		 op;
+	struct json_object	*vars;		/* as given */
+	struct json_object	*data;
+	struct gerrs		 errs;
+	struct greqerr		 reqerr;
+	int			 has_reqerr;
+	struct gcall		*tab[GX_BUCKETS];
+	struct gcall		*qhead, *qtail;
+	struct gcall		*all;
+	struct gdbread		*dbreads;	/* gql_db.c's, every one */
+	size_t			 running;
+	size_t			 ncalls;		/* calls + statements */
+	size_t			 nstmts;		/* SQL statements */
+	size_t			 nvalues;
+	size_t			 open_occ;
+	int			 who_state;	/* 0 not yet, 1 ok, 2 refused */
+	struct principal	 who;
+	const char		*who_why;
+	struct event		*timer;
+	int			 finishing;
+	gql_exec_cb		 cb;
+	void			*arg;
+	struct sybuf		 out;
+};
+
+
+/* gql_exec.c, for gql_db.c: an instance fails with a field error, */
+void	gql_inst_fail(struct gql_exec *, struct ginst *, const char *code,
+	    int status, const char *msg);
+/* gets value v (borrowed) shaped by its field's selection, */
+void	gql_inst_value(struct gql_exec *, struct ginst *,
+	    struct json_object *v);
+/* or the occurrence's batch lets its hold go. */
+void	gql_pending_dec(struct gql_exec *, struct gnode *);
+/* The caller's principal, verified at most once: 0 / -1 (x->who_why). */
+int	gql_who(struct gql_exec *);
+
+/*
+ * gql_db.c: run occurrence n as a database field when its source
+ * directive names a database alias of the project: 0 (n is handled,
+ * its batch hold released), or -1 (not a database: a service field).
+ */
+int	gql_db_batch(struct gql_exec *, struct gnode *n);
+/* Cancel every database read still running (the deadline passed). */
+void	gql_db_cancel(struct gql_exec *);
+/* Free what the request's database reads hold. */
+void	gql_db_free(struct gql_exec *);
 
 #endif

@@ -40,6 +40,7 @@
 #include "call.h"
 #include "catalog.h"
 #include "config.h"
+#include "dbcache.h"
 #include "endpoint.h"
 #include "gql_exec.h"
 #include "http.h"
@@ -652,7 +653,8 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	    (h->h_sweep = event_new(base, -1, EV_PERSIST, http_sweep, h)) ==
 	    NULL ||
 	    (h->h_refuse = evtimer_new(base, http_sweep, h)) == NULL ||
-	    (h->h_authn = authn_new(base, up, cat, &h->h_ms)) == NULL) {
+	    (h->h_authn = authn_new(base, up, cat, &h->h_ms)) == NULL ||
+	    (h->h_call.dbs = dbcache_new(base)) == NULL) {
 		log_warnx("%s: out of memory", __func__);
 		http_free(h);
 		return (NULL);
@@ -749,6 +751,7 @@ http_free(struct http *h)
 		event_free(h->h_refuse);
 	free(h->h_ccs);
 	authn_free(h->h_authn);
+	dbcache_free(h->h_call.dbs);
 	free(h->h_socks);
 	free(h);
 }

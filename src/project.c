@@ -18,7 +18,7 @@
 struct sy_project *
 project_decode(const char *rec, size_t len, char **err)
 {
-	struct json_object	*v, *name, *secrets = NULL;
+	struct json_object	*v, *name, *secrets = NULL, *dbs, *dir;
 	struct sy_project	*p;
 	struct syerrs		 errs;
 
@@ -49,6 +49,12 @@ project_decode(const char *rec, size_t len, char **err)
 	}
 	syerrs_free(&errs);
 	gqlconf_parse(&p->gql, v, "", NULL);
+	if (json_object_object_get_ex(v, "databases", &dbs) &&
+	    json_object_is_type(dbs, json_type_object))
+		p->dbs = json_object_get(dbs);
+	if (json_object_object_get_ex(v, "dbBasedir", &dir) &&
+	    json_object_is_type(dir, json_type_string))
+		p->dbdir = strdup(json_object_get_string(dir));
 	json_object_put(v);
 	return (p);
 }
@@ -66,6 +72,8 @@ project_unref(struct sy_project *p)
 	if (p == NULL || --p->refcnt > 0)
 		return;
 	auth_keyset_free(p->keys);
+	json_object_put(p->dbs);
+	free(p->dbdir);
 	free(p->sc_token);
 	free(p->name);
 	free(p);

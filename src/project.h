@@ -11,6 +11,7 @@
 #include "gqlconf.h"
 
 struct auth_keyset;
+struct json_object;
 
 struct sy_project {
 	int			 refcnt;
@@ -20,9 +21,16 @@ struct sy_project {
 	double			 sc_exp;	/* its exp, Unix seconds */
 	int			 jwks_wanted;	/* JWKS fetches were asked for */
 	struct gqlconf		 gql;		/* GraphQL limits (SPEC 8.8) */
+	/* enabled databases: alias -> entry as written (SPEC 8.10); one
+	   reference, or NULL; and the config file's directory or NULL */
+	struct json_object	*dbs;
+	char			*dbdir;
 };
 
-/* Decode {"project","secrets","graphql"}.  NULL with *err (caller frees). */
+/*
+ * Decode {"project","secrets","graphql","databases","dbBasedir"}.  NULL
+ * with *err (caller frees).
+ */
 struct sy_project	*project_decode(const char *rec, size_t len,
 			    char **err);
 struct sy_project	*project_ref(struct sy_project *);

@@ -80,7 +80,10 @@ rule_prefix(const char *s, size_t len, const char *prefix)
  * Variables
  */
 
-/* args.token, args.auth[.X...], args.params[.X...]; 0 / -1 / -2. */
+/*
+ * args.token, args.auth[.X...], args.params[.X...], args.find[.X...],
+ * args.op, args.opts[.X...]; 0 / -1 / -2.
+ */
 static int
 rule_var_path(struct rule_var *var, const char *s, size_t len)
 {
@@ -91,11 +94,22 @@ rule_var_path(struct rule_var *var, const char *s, size_t len)
 		{ "args.auth", RULE_SRC_AUTH },
 		{ "args.params", RULE_SRC_PARAMS },
 	};
+	/* a database read's state (SPEC 8.10), path kept from find/op/opts */
+	static const char *const reads[] = { "args.find", "args.opts",
+		"args.op" };
 	size_t	i, n;
 
 	if (len == 10 && memcmp(s, "args.token", 10) == 0) {
 		var->src = RULE_SRC_TOKEN;
 		return (0);
+	}
+	for (i = 0; i < RULE_NELEM(reads); i++) {
+		n = strlen(reads[i]);
+		if (!rule_prefix(s, len, reads[i]) ||
+		    (len > n && s[n] != '.'))
+			continue;
+		var->src = RULE_SRC_READ;
+		return (jpath_compile(&var->path, s + 5, len - 5));
 	}
 	for (i = 0; i < RULE_NELEM(roots); i++) {
 		n = strlen(roots[i].name);
@@ -162,7 +176,8 @@ rule_c_var(struct rule_var *var, struct json_object *v, const char *path,
 	if (rc == -1)
 		return (jconf_err(errs, path, member, "unknown variable \"%s\" "
 		    "(expected args.auth.X, args.params.X, args.token, "
-		    "utils.now(), utils.exists(X) or utils.length(X))", s));
+		    "args.find.X, args.op, args.opts.X, utils.now(), "
+		    "utils.exists(X) or utils.length(X))", s));
 	return (0);
 }
 

@@ -1,7 +1,9 @@
 /*
  * rule.h: Space Cloud's security rules (SPEC section 6), compiled once
  * when a registry record is decoded and evaluated per call against
- *   {"args": {"auth": <claims>, "params": <params>, "token": <raw>}}.
+ *   {"args": {"auth": <claims>, "params": <params>, "token": <raw>}},
+ * or, for a database read rule, with "find", "op" and "opts" in place
+ * of "params" (rule_env.read).
  *
  * Webhook rules need network calls, which this module does not make: the
  * caller asks for the list of webhooks (rule_webhooks), makes the calls
@@ -31,6 +33,8 @@ struct rule_env {
 	double			 now;		/* Unix time, for utils.now() */
 	const int		*webhook_ok;	/* per rule_webhooks() index */
 	size_t			 nwebhooks;
+	/* a database read's {"find","op","opts"} (SPEC 8.10), or NULL */
+	struct json_object	*read;
 };
 
 enum rule_verdict {

@@ -25,8 +25,13 @@ static int
 rule_find(const struct rule_var *var, const struct rule_env *env,
     struct json_object **out)
 {
-	return (jpath_get(var->src == RULE_SRC_AUTH ? env->auth : env->params,
-	    &var->path, out));
+	struct json_object	*root = env->params;
+
+	if (var->src == RULE_SRC_AUTH)
+		root = env->auth;
+	else if (var->src == RULE_SRC_READ)
+		root = env->read;
+	return (jpath_get(root, &var->path, out));
 }
 
 static int

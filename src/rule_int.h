@@ -30,10 +30,15 @@ enum rule_op {
 	RULE_NOTIN
 };
 
-enum rule_src { RULE_SRC_AUTH, RULE_SRC_PARAMS, RULE_SRC_TOKEN, RULE_SRC_NOW };
+enum rule_src { RULE_SRC_AUTH, RULE_SRC_PARAMS, RULE_SRC_TOKEN, RULE_SRC_NOW,
+	RULE_SRC_READ };
 enum rule_fn { RULE_FN_NONE, RULE_FN_EXISTS, RULE_FN_LENGTH };
 
-/* args.auth.a.0, args.params.x, args.token, utils.now(), utils.f(X) */
+/*
+ * args.auth.a.0, args.params.x, args.token, utils.now(), utils.f(X);
+ * args.find.x, args.op, args.opts.x (a database read, RULE_SRC_READ:
+ * the path then starts with find, op or opts)
+ */
 struct rule_var {
 	enum rule_src	 src;
 	enum rule_fn	 fn;

@@ -735,6 +735,7 @@ def report(args, targets, scale, info, started, ok, failures):
 		    "10 ms (a new connection each time) until it answers 200."
 		    % (scale["n_big"], api("s", "fresh")))
 		L.append("")
+	L.extend(join_report(scale))
 	if failures:
 		L.append("## Problems")
 		L.append("")
@@ -986,6 +987,16 @@ def bench(args):
 	scale["rss10k_before"], scale["rss10k_after"] = m0["VmHWM"], m1["VmHWM"]
 	scale["mem_mid_worker"], scale["mem_mid_master"] = fmt_mem(m1), fmt_mem(mm)
 
+	log("GraphQL join: %d database rows joined to a child table and a "
+	    "service, against one REST call per row (%d s each)"
+	    % (JOIN_ROWS, args.duration))
+	try:
+		scale.update(join_bench(args, up, args.duration))
+		log("    %.0f rows/s vs %.0f rows/s naive" % (scale["join_gql_rows_s"],
+		    scale["join_naive_rows_s"]))
+	except BenchError as e:
+		failures.append("GraphQL join: %s" % e)
+
 	for t in targets:
 		for p in t.problems:
 			failures.append("%s: %s" % (t.label, p))
@@ -998,6 +1009,154 @@ def bench(args):
 	    % (os.path.relpath(args.out, TOP), os.path.relpath(keep, TOP)), flush=True)
 	if failures:
 		raise BenchError("%d problem(s):\n  %s" % (len(failures), "\n  ".join(failures)))
+
+
+# ---------------------------------------------------------------- GraphQL join
+
+JOIN_ROWS, JOIN_KIDS, JOIN_DISTINCT = 100, 3, 10
+JOIN_DOC = ("{ x: parent(sort: [\"id\"], limit: %d) @jdb { id k kids: "
+    "child(where: {parent_id: \"x.id\"}, sort: [\"id\"]) @jdb { v } sum: "
+    "allow(num1: \"x.k\", num2: 1) @s { sum } } }" % JOIN_ROWS)
+
+
+def join_db(path):
+	"""parent: JOIN_ROWS rows, k = id % JOIN_DISTINCT; child: JOIN_KIDS
+	rows per parent."""
+	import sqlite3
+	db = sqlite3.connect(path)
+	db.executescript("CREATE TABLE parent (id integer PRIMARY KEY, k integer);"
+	    "CREATE TABLE child (id integer PRIMARY KEY, parent_id integer, "
+	    "v integer);")
+	db.executemany("INSERT INTO parent VALUES (?, ?)", [(i, i % JOIN_DISTINCT)
+	    for i in range(1, JOIN_ROWS + 1)])
+	db.executemany("INSERT INTO child VALUES (?, ?, ?)", [(i * 10 + j, i, j)
+	    for i in range(1, JOIN_ROWS + 1) for j in range(JOIN_KIDS)])
+	db.commit()
+	db.close()
+
+
+def join_check(body):
+	"""None when a GraphQL answer holds every parent row joined, else why."""
+	try:
+		d = json.loads(body)
+		x = d["data"]["x"]
+	except (ValueError, KeyError, TypeError):
+		return "not a GraphQL answer: %s" % body[:200]
+	if d.get("errors"):
+		return "errors: %s" % json.dumps(d["errors"])[:300]
+	if len(x) != JOIN_ROWS or any(len(r["kids"]) != JOIN_KIDS or
+	    r["sum"] != json.loads(EXPECT) for r in x):
+		return "rows missing or not joined: %s" % body[:200]
+	return None
+
+
+def join_loop(port, duration, one):
+	"""Run one(conn) back to back on one keep-alive connection for
+	duration seconds; the latency of each, in seconds."""
+	c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+	lat = []
+	end = time.monotonic() + duration
+	try:
+		while time.monotonic() < end:
+			t0 = time.monotonic()
+			one(c)
+			lat.append(time.monotonic() - t0)
+	finally:
+		c.close()
+	return lat
+
+
+def join_bench(args, up, duration):
+	"""JOIN_ROWS parent rows from SQLite, each joined to a child table and
+	to the remote service (JOIN_DISTINCT distinct params), in one GraphQL
+	request; against a naive client making one REST call per row.  One
+	sequential client each; returns the scale entries join_*."""
+	d = os.path.join(args.tmp, "join")
+	os.makedirs(d, exist_ok=True)
+	join_db(os.path.join(d, "join.sqlite3"))
+	port = free_port()
+	cfg = sy_config(d, port, 1, up, 2)
+	cfg["projects"][PROJECT]["databases"] = {"jdb": {"conn": "join.sqlite3",
+	    "tables": {"parent": {"rules": {"read": {"rule": "allow"}}},
+	    "child": {"rules": {"read": {"rule": "allow"}}}}}}
+	conf = os.path.join(d, "switchyard.json")
+	with open(conf, "w") as f:
+		json.dump(cfg, f)
+	pr = spawn("switchyard join", [args.bin, "-f", "-c", conf],
+	    os.path.join(d, "out.log"))
+	try:
+		wait_serving(pr, port, api("s", "allow"), None, 30)
+		gql = json.dumps({"query": JOIN_DOC}).encode()
+		hdr = {"Content-Type": "application/json"}
+		bad = []
+
+		def graphql(c):
+			c.request("POST", "/v1/api/%s/graphql" % PROJECT, body=gql,
+			    headers=hdr)
+			r = c.getresponse()
+			why = join_check(r.read().decode("utf-8", "replace"))
+			if r.status != 200 or why:
+				bad.append("GraphQL join: status %d %s" % (r.status, why))
+
+		bodies = [json.dumps({"params": {"num1": i % JOIN_DISTINCT,
+		    "num2": 1}}).encode() for i in range(1, JOIN_ROWS + 1)]
+
+		def naive(c):
+			for b in bodies:
+				c.request("POST", api("s", "allow"), body=b, headers=hdr)
+				r = c.getresponse()
+				if r.status != 200 or r.read().decode() != EXPECT:
+					bad.append("naive REST call: status %d" % r.status)
+
+		join_loop(port, 1, graphql)	# warm-up: introspection, connections
+		join_loop(port, 1, naive)
+		lg = join_loop(port, duration, graphql)
+		ln = join_loop(port, duration, naive)
+		if bad:
+			raise BenchError("%d bad answers, first: %s" % (len(bad), bad[0]))
+	finally:
+		stop(pr)
+
+	def p99(lat):
+		return sorted(lat)[max(0, int(len(lat) * 0.99 + 0.5) - 1)]
+	return {
+		"join_gql_rows_s": JOIN_ROWS * len(lg) / sum(lg),
+		"join_gql_p99_ms": p99(lg) * 1000,
+		"join_gql_requests": len(lg),
+		"join_naive_rows_s": JOIN_ROWS * len(ln) / sum(ln),
+		"join_naive_p99_ms": p99(ln) * 1000,
+		"join_naive_requests": len(ln) * JOIN_ROWS,
+	}
+
+
+def join_report(scale):
+	"""The report's lines for join_bench's entries (none when absent)."""
+	if "join_gql_rows_s" not in scale:
+		return []
+	g, n = scale["join_gql_rows_s"], scale["join_naive_rows_s"]
+	return [
+		"## GraphQL join: database rows with a remote service",
+		"",
+		"%d parent rows read from SQLite, each joined to %d rows of a child "
+		"table and to the remote service (`s/allow`, %d distinct params), in "
+		"one GraphQL request (2 SQL statements, %d upstream calls); against "
+		"a naive client making one REST call per row (%d calls; the rows "
+		"themselves free). One sequential client on one keep-alive "
+		"connection each, switchyard 1 worker; p99 is per %d rows."
+		% (JOIN_ROWS, JOIN_KIDS, JOIN_DISTINCT, JOIN_DISTINCT, JOIN_ROWS,
+		    JOIN_ROWS),
+		"",
+		"| client | rows/s | p99 ms per %d rows | requests |" % JOIN_ROWS,
+		"|---|---:|---:|---:|",
+		"| GraphQL, one request | %.0f | %.2f | %d |" % (g,
+		    scale["join_gql_p99_ms"], scale["join_gql_requests"]),
+		"| naive, one REST call per row | %.0f | %.2f | %d |" % (n,
+		    scale["join_naive_p99_ms"], scale["join_naive_requests"]),
+		"| ratio GraphQL / naive | %s | %s | |" % (fmt_ratio(g, n),
+		    fmt_ratio(scale["join_gql_p99_ms"], scale["join_naive_p99_ms"])),
+		"",
+	]
+
 
 
 # ---------------------------------------------------------------- --profile

@@ -194,6 +194,7 @@ read_sets(struct fx *f, const char *table, const char *const *sel,
 		a[i].skip = json_object_object_get(js[i], "skip");
 		a[i].op = json_object_object_get(js[i], "op");
 	}
+	memset(&rd, 0, sizeof(rd));
 	rd.table = table;
 	rd.select = sel;
 	rd.nselect = nsel;
@@ -757,7 +758,7 @@ static void
 test_pg_cancel(void **state)
 {
 	const char	*set = "{}";
-	struct db_read	 rd = { "slow", NULL, 0, NULL, 1 };
+	struct db_read	 rd = { "slow", NULL, 0, NULL, 1, 0 };
 	struct dbsql_args a = { NULL, NULL, NULL, NULL, NULL };
 	struct db_req	*r;
 	struct fx	 f;
@@ -791,7 +792,7 @@ static void
 test_pg_restart(void **state)
 {
 	const char	*set = "{}", *pw = env("SY_PG_PASSWORD");
-	struct db_read	 rd = { "slow", NULL, 0, NULL, 1 };
+	struct db_read	 rd = { "slow", NULL, 0, NULL, 1, 0 };
 	struct dbsql_args a = { NULL, NULL, NULL, NULL, NULL };
 	struct fx	 f;
 	struct out	 o;
@@ -831,7 +832,7 @@ static void
 test_pg_pool(void **state)
 {
 	struct dbsql_args a = { NULL, NULL, NULL, NULL, NULL };
-	struct db_read	 rd = { "nap", NULL, 0, NULL, 1 };
+	struct db_read	 rd = { "nap", NULL, 0, NULL, 1, 0 };
 	struct db_req	*r[7];
 	struct out	 o[7];
 	struct fx	 f;
@@ -932,7 +933,7 @@ test_sqlite_slow(void **state)
 	    "\"sort\":[\"-v\",\"id\"],\"limit\":1000}" };
 	struct timeval	 ms = { 0, 1000 };
 	struct stall	 st = { 0, 0, NULL };
-	struct db_read	 rd = { "big", NULL, 0, NULL, 1 };
+	struct db_read	 rd = { "big", NULL, 0, NULL, 1, 0 };
 	struct dbsql_args a = { NULL, NULL, NULL, NULL, NULL };
 	struct db_req	*r;
 	struct json_object *w;

@@ -1303,6 +1303,10 @@ test_sample_config(void **state)
 	assert_non_null(strstr(entry(cf, "E/demo/arith/private"),
 	    "\"rule\":{\"rule\":\"deny\",\"error\":\"this endpoint is "
 	    "private\"}"));
+	/* the demo's database goes into the project record (SPEC 8.10) */
+	assert_non_null(strstr(entry(cf, "P/demo"),
+	    "\"databases\":{\"pokedex\":{\"conn\":"));
+	assert_non_null(strstr(entry(cf, "P/demo"), "\"dbBasedir\":\""));
 	config_free(cf);
 	syerrs_free(&errs);
 }

@@ -329,20 +329,72 @@ test_batch_dedupe(void **state)
 	assert_int_equal(plan.stmts[1].sets[1], 4);
 	assert_int_equal(plan.stmts[2].sets[0], 6);
 	assert_int_equal(plan.stmts[2].sets[1], 7);
+	/* two sets of one shape: one LATERAL branch over their values */
 	assert_string_equal(plan.stmts[1].sql,
-	    "SELECT * FROM (SELECT 3 AS \"__set\", row_number() OVER () AS "
+	    "SELECT * FROM (SELECT \"__v\".\"__set\", \"__x\".\"__n\", "
+	    "\"__x\".\"id\", \"__x\".\"name\", \"__x\".\"a\"\"; DROP TABLE "
+	    "x; --\", \"__x\".\"power\" FROM (VALUES (3, $1, $2, $3), "
+	    "(4, $4, $5, $6)) AS \"__v\"(\"__set\", \"__p0\", \"__lim\", "
+	    "\"__off\") CROSS JOIN LATERAL (SELECT row_number() OVER () AS "
 	    "\"__n\", \"id\", \"name\", \"a\"\"; DROP TABLE x; --\", "
-	    "\"power\" FROM \"public\".\"pokemon\" WHERE (\"id\" = $1) "
-	    "LIMIT $2 OFFSET $3) AS \"s3\" UNION ALL SELECT * "
-	    "FROM (SELECT 4 AS \"__set\", row_number() OVER () AS \"__n\", "
-	    "\"id\", \"name\", \"a\"\"; DROP TABLE x; --\", \"power\" FROM "
-	    "\"public\".\"pokemon\" WHERE (\"id\" = $4) LIMIT $5 "
-	    "OFFSET $6) AS \"s4\" ORDER BY 1, 2");
+	    "\"power\" FROM \"public\".\"pokemon\" WHERE (\"id\" = "
+	    "CAST(\"__v\".\"__p0\" AS integer)) LIMIT CAST(\"__v\".\"__lim\" "
+	    "AS bigint) OFFSET CAST(\"__v\".\"__off\" AS bigint)) AS "
+	    "\"__x\") AS \"s3\" ORDER BY 1, 2");
 	assert_string_equal(plan.stmts[1].params[1].text, "3");
 	assert_string_equal(plan.stmts[1].params[3].text, "3");
 	for (i = 0; i < 10; i++)
 		args_free(&a[i]);
 	dbsql_plan_free(&plan);
+}
+
+/*
+ * PostgreSQL groups the sets of one shape into LATERAL branches (sets of
+ * other shapes keep a branch each); SQLite keeps one branch per set.
+ */
+static void
+test_batch_shapes(void **state)
+{
+	static const char *const w[] = {
+		"{\"id\":1}", "{\"name\":\"x\"}", "{\"id\":2}",
+		"{\"id\":{\"_in\":[1,2]}}", "{\"id\":3}",
+	};
+	struct dbsql_args	 a[5];
+	struct db_error		 err;
+	const char		*sql;
+	size_t			 i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		a[i] = args_of(w[i], NULL, NULL, NULL, NULL);
+	a[2].limit = json_object_new_int(7);
+	assert_int_equal(dbsql_plan(&plan, DBSQL_POSTGRES, &tbl, NULL, 0, a,
+	    5, 100, 100, &err), 0);
+	assert_int_equal(plan.nstmts, 1);
+	assert_int_equal(plan.stmts[0].nsets, 5);
+	/* sets 0, 2, 4 in one LATERAL branch, then 1 and 3 on their own */
+	assert_int_equal(plan.stmts[0].sets[0], 0);
+	assert_int_equal(plan.stmts[0].sets[1], 2);
+	assert_int_equal(plan.stmts[0].sets[2], 4);
+	assert_int_equal(plan.stmts[0].sets[3], 1);
+	assert_int_equal(plan.stmts[0].sets[4], 3);
+	sql = plan.stmts[0].sql;
+	assert_non_null(strstr(sql, "FROM (VALUES (0, $1, $2, $3), "
+	    "(2, $4, $5, $6), (4, $7, $8, $9)) AS \"__v\""));
+	assert_non_null(strstr(sql, "AS \"s0\" UNION ALL SELECT * FROM "
+	    "(SELECT 1 AS \"__set\""));
+	assert_non_null(strstr(sql, "\"name\" = $10"));
+	assert_non_null(strstr(sql, "\"id\" IN ($13, $14)"));
+	assert_string_equal(plan.stmts[0].params[4].text, "7");
+	assert_int_equal(plan.stmts[0].nparams, 16);
+	dbsql_plan_free(&plan);
+	assert_int_equal(dbsql_plan(&plan, DBSQL_SQLITE, &tbl_lite, NULL, 0,
+	    a, 5, 100, 100, &err), 0);
+	assert_null(strstr(plan.stmts[0].sql, "LATERAL"));
+	assert_non_null(strstr(plan.stmts[0].sql, "AS \"s4\" ORDER BY 1, 2"));
+	dbsql_plan_free(&plan);
+	for (i = 0; i < 5; i++)
+		args_free(&a[i]);
 }
 
 static void
@@ -397,6 +449,7 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_batch_dedupe),
+		cmocka_unit_test(test_batch_shapes),
 		cmocka_unit_test(test_quote_and_base64),
 		cmocka_unit_test(test_introspect),
 	};

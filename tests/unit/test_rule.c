@@ -968,34 +968,42 @@ test_compile_errors(void **state)
 		E("{'rule':'match','type':'string','eval':'==','f1':"
 		  "'args.foo','f2':'utils.today()'}",
 		  "x.rule.f1: unknown variable 'args.foo' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))",
 		  "x.rule.f2: unknown variable 'utils.today()' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))"),
 		E("{'rule':'match','type':'string','eval':'==','f1':"
 		  "'args.params..x','f2':'args.auth.'}",
 		  "x.rule.f1: unknown variable 'args.params..x' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))",
 		  "x.rule.f2: unknown variable 'args.auth.' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))"),
 		E("{'rule':'match','type':'string','eval':'==','f1':"
 		  "'args.tokens','f2':'utils.exists()'}",
 		  "x.rule.f1: unknown variable 'args.tokens' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))",
 		  "x.rule.f2: unknown variable 'utils.exists()' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))"),
 		E("{'rule':'match','type':'string','eval':'==','f1':"
 		  "'args.paramsx','f2':'args.auth_x.y'}",
 		  "x.rule.f1: unknown variable 'args.paramsx' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))",
 		  "x.rule.f2: unknown variable 'args.auth_x.y' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))"),
 		E("{'rule':'match','type':'number','eval':'==','f1':"
 		  "'utils.exists(args.params.x)','f2':'args.token'}",
@@ -1040,7 +1048,8 @@ test_compile_errors(void **state)
 		  "'args.nope','clause':{'rule':'match','type':'string',"
 		  "'eval':'==','f1':'a'}}",
 		  "x.rule.value: unknown variable 'args.nope' (expected "
-		  "args.auth.X, args.params.X, args.token, utils.now(), "
+		  "args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		  "utils.exists(X) or utils.length(X))",
 		  "x.rule.clause: missing 'f2'"),
 		E("{'rule':'force','field':'args.params.x','value':1,"
@@ -1149,7 +1158,8 @@ test_compile_errors_raw(void **state)
 		"x.rule: unknown rule 'allow'", NULL };
 	static const char *const nul_var[] = {
 		"x.rule.f1: unknown variable 'args.token' (expected "
-		"args.auth.X, args.params.X, args.token, utils.now(), "
+		"args.auth.X, args.params.X, args.token, "
+		  "args.find.X, args.op, args.opts.X, utils.now(), "
 		"utils.exists(X) or utils.length(X))", NULL };
 	static const char *const nul_url[] = {
 		"x.rule.url: must be an http:// or https:// URL without "
@@ -1241,6 +1251,60 @@ test_independent(void **state)
 	syerrs_free(&errs);
 }
 
+/* A database read rule's state (SPEC 8.10): args.find, args.op, args.opts. */
+static void
+read_case(const char *rule, const char *read, enum rule_verdict want)
+{
+	struct rule	*r = compile(rule);
+	struct rule_env	 env;
+	const char	*err = NULL;
+
+	memset(&env, 0, sizeof(env));
+	env.auth = parse(AUTH);
+	env.read = parse(read);
+	env.now = NOW;
+	assert_int_equal(rule_eval(r, &env, &err), want);
+	json_object_put(env.auth);
+	json_object_put(env.read);
+	rule_free(r);
+}
+
+static void
+test_read_state(void **state)
+{
+	const char	*own = "{'rule':'match','type':'string','eval':'==',"
+	    "'f1':'args.find.owner','f2':'args.auth.sub'}";
+	struct json_object	*v;
+	struct syerrs		 errs;
+
+	(void)state;
+	read_case(own, "{'find':{'owner':'u1'},'op':'all','opts':{}}",
+	    RULE_PASS);
+	read_case(own, "{'find':{'owner':'u2'},'op':'all','opts':{}}",
+	    RULE_FAIL);
+	read_case(own, "{'find':{},'op':'all','opts':{}}", RULE_FAIL);
+	read_case(own, NULL, RULE_FAIL);
+	read_case("{'rule':'match','type':'string','eval':'==','f1':"
+	    "'args.op','f2':'one'}", "{'find':{},'op':'one'}", RULE_PASS);
+	read_case("{'rule':'match','type':'string','eval':'==','f1':"
+	    "'args.op','f2':'one'}", "{'find':{},'op':'all'}", RULE_FAIL);
+	read_case("{'rule':'match','type':'number','eval':'<=','f1':"
+	    "'args.opts.limit','f2':10}", "{'opts':{'limit':5}}", RULE_PASS);
+	read_case("{'rule':'match','type':'number','eval':'<=','f1':"
+	    "'args.opts.limit','f2':10}", "{'opts':{}}", RULE_FAIL);
+	read_case("{'rule':'match','type':'bool','eval':'==','f1':"
+	    "'utils.exists(args.find.owner)','f2':true}",
+	    "{'find':{'owner':'x'}}", RULE_PASS);
+	/* args.operator is not args.op */
+	v = parse("{'rule':'match','type':'string','eval':'==','f1':"
+	    "'args.operator','f2':'x'}");
+	syerrs_init(&errs);
+	assert_null(rule_compile(v, "x.rule", &errs));
+	assert_int_equal(errs.n, 1);
+	syerrs_free(&errs);
+	json_object_put(v);
+}
+
 int
 main(void)
 {
@@ -1265,6 +1329,7 @@ main(void)
 		cmocka_unit_test(test_webhook_url_checked),
 		cmocka_unit_test(test_deep_ok),
 		cmocka_unit_test(test_independent),
+		cmocka_unit_test(test_read_state),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
