@@ -23,12 +23,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
     "..", "lib"))
 import sytest as T
 from sytest import endpoint as E
-
-try:
-	import graphql as GQ
-except ImportError as e:	# fail loudly: the package is a test dependency
-	GQ = None
-	GQ_ERR = e
+from sygql import codes, data, errs
+import sygql
 
 GQL_MEDIA = "application/graphql-response+json"
 SECRET = "s3cret"
@@ -157,11 +153,7 @@ class G:
 		return "/v1/api/%s/graphql" % self.project
 
 	def check_doc(self, doc, parses):
-		try:
-			GQ.parse(doc)
-			ok = True
-		except GQ.GraphQLError:
-			ok = False
+		ok = sygql.parses(doc)
 		if ok != parses:
 			self.tap.ok(False, "graphql-core %s the document: %r" % (
 			    "accepts" if ok else "refuses", doc))
@@ -188,20 +180,6 @@ class G:
 		qs = urllib.parse.urlencode(params)
 		return T.request(self.port, "GET", self.path() + "?" + qs,
 		    headers=headers or {})
-
-
-def errs(r):
-	d = r.json() if r is not None else None
-	return (d or {}).get("errors") or []
-
-
-def codes(r):
-	return [e.get("extensions", {}).get("code") for e in errs(r)]
-
-
-def data(r):
-	d = r.json()
-	return d.get("data") if isinstance(d, dict) else None
 
 
 def token(claims=None, secret=SECRET):
@@ -768,8 +746,7 @@ def case_hostile(tap, g, up, sy):
 
 
 def main(tap):
-	if GQ is None:
-		raise T.Bail("python3-graphql-core is needed: %s" % GQ_ERR)
+	sygql.require()
 	env = T.require_env()
 	tmp = T.tmpdir()
 	up = Up()
