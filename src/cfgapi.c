@@ -19,6 +19,7 @@
  *   commit, 6: the file written, the registry not yet committed).
  */
 #include <ctype.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,11 @@ cfgapi_registry(const struct sy_config *cfg, struct store *st,
 	if (r.n > own)
 		qsort(r.e, r.n, sizeof(*r.e), cfgapi_key_cmp);
 	rc = registry_commit(cfg->srv.registry_path, r.e, r.n, gen);
+	if (st != NULL) {
+		/* the tree is parsed again for the next write */
+		store_doc_release(st);
+		malloc_trim(0);
+	}
 	for (i = 0; i < r.n; i++) {
 		if (strcmp(r.e[i].key, REGISTRY_KEY_ADMIN) == 0)
 			explicit_bzero(r.e[i].val, r.e[i].vallen);

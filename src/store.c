@@ -131,9 +131,19 @@ store_text(const struct store *st, size_t *len)
 }
 
 struct json_object *
-store_doc(const struct store *st)
+store_doc(struct store *st)
 {
+	if (st->doc == NULL && st->text != NULL &&
+	    store_parse_text(st->text, st->len, &st->doc) == -1)
+		st->doc = NULL;
 	return (st->doc);
+}
+
+void
+store_doc_release(struct store *st)
+{
+	json_object_put(st->doc);
+	st->doc = NULL;
 }
 
 int
@@ -213,7 +223,7 @@ store_copy_services(struct store *st, const char *project, int create,
 	struct json_object	*copy = NULL, *p;
 
 	*rs = NULL;
-	if (store_project(st->doc, project, e) == NULL)
+	if (store_project(store_doc(st), project, e) == NULL)
 		return (NULL);
 	if (json_object_deep_copy(st->doc, &copy, NULL) != 0) {
 		store_seterr(e, STORE_IO, "out of memory");
@@ -356,7 +366,7 @@ store_write(struct store *st, const struct store_req *rq,
 		    "object");
 		return (-1);
 	}
-	if (store_project(st->doc, rq->project, e) == NULL)
+	if (store_project(store_doc(st), rq->project, e) == NULL)
 		return (-1);
 	if (rq->if_match != NULL && !store_etag_match(rq->if_match,
 	    rq->etag)) {

@@ -72,8 +72,15 @@ const char	*store_path(const struct store *);
 const char	*store_sha256(const struct store *);
 /* The text last loaded or written, NUL-terminated (borrowed). */
 const char	*store_text(const struct store *, size_t *len);
-/* The parsed document (borrowed until the next load or commit). */
-struct json_object *store_doc(const struct store *);
+/*
+ * The parsed document (borrowed until the next load, commit or
+ * store_doc_release), parsed from the text when needed: between writes
+ * the master keeps only the text, not a tree many times its size that
+ * every forked worker would share.  NULL when out of memory.
+ */
+struct json_object *store_doc(struct store *);
+/* Drop the parsed document (store_doc parses it again when asked). */
+void		 store_doc_release(struct store *);
 
 /*
  * 1 when the source no longer holds what was last loaded or written
