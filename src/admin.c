@@ -1,6 +1,7 @@
 /*
  * admin.c: the admin listener (admin.h) on evhttp: /healthz, /readyz and
- * /metrics, GET or HEAD only, and the config API (admin_api.c).  It is a transport file (event2/http.h) and
+ * /metrics, GET or HEAD only, the config API (admin_api.c) and the
+ * console's files (console.c).  It is a transport file (event2/http.h) and
  * shares the reply helpers of http.c; it holds no request state beyond
  * the one answer it writes at once.
  */
@@ -52,6 +53,45 @@ admin_readyz(struct admin *a, struct evbuffer *b)
 	return (200);
 }
 
+/*
+ * A GET or HEAD of the console's (console.c) while it is on: 1 when
+ * answered, with the headers every console answer carries.
+ */
+static int
+admin_console(struct admin *a, struct evhttp_request *req)
+{
+	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
+	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
+	struct console_reply	 r;
+	struct evbuffer		*b;
+	const char		*name;
+	char			 url[160], csp[320];
+
+	if ((cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) ||
+	    (name = console_name(evhttp_uri_get_path(
+	    evhttp_request_get_evhttp_uri(req)))) == NULL ||
+	    !admin_api_console(a->a_api))
+		return (0);
+	if (console_read(name, &r) == -1 ||
+	    (b = evbuffer_new()) == NULL) {
+		free(r.body);
+		evhttp_send_error(req, 503, NULL);
+		return (1);
+	}
+	admin_api_public_url(a->a_api, url, sizeof(url));
+	console_csp(url, csp, sizeof(csp));
+	evhttp_add_header(out, "Content-Security-Policy", csp);
+	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(out, "Cache-Control", "no-cache");
+	evhttp_add_header(out, "Content-Type", r.type);
+	evbuffer_add(b, r.body, r.len);
+	evhttp_send_reply(req, r.status, http_reason(r.status), b);
+	evbuffer_free(b);
+	free(r.body);
+	return (1);
+}
+
 static void
 admin_cb(struct evhttp_request *req, void *arg)
 {
@@ -65,7 +105,7 @@ admin_cb(struct evhttp_request *req, void *arg)
 	http_hold_reading(req);
 	if (a->a_api != NULL && admin_api_serve(a->a_api, req, 0))
 		return;
-	if (a->a_api != NULL && console_serve(a->a_api, req))
+	if (a->a_api != NULL && admin_console(a, req))
 		return;
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	if ((b = evbuffer_new()) == NULL) {

@@ -3,8 +3,9 @@
  * admin listener (admin.c) for GET and HEAD of "/" (index.html) and
  * "/console/NAME".  The files are read from the console directory at
  * each request: $SWITCHYARD_CONSOLE_DIR when set, otherwise the
- * directory "make install" fills ($(datadir)/switchyard/console).  Like
- * admin_api.c it is a transport file next to admin.c (event2/http.h).
+ * directory "make install" fills ($(datadir)/switchyard/console).  Pure
+ * of the transport: it maps a path to a file and a reply; admin.c, a
+ * transport file, writes that reply and the headers.
  *
  * Invariants:
  * - Only a flat NAME of [a-z0-9-] and one known extension is served, so
@@ -22,12 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/buffer.h>
-#include <event2/http.h>
-
-#include "admin_api.h"
 #include "console.h"
-#include "http.h"
 #include "log.h"
 #include "util.h"
 
@@ -79,7 +75,7 @@ console_type(const char *name)
 	return (NULL);
 }
 
-static void
+void
 console_csp(const char *public_url, char *dst, size_t size)
 {
 	snprintf(dst, size, "default-src 'self'; connect-src 'self' %s; "
@@ -87,89 +83,47 @@ console_csp(const char *public_url, char *dst, size_t size)
 	    public_url);
 }
 
-static void
-console_headers(struct admin_api *api, struct evhttp_request *req,
-    const char *type)
+const char *
+console_name(const char *path)
 {
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
-	char			 url[160], csp[320];
-
-	admin_api_public_url(api, url, sizeof(url));
-	console_csp(url, csp, sizeof(csp));
-	evhttp_add_header(out, "Content-Security-Policy", csp);
-	evhttp_add_header(out, "X-Content-Type-Options", "nosniff");
-	evhttp_add_header(out, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(out, "Cache-Control", "no-cache");
-	evhttp_add_header(out, "Content-Type", type);
+	if (path == NULL)
+		return (NULL);
+	if (strcmp(path, "/") == 0)
+		return ("index.html");
+	if (strncmp(path, CONSOLE_PREFIX, strlen(CONSOLE_PREFIX)) == 0)
+		return (path + strlen(CONSOLE_PREFIX));
+	return (NULL);
 }
 
-static void
-console_send(struct evhttp_request *req, int status, const char *data,
-    size_t len)
+static int
+console_text(struct console_reply *r, int status, const char *text)
 {
-	struct evbuffer	*b;
-
-	if ((b = evbuffer_new()) == NULL) {
-		evhttp_send_error(req, 503, NULL);
-		return;
-	}
-	evbuffer_add(b, data, len);
-	evhttp_send_reply(req, status, http_reason(status), b);
-	evbuffer_free(b);
+	r->status = status;
+	r->type = "text/plain; charset=utf-8";
+	r->len = strlen(text);
+	return ((r->body = strdup(text)) == NULL ? -1 : 0);
 }
 
-/* Answer with the file name of the console directory. */
-static void
-console_file(struct admin_api *api, struct evhttp_request *req,
-    const char *name, const char *type)
+int
+console_read(const char *name, struct console_reply *r)
 {
-	char	 path[1024], msg[1200], *text = NULL;
-	size_t	 len = 0;
+	const char	*type;
+	char		 path[1024], msg[1200];
 
+	memset(r, 0, sizeof(*r));
+	if ((type = console_type(name)) == NULL)
+		return (console_text(r, 404, "not found\n"));
 	snprintf(path, sizeof(path), "%s/%s", console_dir(), name);
-	if (sy_read_file(path, CONSOLE_MAXFILE, &text, &len) == 0) {
-		console_headers(api, req, type);
-		console_send(req, 200, text, len);
-		free(text);
-		return;
+	if (sy_read_file(path, CONSOLE_MAXFILE, &r->body, &r->len) == 0) {
+		r->status = 200;
+		r->type = type;
+		return (0);
 	}
-	if (errno == ENOENT && strcmp(name, "index.html") != 0) {
-		console_headers(api, req, "text/plain; charset=utf-8");
-		console_send(req, 404, "not found\n", 10);
-		return;
-	}
+	if (errno == ENOENT && strcmp(name, "index.html") != 0)
+		return (console_text(r, 404, "not found\n"));
 	/* a missing index.html is an installation problem: say which */
 	snprintf(msg, sizeof(msg), "console: %s: %s\n", path,
 	    strerror(errno));
 	log_warnx("%.*s", (int)strlen(msg) - 1, msg);
-	console_headers(api, req, "text/plain; charset=utf-8");
-	console_send(req, 500, msg, strlen(msg));
-}
-
-int
-console_serve(struct admin_api *api, struct evhttp_request *req)
-{
-	enum evhttp_cmd_type	 cmd = evhttp_request_get_command(req);
-	const char		*path, *name, *type;
-
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD)
-		return (0);
-	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
-	if (path == NULL)
-		return (0);
-	if (strcmp(path, "/") == 0)
-		name = "index.html";
-	else if (strncmp(path, CONSOLE_PREFIX, strlen(CONSOLE_PREFIX)) == 0)
-		name = path + strlen(CONSOLE_PREFIX);
-	else
-		return (0);
-	if (!admin_api_console(api))
-		return (0);
-	if ((type = console_type(name)) == NULL) {
-		console_headers(api, req, "text/plain; charset=utf-8");
-		console_send(req, 404, "not found\n", 10);
-		return (1);
-	}
-	console_file(api, req, name, type);
-	return (1);
+	return (console_text(r, 500, msg));
 }
