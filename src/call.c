@@ -313,18 +313,8 @@ call_webhooks(struct call *c, const struct rule_webhook *wh, size_t n)
 		return;
 	}
 	c->c_nwh = n;
-	snprintf(rid, sizeof(rid), "X-Request-Id: %s", c->c_reqid);
-	hdrs[0] = "Content-Type: application/json";
-	hdrs[1] = rid;
-	memset(&rq, 0, sizeof(rq));
-	rq.method = "POST";
-	rq.has_body = 1;
-	rq.body = body;
-	rq.body_len = strlen(body);
-	rq.headers = hdrs;
-	rq.nheaders = 2;
-	rq.max_response = CALL_WEBHOOK_MAX;
-	rq.max_headers = c->c_ctx->srv->max_header_bytes;
+	upreq_webhook(&rq, hdrs, rid, sizeof(rid), c->c_reqid, body,
+	    CALL_WEBHOOK_MAX, c->c_ctx->srv->max_header_bytes);
 	for (i = 0; i < n; i++) {
 		rq.url = wh[i].url;
 		/* each within its own timeout and the time the call has left */

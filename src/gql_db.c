@@ -48,6 +48,7 @@
 #include "metrics.h"
 #include "project.h"
 #include "rule.h"
+#include "upreq.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -382,21 +383,11 @@ gdb_hook_start(struct gql_exec *x, struct gdbread *r, struct gdbset *s,
 	h->r = r;
 	h->s = s;
 	h->i = i;
-	snprintf(rid, sizeof(rid), "X-Request-Id: %s", x->reqid);
-	hdrs[0] = "Content-Type: application/json";
-	hdrs[1] = rid;
-	memset(&rq, 0, sizeof(rq));
+	upreq_webhook(&rq, hdrs, rid, sizeof(rid), x->reqid, body,
+	    GDB_HOOK_MAX, x->ctx->srv->max_header_bytes);
 	rq.url = wh->url;
-	rq.method = "POST";
-	rq.has_body = 1;
-	rq.body = body;
-	rq.body_len = strlen(body);
-	rq.headers = hdrs;
-	rq.nheaders = 2;
 	h->cut = left <= wh->timeout;
 	rq.timeout_ms = (long)((h->cut ? left : wh->timeout) * 1000.0);
-	rq.max_response = GDB_HOOK_MAX;
-	rq.max_headers = x->ctx->srv->max_header_bytes;
 	if (rq.timeout_ms > 0 && (h->uc = upstream_start(x->ctx->up, &rq,
 	    gdb_hook_done, h)) != NULL)
 		r->hpending++;

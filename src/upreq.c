@@ -21,6 +21,7 @@
 #include "rule.h"
 #include "tmpl.h"
 #include "upreq.h"
+#include "upstream.h"
 #include "util.h"
 
 #define UPREQ_GONE	((size_t)-1)
@@ -271,4 +272,23 @@ upreq_free(struct upreq *r)
 	free(r->off);		/* and the lines, in the same block */
 	free(r->sc_owned);
 	memset(r, 0, sizeof(*r));
+}
+
+void
+upreq_webhook(struct upstream_request *rq, const char *hdr[2], char *rid,
+    size_t ridsize, const char *reqid, const char *body, size_t max_response,
+    size_t max_headers)
+{
+	snprintf(rid, ridsize, "X-Request-Id: %s", reqid);
+	hdr[0] = "Content-Type: application/json";
+	hdr[1] = rid;
+	memset(rq, 0, sizeof(*rq));
+	rq->method = "POST";
+	rq->has_body = 1;
+	rq->body = body;
+	rq->body_len = strlen(body);
+	rq->headers = hdr;
+	rq->nheaders = 2;
+	rq->max_response = max_response;
+	rq->max_headers = max_headers;
 }

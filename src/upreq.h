@@ -17,6 +17,7 @@
 struct json_object;
 struct sy_endpoint;
 struct sy_project;
+struct upstream_request;
 
 /* A header of the caller's request by name, or NULL.  Borrowed. */
 typedef const char *(*upreq_header_fn)(void *arg, const char *name);
@@ -65,6 +66,18 @@ void	 upreq_free(struct upreq *r);
  * one that frames a message or belongs to one hop, X-SC-Token, Host.
  */
 int	 upreq_header_refused(const char *name);
+
+/*
+ * A rule webhook's request (SPEC 6), for REST and GraphQL calls alike:
+ * a POST of body (JSON) with Content-Type and the request's id, at most
+ * max_response body and max_headers header bytes; the URL and timeout
+ * are the caller's to set.  hdr (two lines) and rid (ridsize bytes, for
+ * the X-Request-Id line) are the caller's storage; rq borrows them and
+ * body.
+ */
+void	 upreq_webhook(struct upstream_request *rq, const char *hdr[2],
+	    char *rid, size_t ridsize, const char *reqid, const char *body,
+	    size_t max_response, size_t max_headers);
 
 /* The path of url, after the authority and before any query. */
 const char *upreq_url_path(const char *url, size_t *len);
