@@ -473,6 +473,17 @@ def spawn(argv, stdout, stderr, **kw):
 	return p
 
 
+def kill_group(proc):
+	"""SIGKILL the process group that proc leads, if proc still runs, and
+	reap proc (at most 5 s)."""
+	if proc and proc.poll() is None:
+		try:
+			os.killpg(proc.pid, signal.SIGKILL)
+		except OSError:
+			pass
+		proc.wait(timeout=5)
+
+
 def track_pgroup(pgid):
 	"""A process group started elsewhere (a daemon that called setsid):
 	stopped by sanitizer_check and killed at cleanup like ours."""
@@ -986,12 +997,7 @@ class Upstream:
 		return r.json()
 
 	def stop(self):
-		if self.proc and self.proc.poll() is None:
-			try:
-				os.killpg(self.proc.pid, signal.SIGKILL)
-			except OSError:
-				pass
-			self.proc.wait(timeout=5)
+		kill_group(self.proc)
 
 
 # --------------------------------------------------------------------------
@@ -1216,12 +1222,7 @@ class Daemon:
 			return ""
 
 	def stop(self):
-		if self.proc and self.proc.poll() is None:
-			try:
-				os.killpg(self.proc.pid, signal.SIGKILL)
-			except OSError:
-				pass
-			self.proc.wait(timeout=5)
+		kill_group(self.proc)
 		# workers are in the master's process group
 		try:
 			os.killpg(self.proc.pid, signal.SIGKILL)
