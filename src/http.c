@@ -274,6 +274,8 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 	}
 	http_framing(h, req, status, len);
 	evhttp_send_reply(req, status, http_reason(status), body);
+	if (cc != NULL)
+		http_cc_flush(cc);	/* cc_bev is ours: alive */
 }
 
 static void
@@ -353,10 +355,6 @@ http_rest_end(struct rest *r)
 
 	if (r->r_conn != NULL)
 		r->r_conn->cc_rest = NULL;
-	if (r->r_watching) {
-		event_del(&r->r_slow);
-		event_del(&r->r_watch);
-	}
 	call_cancel(r->r_call);
 	gql_exec_free(r->r_gql);
 	if (r->r_ep != NULL)
@@ -449,8 +447,6 @@ http_start(struct rest *r)
 		http_error(r, 400, err, "");
 		return (-1);
 	}
-	/* from here on a client that leaves cancels the call, webhooks too */
-	http_watch_later(r);
 	authn_want_keys(r->r_h->h_authn, r->r_proj);
 	if (rule_needs_token(r->r_ep->rule)) {
 		auth = http_client_header(r, "Authorization");

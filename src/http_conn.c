@@ -5,7 +5,8 @@
  * for a whole request, the framing check of every byte before evhttp
  * reads it (http_frame.c), the rewrite of evhttp's own HTML error pages
  * into the contract's JSON, the close callback that ends the request in
- * flight, and the watch on a client that may leave during a slow call.
+ * flight, the watch on a client that leaves while its call runs, and the
+ * reply written in the iteration that makes it (http_cc_flush).
  *
  * Invariants: a connection's entry lives from its accept until the sweep
  * sees that evhttp freed its bufferevent (its event callback cleared),
@@ -24,6 +25,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_struct.h>
 #include <event2/event.h>
 #include <event2/http.h>
 
@@ -79,6 +81,24 @@ http_cc_gone(struct cconn *cc)
 	return (ecb == NULL);
 }
 
+/*
+ * evhttp_send_reply only queues the reply and arms the write event, so
+ * the socket is written one loop iteration later, after an epoll_wait
+ * that reports it writable (it nearly always is) and two epoll_ctl
+ * calls to arm and disarm it.  Running the bufferevent's write callback
+ * now, in this iteration, writes the reply at once; if the socket is
+ * full the callback leaves the event armed, as it would have.
+ */
+void
+http_cc_flush(struct cconn *cc)
+{
+	struct bufferevent	*bev = cc->cc_bev;
+
+	if (!http_cc_gone(cc) && event_pending(&bev->ev_write, EV_WRITE,
+	    NULL) && evbuffer_get_length(bufferevent_get_output(bev)) > 0)
+		event_active(&bev->ev_write, EV_WRITE, 1);
+}
+
 /* Drop our reference: the bufferevent and its socket are freed now. */
 static void
 http_cc_release(struct http *h, struct cconn **pp)
@@ -86,6 +106,8 @@ http_cc_release(struct http *h, struct cconn **pp)
 	struct cconn	*cc = *pp;
 
 	*pp = cc->cc_next;
+	if (cc->cc_watch_set)
+		event_del(&cc->cc_watch);	/* before the socket closes */
 	bufferevent_disable(cc->cc_bev, EV_READ | EV_WRITE);
 	evbuffer_remove_cb_entry(bufferevent_get_output(cc->cc_bev),
 	    cc->cc_outcb);
@@ -301,6 +323,67 @@ http_cc_limit(const struct cconn *cc)
 }
 
 /*
+ * evhttp stops reading a connection once its request has arrived, so it
+ * would not notice a client that leaves while the call runs.  Each
+ * connection has a read event of its own on its socket, armed when bytes
+ * arrive (before evhttp parses them and stops reading) and left armed:
+ * the socket stays in epoll with the same interest from the request's
+ * arrival to its answer, so serving it costs no epoll_ctl at all.
+ *
+ * The watch acts only while a request is in flight and no bytes were
+ * read since it last ran (bytes read mean evhttp consumed what woke it).
+ * Then EOF or an error drops the connection, which cancels the call and
+ * its webhooks through the close callback (http_conn_closed); a
+ * pipelined request disarms it until the next bytes are read.  With no
+ * request in flight, what the socket has is evhttp's to read: disarmed.
+ */
+static void
+http_cc_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct cconn			*cc = arg;
+	struct evhttp_connection	*evcon;
+	char				 b;
+	ssize_t				 n;
+
+	if (cc->cc_seen) {
+		cc->cc_seen = 0;
+		return;
+	}
+	if (cc->cc_rest == NULL || http_cc_gone(cc)) {
+		event_del(&cc->cc_watch);
+		return;
+	}
+	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	event_del(&cc->cc_watch);
+	if (n > 0)
+		return;		/* a pipelined request, not a goodbye */
+	log_info("request %s: the client left while the upstream call was "
+	    "running: cancelling it", cc->cc_rest->r_reqid);
+	if ((evcon = evhttp_request_get_connection(cc->cc_rest->r_req)) !=
+	    NULL)
+		evhttp_connection_free(evcon);	/* ends the request too */
+}
+
+static void
+http_cc_arm(struct cconn *cc)
+{
+	evutil_socket_t	fd;
+
+	cc->cc_seen = 1;
+	if (!cc->cc_watch_set) {
+		if ((fd = bufferevent_getfd(cc->cc_bev)) == -1)
+			return;
+		event_assign(&cc->cc_watch, bufferevent_get_base(cc->cc_bev),
+		    fd, EV_READ | EV_PERSIST, http_cc_watch, cc);
+		cc->cc_watch_set = 1;
+	}
+	if (!event_pending(&cc->cc_watch, EV_READ, NULL))
+		event_add(&cc->cc_watch, NULL);
+}
+
+/*
  * Bytes arrived on a client connection; evhttp reads them only after
  * this returns.  Their framing is checked (http_frame.c): at the first
  * violation the stream is refused from the line where it begins; after
@@ -326,6 +409,7 @@ http_cc_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 	}
 	if (info->n_added == 0 || cc->cc_injecting)
 		return;
+	http_cc_arm(cc);
 	if (cc->cc_framing != NULL || cc->cc_last) {
 		/* the stream has ended: nothing more of it is read */
 		http_cc_cut(cc, in, len - info->n_added, NULL);
@@ -426,6 +510,8 @@ http_conn_closed(struct evhttp_connection *evcon, void *arg)
 	struct rest	*r = cc->cc_rest;
 
 	cc->cc_evcon = NULL;
+	if (cc->cc_watch_set)
+		event_del(&cc->cc_watch);
 	if (r != NULL) {
 		log_debug("request %s: client closed the connection",
 		    r->r_reqid);
@@ -468,63 +554,3 @@ http_cc_release_all(struct http *h)
 		while (h->h_ccs[i] != NULL)
 			http_cc_release(h, &h->h_ccs[i]);
 }
-
-/*
- * evhttp stops reading a connection once its request has arrived, so it
- * does not notice a client that leaves while the upstream call runs.
- * When a call has waited HTTP_WATCH_AFTER seconds, switchyard watches
- * the client's socket itself; on EOF or an error it drops the
- * connection, which cancels the upstream transfer through the
- * connection's close callback (http_conn_closed).  Fast calls never pay
- * for the watch.
- */
-static void
-http_client_check(evutil_socket_t fd, short what, void *arg)
-{
-	struct rest			*r = arg;
-	struct evhttp_connection	*evcon;
-	char				 b;
-	ssize_t				 n;
-
-	n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return;
-	if (n > 0) {
-		/* a pipelined request, not a goodbye: stop watching */
-		event_del(&r->r_watch);
-		return;
-	}
-	log_info("request %s: the client left while the upstream call was "
-	    "running: cancelling it", r->r_reqid);
-	if ((evcon = evhttp_request_get_connection(r->r_req)) != NULL)
-		evhttp_connection_free(evcon);	/* frees r too */
-}
-
-static void
-http_slow_cb(evutil_socket_t unused, short what, void *arg)
-{
-	struct rest			*r = arg;
-	struct evhttp_connection	*evcon;
-	evutil_socket_t			 fd;
-
-	if ((evcon = evhttp_request_get_connection(r->r_req)) == NULL ||
-	    (fd = bufferevent_getfd(evhttp_connection_get_bufferevent(evcon)))
-	    == -1)
-		return;
-	event_assign(&r->r_watch, r->r_h->h_base, fd, EV_READ | EV_PERSIST,
-	    http_client_check, r);
-	event_add(&r->r_watch, NULL);
-}
-
-void
-http_watch_later(struct rest *r)
-{
-	struct timeval	tv = { HTTP_WATCH_AFTER, 0 };
-
-	evtimer_assign(&r->r_slow, r->r_h->h_base, http_slow_cb, r);
-	/* r_watch is assigned when needed; deleting it unassigned is a no-op */
-	event_assign(&r->r_watch, r->r_h->h_base, -1, 0, http_client_check, r);
-	r->r_watching = 1;
-	evtimer_add(&r->r_slow, &tv);
-}
-

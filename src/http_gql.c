@@ -284,7 +284,6 @@ hg_start(struct rest *r)
 		hg_error(r, 400, "BAD_REQUEST", why);
 		return (-1);
 	}
-	http_watch_later(r);
 	memset(&in, 0, sizeof(in));
 	in.query = m.query;
 	in.query_len = m.query_len;

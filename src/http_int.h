@@ -18,7 +18,6 @@
 
 #define HTTP_REQID_MAX		128
 #define HTTP_CC_BUCKETS		4096
-#define HTTP_WATCH_AFTER	1	/* seconds before watching a client */
 #define HTTP_READ_SLACK		16384	/* input beyond one largest request */
 
 struct bufferevent;
@@ -72,9 +71,6 @@ struct rest {
 	struct route			*r_route;	/* NULL: not an API path */
 	struct route			 r_routebuf;
 	double				 r_start;	/* monotonic */
-	struct event			 r_slow;	/* upstream slow: watch */
-	struct event			 r_watch;	/* the client's socket */
-	int				 r_watching;	/* r_slow/r_watch set up */
 	long				 r_upstatus;	/* 0: no upstream answer */
 	struct gql_exec			*r_gql;		/* GraphQL, or NULL */
 	int				 r_is_gql;	/* the GraphQL route */
@@ -110,6 +106,9 @@ struct cconn {
 	double			 cc_deadline;	/* request must be in; 0: none */
 	int			 cc_refuse;	/* over maxConnections */
 	int			 cc_errpage;	/* 400, 413: evhttp's page? */
+	struct event		 cc_watch;	/* the socket, for EOF */
+	int			 cc_watch_set;	/* cc_watch assigned */
+	int			 cc_seen;	/* bytes read since its last run */
 };
 
 /* http.c */
@@ -132,11 +131,12 @@ int			 http_gql_admit(struct rest *, const char *path);
 /* http_conn.c */
 struct bufferevent	*http_cc_new(struct event_base *, void *http);
 struct cconn		*http_cc_of(struct http *, struct evhttp_request *);
+/* Write the reply just queued now rather than an iteration later. */
+void			 http_cc_flush(struct cconn *);
 /* The request's connection, its close callback set; NULL: not tracked. */
 struct cconn		*http_cc_attach(struct http *, struct evhttp_request *);
 void			 http_sweep(evutil_socket_t, short, void *http);
 void			 http_cc_release_all(struct http *);
 /* Watch the client's socket once the request has run a while. */
-void			 http_watch_later(struct rest *);
 
 #endif
