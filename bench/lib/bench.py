@@ -1295,6 +1295,59 @@ def profile_run(args, up, token, tag, n_allow, n_auth, warm):
 	return f, callgrind_total(f), 2 * warm + n_allow + n_auth, el
 
 
+def strace_counts(path):
+	"""{syscall: calls} from the table strace -c writes."""
+	out = {}
+	with open(path) as f:
+		for line in f:
+			p = line.split()
+			# % time, seconds, usecs/call, calls, [errors,] syscall
+			if len(p) in (5, 6) and re.match(r"^[\d.]+$", p[0]) and \
+			    p[-1] != "total":
+				out[p[-1]] = out.get(p[-1], 0) + int(p[3])
+	return out
+
+
+def syscalls(args, up, token, seconds=3):
+	"""System calls per request of nginx's worker and switchyard's one
+	worker (the profiled client) under the benchmark's load, counted by
+	strace -c attached to the worker for one wrk run."""
+	res = []
+	ngp, ngport = start_nginx_proxy(args.tmp, up)
+	syp, syport, _, _, _ = start_switchyard("switchyard (strace)", args.bin,
+	    args.tmp, "strace", up, 1, 10, token)
+	try:
+		for key, label, proc, port, path, tok in (
+		    ("nginx", "nginx proxy", ngp, ngport, "/adder", None),
+		    ("sy-auth", "switchyard 1w auth (%s)" % args.client, syp, syport,
+		    api(args.service, "auth"), token)):
+			t = Target(key, label, proc, port, path, tok)
+			_, workers = t.pids()
+			if len(workers) != 1:
+				raise BenchError("%s: expected one worker, found %s"
+				    % (label, workers))
+			f = os.path.join(args.tmp, "strace-%s.txt" % key)
+			st = spawn("strace " + key, ["strace", "-c", "-f", "-o", f,
+			    "-p", str(workers[0])], os.path.join(args.tmp,
+			    "strace-%s.log" % key))
+			time.sleep(1.0)		# attached
+			r = run_wrk(t, args.tmp, seconds, "strace-" + key)
+			st.p.send_signal(signal.SIGINT)
+			try:
+				st.p.wait(30)
+			except subprocess.TimeoutExpired:
+				raise BenchError("strace on %s did not stop" % label)
+			PROCS.remove(st)
+			if t.problems:
+				raise BenchError("%s under strace: %s" % (label,
+				    "; ".join(t.problems)))
+			res.append((label, r["requests"], strace_counts(f)))
+	finally:
+		stop(syp)
+		stop(ngp)
+	return res
+
+
 def profile(args):
 	started = datetime.datetime.now().astimezone()
 	token = make_token()
@@ -1308,6 +1361,9 @@ def profile(args):
 		res[tag] = profile_run(args, up, token, tag, na, nu, W)
 		log("    worker Ir %d for %d requests (%.1f s of calls)"
 		    % (res[tag][1], res[tag][2], res[tag][3]))
+	log("profile: system calls per request, strace -c on the worker, "
+	    "wrk -c%d" % CONNS)
+	sc = syscalls(args, up, token)
 	stop(upp)
 	fb, irb, nb, _ = res["base"]
 	ir_allow = (res["allow2"][1] - irb) / N
@@ -1355,6 +1411,14 @@ def profile(args):
 		for o, v in sorted(objs.items(), key=lambda kv: -kv[1])[:8]:
 			L.append("  %10.0f  %5.1f%%  %s" % (v / n, 100.0 * v / total, o))
 		L.append("")
+
+	L.append("system calls per request (strace -c attached to the one "
+	    "worker during wrk -t1 -c%d -d3s; authenticated calls):" % CONNS)
+	for who, n, counts in sc:
+		top = sorted(counts.items(), key=lambda kv: -kv[1])[:8]
+		L.append("  %-34s %5.2f  (%s)" % (who, sum(counts.values()) / n,
+		    ", ".join("%s %.2f" % (k, v / n) for k, v in top)))
+	L.append("")
 
 	inc = {t: functions(annotate(res[t][0], True)) for t in res}
 	exc = {t: functions(annotate(res[t][0], False)) for t in res}
