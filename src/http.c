@@ -16,6 +16,7 @@
  *   http_send) and is never touched after it; a request whose client went
  *   away is freed by its connection's close callback instead.
  */
+#include <sys/queue.h>
 #include <sys/random.h>
 #include <sys/types.h>
 
@@ -93,16 +94,13 @@ http_cors_any(const struct http *h)
 
 /* The Access-Control-Allow-Origin value for this request, or NULL. */
 static const char *
-http_cors_origin(struct http *h, struct evhttp_request *req, int *vary)
+http_cors_origin(struct http *h, const char *origin, int *vary)
 {
-	const char	*origin;
 	size_t		 i;
 
 	*vary = 0;
 	if (http_cors_any(h))
 		return ("*");
-	origin = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Origin");
 	if (origin == NULL)
 		return (NULL);
 	*vary = 1;
@@ -112,24 +110,64 @@ http_cors_origin(struct http *h, struct evhttp_request *req, int *vary)
 	return (NULL);
 }
 
+/*
+ * A reply's own header lines ride in its status line, after the reason
+ * phrase: evhttp writes the status line with one printf, then each
+ * header of its list with another printf and keeps each in three heap
+ * blocks, about 1,900 instructions a header line, the largest part of
+ * its reply.  Written as "OK\r\nName: value\r\nName: value", they reach
+ * the client byte for byte as the list would have sent them.  Only
+ * Date, Content-Length and Connection stay in evhttp's list: evhttp adds
+ * the first two itself when the list lacks them and reads the third to
+ * close the connection.  A value with a control character, or one that
+ * does not fit, goes through evhttp_add_header, which refuses what it
+ * must, as every value did before.
+ */
 void
-http_common_headers(struct http *h, struct evhttp_request *req,
-    const char *reqid, int json)
+http_head_add(struct rest *r, const char *name, const char *value)
 {
-	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
-	const char		*origin;
-	int			 vary;
+	size_t	nl = strlen(name), vl, i;
+	char	*p;
+
+	for (vl = 0; value[vl] != '\0'; vl++)
+		if (((unsigned char)value[vl] < 0x20 && value[vl] != '\t') ||
+		    value[vl] == 0x7f)
+			break;
+	if (value[vl] != '\0' || r->r_headlen + nl + vl + 5 >
+	    sizeof(r->r_head)) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->r_req),
+		    name, value);
+		return;
+	}
+	p = r->r_head + r->r_headlen;
+	*p++ = '\r';
+	*p++ = '\n';
+	for (i = 0; i < nl; i++)
+		*p++ = name[i];
+	*p++ = ':';
+	*p++ = ' ';
+	memcpy(p, value, vl);
+	p[vl] = '\0';
+	r->r_headlen = p + vl - r->r_head;
+}
+
+void
+http_common_headers(struct rest *r, int json, int reqid)
+{
+	const char	*origin;
+	int		 vary;
 
 	if (json)
-		evhttp_add_header(out, "Content-Type", "application/json");
-	if (reqid != NULL && reqid[0] != '\0')
-		evhttp_add_header(out, "X-Request-Id", reqid);
-	if ((origin = http_cors_origin(h, req, &vary)) != NULL)
-		evhttp_add_header(out, "Access-Control-Allow-Origin", origin);
+		http_head_add(r, "Content-Type", "application/json");
+	if (reqid && r->r_reqid[0] != '\0')
+		http_head_add(r, "X-Request-Id", r->r_reqid);
+	if ((origin = http_cors_origin(r->r_h, r->r_origin, &vary)) != NULL)
+		http_head_add(r, "Access-Control-Allow-Origin", origin);
 	if (vary)
-		evhttp_add_header(out, "Vary", "Origin");
-	if (h->h_draining)
-		evhttp_add_header(out, "Connection", "close");
+		http_head_add(r, "Vary", "Origin");
+	if (r->r_h->h_draining)
+		evhttp_add_header(evhttp_request_get_output_headers(r->r_req),
+		    "Connection", "close");
 }
 
 void
@@ -246,7 +284,9 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 	struct evhttp_request	*req = r->r_req;
 	struct evkeyvalq	*out = evhttp_request_get_output_headers(req);
 	struct cconn		*cc;
-	size_t			 len;
+	const char		*reason;
+	size_t			 len, n;
+	char			 line[HTTP_HEAD_MAX + 32];
 
 	len = evbuffer_get_length(evhttp_request_get_output_buffer(req)) +
 	    (body != NULL ? evbuffer_get_length(body) : 0);
@@ -273,9 +313,26 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 			evhttp_add_header(out, "Connection", "close");
 	}
 	http_framing(h, req, status, len);
-	evhttp_send_reply(req, status, http_reason(status), body);
+	reason = http_reason(status);
+	if (r->r_headlen > 0) {
+		n = strlen(reason);
+		memcpy(line, reason, n);
+		memcpy(line + n, r->r_head, r->r_headlen + 1);
+		reason = line;
+	}
+	/*
+	 * http_cc_output looks for evhttp's own error pages; this reply is
+	 * not one, and evhttp writes it whole here, in some ten additions.
+	 */
 	if (cc != NULL)
+		evbuffer_cb_clear_flags(bufferevent_get_output(cc->cc_bev),
+		    cc->cc_outcb, EVBUFFER_CB_ENABLED);
+	evhttp_send_reply(req, status, reason, body);
+	if (cc != NULL) {
+		evbuffer_cb_set_flags(bufferevent_get_output(cc->cc_bev),
+		    cc->cc_outcb, EVBUFFER_CB_ENABLED);
 		http_cc_flush(cc);	/* cc_bev is ours: alive */
+	}
 }
 
 static void
@@ -293,10 +350,9 @@ http_error(struct rest *r, int status, const char *msg, const char *raw)
 	evbuffer_add(b, ",\"rawError\":", 12);
 	http_json_str(b, raw != NULL ? raw : "");
 	evbuffer_add(b, "}", 1);
-	http_common_headers(r->r_h, req, r->r_reqid, 1);
+	http_common_headers(r, 1, 1);
 	if (status == 405)
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "POST, OPTIONS");
+		http_head_add(r, "Allow", "POST, OPTIONS");
 	http_send(r, status, b);
 	evbuffer_free(b);
 }
@@ -314,37 +370,59 @@ http_new_reqid(struct http *h, char *dst)
 	sy_hex(dst, b, sizeof(b));
 }
 
+/*
+ * The client headers switchyard reads for every request, found in one
+ * walk of the list (evhttp_find_header walks it once per name), and the
+ * request id: the client's X-Request-Id when it is 1-128 visible ASCII
+ * characters, else a new one.  The first of a repeated header counts,
+ * as with evhttp_find_header.
+ */
 static void
-http_request_id(struct http *h, struct evhttp_request *req, char *dst)
+http_request_headers(struct rest *r)
 {
-	const char	*in;
+	struct evkeyval	*kv;
+	const char	*rid = NULL;
 	size_t		 i, n;
 
-	in = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "X-Request-Id");
-	if (in != NULL && (n = strlen(in)) > 0 && n <= HTTP_REQID_MAX) {
+	TAILQ_FOREACH(kv, evhttp_request_get_input_headers(r->r_req), next) {
+		switch (kv->key[0]) {
+		case 'A': case 'a':
+			if (r->r_auth == NULL &&
+			    strcasecmp(kv->key, "Authorization") == 0)
+				r->r_auth = kv->value;
+			break;
+		case 'O': case 'o':
+			if (r->r_origin == NULL &&
+			    strcasecmp(kv->key, "Origin") == 0)
+				r->r_origin = kv->value;
+			break;
+		case 'X': case 'x':
+			if (rid == NULL &&
+			    strcasecmp(kv->key, "X-Request-Id") == 0)
+				rid = kv->value;
+			break;
+		}
+	}
+	if (rid != NULL && (n = strlen(rid)) > 0 && n <= HTTP_REQID_MAX) {
 		for (i = 0; i < n; i++)
-			if (in[i] < 0x21 || in[i] > 0x7e)
+			if (rid[i] < 0x21 || rid[i] > 0x7e)
 				break;
 		if (i == n) {
-			memcpy(dst, in, n + 1);
+			memcpy(r->r_reqid, rid, n + 1);
 			return;
 		}
 	}
-	http_new_reqid(h, dst);
+	http_new_reqid(r->r_h, r->r_reqid);
 }
 
 void
 http_preflight(struct rest *r, const char *methods)
 {
-	struct evkeyvalq	*out;
-
-	out = evhttp_request_get_output_headers(r->r_req);
-	http_common_headers(r->r_h, r->r_req, NULL, 0);
-	evhttp_add_header(out, "Access-Control-Allow-Methods", methods);
-	evhttp_add_header(out, "Access-Control-Allow-Headers",
+	http_common_headers(r, 0, 0);
+	http_head_add(r, "Access-Control-Allow-Methods", methods);
+	http_head_add(r, "Access-Control-Allow-Headers",
 	    "Authorization, Content-Type");
-	evhttp_add_header(out, "Access-Control-Max-Age", "86400");
+	http_head_add(r, "Access-Control-Max-Age", "86400");
 	http_send(r, 204, NULL);
 }
 
@@ -391,11 +469,11 @@ http_reply_upstream(struct rest *r, const struct call_result *res)
 		evhttp_add_header(out, name, v);
 	}
 	if (res->status == 204 || res->status == 304 || res->body_len == 0) {
-		http_common_headers(r->r_h, req, r->r_reqid, 0);
+		http_common_headers(r, 0, 1);
 		http_send(r, (int)res->status, NULL);
 		return;
 	}
-	http_common_headers(r->r_h, req, r->r_reqid, 1);
+	http_common_headers(r, 1, 1);
 	/* straight into the reply's buffer: no evbuffer of our own */
 	if (evbuffer_add(evhttp_request_get_output_buffer(req), res->body,
 	    res->body_len) == -1)
@@ -424,6 +502,8 @@ http_client_header(void *arg, const char *name)
 {
 	struct rest	*r = arg;
 
+	if (strcasecmp(name, "Authorization") == 0)
+		return (r->r_auth);
 	return (evhttp_find_header(evhttp_request_get_input_headers(r->r_req),
 	    name));
 }
@@ -449,7 +529,7 @@ http_start(struct rest *r)
 	}
 	authn_want_keys(r->r_h->h_authn, r->r_proj);
 	if (rule_needs_token(r->r_ep->rule)) {
-		auth = http_client_header(r, "Authorization");
+		auth = r->r_auth;
 		switch (authn_verify(r->r_h->h_authn, r->r_proj, auth,
 		    &r->r_who, &err)) {
 		case AUTHN_OK:
@@ -608,7 +688,7 @@ http_api_cb(struct evhttp_request *req, void *arg)
 	r->r_h = h;
 	r->r_req = req;
 	r->r_start = sy_now();
-	http_request_id(h, req, r->r_reqid);
+	http_request_headers(r);
 	h->h_inflight++;
 	switch (http_gql_admit(r, evhttp_uri_get_path(
 	    evhttp_request_get_evhttp_uri(req)))) {
@@ -673,6 +753,8 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	evhttp_set_max_body_size(h->h_http, srv->max_body_bytes);
 	evhttp_set_max_headers_size(h->h_http, srv->max_header_bytes);
 	evhttp_set_timeout(h->h_http, (int)(srv->client_timeout + 0.999));
+	/* Content-Type may ride in the status line (http_head_add) */
+	evhttp_set_default_content_type(h->h_http, NULL);
 	evhttp_set_gencb(h->h_http, http_api_cb, h);
 	evhttp_set_bevcb(h->h_http, http_cc_new, h);
 	evtimer_add(h->h_sweep, &sweep_tv);

@@ -97,13 +97,11 @@ hg_reply(struct rest *r, int status, const char *body, size_t len)
 {
 	struct evbuffer	*b;
 
-	http_common_headers(r->r_h, r->r_req, r->r_reqid, 0);
-	evhttp_add_header(evhttp_request_get_output_headers(r->r_req),
-	    "Content-Type", r->r_gql_media ? GQL_MEDIA "; charset=utf-8" :
-	    "application/json");
+	http_common_headers(r, 0, 1);
+	http_head_add(r, "Content-Type", r->r_gql_media ?
+	    GQL_MEDIA "; charset=utf-8" : "application/json");
 	if (status == 405)
-		evhttp_add_header(evhttp_request_get_output_headers(r->r_req),
-		    "Allow", "GET, POST, OPTIONS");
+		http_head_add(r, "Allow", "GET, POST, OPTIONS");
 	if ((b = evbuffer_new()) == NULL || evbuffer_add(b, body, len) == -1)
 		evhttp_send_error(r->r_req, 500, NULL);
 	else
@@ -292,7 +290,7 @@ hg_start(struct rest *r)
 	in.proj = r->r_proj;
 	in.cat = r->r_h->h_cat;
 	in.authn = r->r_h->h_authn;
-	in.authorization = http_client_header(r, "Authorization");
+	in.authorization = r->r_auth;
 	in.start = r->r_start;
 	in.reqid = r->r_reqid;
 	in.header = http_client_header;

@@ -17,6 +17,8 @@
 #include "route.h"
 
 #define HTTP_REQID_MAX		128
+#define HTTP_HEAD_MAX		320	/* header lines in the status line: keeps
+					   struct rest within tcache (1032) */
 #define HTTP_CC_BUCKETS		4096
 #define HTTP_READ_SLACK		16384	/* input beyond one largest request */
 
@@ -79,6 +81,10 @@ struct rest {
 	size_t				 r_gql_statements;
 	size_t				 r_gql_errors;
 	char				 r_reqid[HTTP_REQID_MAX + 1];
+	const char			*r_auth;	/* client's Authorization */
+	const char			*r_origin;	/* client's Origin */
+	size_t				 r_headlen;
+	char				 r_head[HTTP_HEAD_MAX];	/* http_head_add */
 };
 
 /*
@@ -113,8 +119,10 @@ struct cconn {
 
 /* http.c */
 void			 http_check_drained(struct http *);
-void			 http_common_headers(struct http *, struct evhttp_request *,
-			    const char *reqid, int json);
+void			 http_common_headers(struct rest *, int json, int reqid);
+/* One header line of the reply (http_send writes it). */
+void			 http_head_add(struct rest *, const char *name,
+			    const char *value);
 /* 204 to a CORS preflight, allowing methods. */
 void			 http_preflight(struct rest *, const char *methods);
 /* The one place that answers a request; body may be NULL. */

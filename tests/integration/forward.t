@@ -362,6 +362,9 @@ def forward(tap, env, client):
 	up.stop()
 
 
+LONG = "http://" + "o" * 290 + ".example"
+
+
 def cors(tap, env):
 	"""server.cors.allowOrigins with one origin (no upstream client
 	involved)."""
@@ -369,7 +372,7 @@ def cors(tap, env):
 	up = T.Upstream(env, tmp2).start()
 	port2 = T.free_port()
 	cfg2 = T.adder_config(tmp2, port2, up,
-	    server={"cors": {"allowOrigins": ["http://app.example"]}})
+	    server={"cors": {"allowOrigins": ["http://app.example", LONG]}})
 	T.Daemon(env, tmp2, cfg2, name="cors").start()
 	r = T.call(port2, "arith", "adder", {"num1": 1, "num2": 2},
 	    headers={"Origin": "http://app.example"})
@@ -381,6 +384,22 @@ def cors(tap, env):
 	    ("*", "http://evil.example"),
 	    "allowOrigins [app.example]: another origin is not allowed",
 	    r.describe())
+
+	# The reply's own header lines travel in its status line up to 320
+	# bytes (src/http.c, http_head_add) and through evhttp's header list
+	# beyond: either way each header arrives once, whole.
+	for origin, rid in (("http://app.example", "r" * 20),
+	    (LONG, "q" * 128)):
+		r = T.call(port2, "arith", "adder", {"num1": 1, "num2": 2},
+		    headers={"Origin": origin, "X-Request-Id": rid})
+		want = {"content-type": ["application/json"],
+		    "x-request-id": [rid], "access-control-allow-origin": [origin],
+		    "vary": ["Origin"], "content-length": ["9"]}
+		got = {k: r.header_all(k) for k in want}
+		tap.ok(r.status == 200 and r.json() == {"sum": 3} and
+		    got == want and len(r.header_all("Date")) == 1,
+		    "every reply header once and whole (a %d-byte origin)" %
+		    len(origin), r.describe())
 
 
 T.run_main(None, main, watchdog=60)
