@@ -292,8 +292,19 @@ def start_upstream(tmp):
 	return pr, port
 
 
-def start_nginx_proxy(tmp, up):
+def start_nginx_proxy(tmp, up, tls=None):
+	"""nginx proxying to the upstream on port up with kept-alive
+	connections; tls (make_tls's files): the upstream speaks https, its
+	certificate verified against the bench CA, sessions reused."""
 	port = free_port()
+	ssl_conf = ""
+	if tls is not None:
+		ssl_conf = """
+            proxy_ssl_trusted_certificate %s;
+            proxy_ssl_verify on;
+            proxy_ssl_verify_depth 2;
+            proxy_ssl_name 127.0.0.1;
+            proxy_ssl_session_reuse on;""" % tls["ca"]
 	body = """    upstream adder {
         server 127.0.0.1:%d;
         keepalive 32;
@@ -303,12 +314,16 @@ def start_nginx_proxy(tmp, up):
     server {
         listen 127.0.0.1:%d;
         location /adder {
-            proxy_pass http://adder;
+            proxy_pass %s://adder;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection "";%s
         }
-    }""" % (up, port)
-	pr = start_nginx("nginx proxy", os.path.join(tmp, "nginx"), port, body)
+    }""" % (up, port, "https" if tls else "http", ssl_conf)
+	if tls is None:
+		pr = start_nginx("nginx proxy", os.path.join(tmp, "nginx"), port, body)
+	else:
+		pr = start_nginx("nginx proxy, https upstream", os.path.join(tmp,
+		    "nginx-tls"), port, body)
 	wait_serving(pr, port, "/adder")
 	return pr, port
 
@@ -362,35 +377,6 @@ def start_tls_upstream(tmp, tls):
 	pr = start_nginx("upstream (nginx, https)", os.path.join(tmp, "upstream-tls"),
 	    port, body)
 	wait_serving(pr, port, "/adder", ctx=tls_context(tls))
-	return pr, port
-
-
-def start_nginx_tls_proxy(tmp, up, tls):
-	"""nginx proxying to the https upstream: kept-alive connections,
-	certificate verified against the bench CA, sessions reused."""
-	port = free_port()
-	body = """    upstream adder_tls {
-        server 127.0.0.1:%d;
-        keepalive 32;
-        keepalive_requests 1000000;
-        keepalive_timeout 120s;
-    }
-    server {
-        listen 127.0.0.1:%d;
-        location /adder {
-            proxy_pass https://adder_tls;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_ssl_trusted_certificate %s;
-            proxy_ssl_verify on;
-            proxy_ssl_verify_depth 2;
-            proxy_ssl_name 127.0.0.1;
-            proxy_ssl_session_reuse on;
-        }
-    }""" % (up, port, tls["ca"])
-	pr = start_nginx("nginx proxy, https upstream", os.path.join(tmp,
-	    "nginx-tls"), port, body)
-	wait_serving(pr, port, "/adder")
 	return pr, port
 
 
@@ -1036,7 +1022,7 @@ def bench(args):
 	    "upstream and nginx proxying to it")
 	tls = make_tls(args.tmp)
 	tup, tupport = start_tls_upstream(args.tmp, tls)
-	ngtp, ngtport = start_nginx_tls_proxy(args.tmp, tupport, tls)
+	ngtp, ngtport = start_nginx_proxy(args.tmp, tupport, tls)
 	sy1, sy1port, scale["startup_small"], _, _ = start_switchyard(
 	    "switchyard 1 worker", args.bin, args.tmp, "sy1", up, 1, 10, token,
 	    tls=(tupport, tls["ca"]))
