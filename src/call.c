@@ -437,7 +437,10 @@ call_forward(struct call *c)
 	rq.max_headers = srv->max_header_bytes;
 	rq.resp_headers = (const char *const *)c->c_ep->resp_headers;
 	rq.nresp_headers = c->c_ep->nresp_headers;
-	rq.native = call_native(srv, c->c_ep, rq.url);
+	/* caFile is for the service url: its internal endpoints' calls */
+	if (c->c_ep->kind == EP_KIND_INTERNAL)
+		rq.ca_file = c->c_ep->ca_file;
+	rq.native = rq.ca_file == NULL && call_native(srv, c->c_ep, rq.url);
 	c->c_upstart = sy_now();
 	if ((c->c_uc = upstream_start(c->c_ctx->up, &rq, call_answered, c)) ==
 	    NULL)

@@ -8,6 +8,9 @@
  * kept even when there are problems, and the caller drops them all.
  * This runs in the master only, so allocations abort on failure.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,9 @@
 #include <strings.h>
 
 #include <json-c/json.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "auth.h"
 #include "cfsplit.h"
@@ -23,6 +29,7 @@
 #include "endpoint.h"
 #include "gqlconf.h"
 #include "jconf.h"
+#include "proc.h"
 #include "rule.h"
 #include "util.h"
 
@@ -197,10 +204,84 @@ cp_service_client(struct json_object *sv, const char *path,
 	return (c);
 }
 
+/*
+ * Why file cannot serve as a caFile (a static string, or one from *own
+ * that the caller frees), or NULL: it must be a regular file this
+ * process can open, holding at least one PEM certificate, and readable
+ * by the workers' ids.
+ */
+static const char *
+cp_ca_problem(const struct compile *st, const char *file, char **own)
+{
+	struct stat	 sb;
+	FILE		*f;
+	X509		*x;
+
+	*own = NULL;
+	if ((f = fopen(file, "r")) == NULL)
+		return (strerror(errno));
+	if (fstat(fileno(f), &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		fclose(f);
+		return ("not a regular file");
+	}
+	x = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ERR_clear_error();
+	if (x == NULL)
+		return ("it holds no PEM certificate (\"-----BEGIN "
+		    "CERTIFICATE-----\")");
+	X509_free(x);
+	if (st->uid != (uid_t)-1 && st->uid != 0 &&
+	    proc_can_read(file, st->uid, st->gid, own) == -1)
+		return (*own != NULL ? *own : "out of memory");
+	return (NULL);
+}
+
+/*
+ * The service's "caFile": NULL when missing or null, or when a problem
+ * was reported here; else its path (caller frees), a relative one
+ * joined to the config file's directory.  url is the service's good
+ * url or NULL (bad: it was reported).
+ */
+static char *
+cp_service_ca(struct compile *st, struct json_object *sv, const char *url,
+    int bad, const char *path)
+{
+	struct json_object	*v = jconf_get(sv, "caFile");
+	const char		*s, *why;
+	char			*file, *cpath, *own;
+
+	if (v == NULL)
+		return (NULL);
+	cpath = CP_PATHF("%s.caFile", path);
+	file = NULL;
+	if ((s = jconf_str(v)) == NULL || *s == '\0')
+		syerrs_add(st->errs, cpath, "must be the path of a PEM file "
+		    "of CA certificates (a string)");
+	else if (url == NULL && !bad)
+		syerrs_add(st->errs, cpath, "applies to https:// URLs only, "
+		    "and the service has no url");
+	else if (url != NULL && strncasecmp(url, "https://", 8) != 0)
+		syerrs_add(st->errs, cpath, "applies to https:// URLs only, "
+		    "and the service url is \"%s\"", url);
+	else if (url != NULL) {
+		file = s[0] == '/' || st->basedir == NULL ? xstrdup(s) :
+		    CP_CAT(st->basedir, "/", s, (char *)NULL);
+		if ((why = cp_ca_problem(st, file, &own)) != NULL) {
+			syerrs_add(st->errs, cpath, "\"%s\": %s", file, why);
+			free(file);
+			file = NULL;
+		}
+		free(own);
+	}
+	free(cpath);
+	return (file);
+}
+
 static void
 cp_endpoints(struct compile *st, struct json_object *eps, const char *pid,
     const char *sid, const char *url, enum ep_client client,
-    const char *path)
+    const char *ca, const char *path)
 {
 	struct json_object_iterator	 it, end;
 	const char			*name;
@@ -220,6 +301,7 @@ cp_endpoints(struct compile *st, struct json_object *eps, const char *pid,
 		if (rc == -1)
 			continue;
 		endpoint_encode_client(&st->rec, client);
+		endpoint_encode_ca(&st->rec, ca);
 		cp_add_text(st, CP_CAT("E/", pid, "/", sid, "/", name,
 		    (char *)NULL), xstrndup(st->rec.data, st->rec.len));
 		st->nendpoints++;
@@ -233,6 +315,7 @@ cp_service(struct compile *st, struct json_object *sv, const char *pid,
 	struct json_object	*v, *eps, *rec;
 	const char		*url, *need;
 	enum ep_client		 client;
+	char			*ca;
 	int			 bad;
 
 	if (!jconf_is_object(sv)) {
@@ -243,6 +326,7 @@ cp_service(struct compile *st, struct json_object *sv, const char *pid,
 	client = cp_service_client(sv, path, st->errs);
 	if (cp_endpoints_value(st, jconf_get(sv, "endpoints"), &v) == -1)
 		return;
+	ca = cp_service_ca(st, sv, url, bad, path);
 	if ((eps = v) != NULL && !jconf_is_object(eps)) {
 		jconf_err(st->errs, path, "endpoints", "%s", "must be an "
 		    "object of endpoint name to endpoint");
@@ -252,8 +336,9 @@ cp_service(struct compile *st, struct json_object *sv, const char *pid,
 		syerrs_add(st->errs, path, "missing \"url\" (internal "
 		    "endpoint \"%s\" needs it)", need);
 	if (eps != NULL)
-		cp_endpoints(st, eps, pid, sid, url, client, path);
+		cp_endpoints(st, eps, pid, sid, url, client, ca, path);
 	json_object_put(v);
+	free(ca);
 	rec = json_object_new_object();
 	json_object_object_add(rec, "project", json_object_new_string(pid));
 	json_object_object_add(rec, "service", json_object_new_string(sid));
@@ -449,6 +534,8 @@ compile_init(struct compile *c, struct syerrs *errs, struct cf_split *sp)
 	memset(c, 0, sizeof(*c));
 	c->errs = errs;
 	c->sp = sp;
+	c->uid = (uid_t)-1;
+	c->gid = (gid_t)-1;
 	sybuf_init(&c->rec);
 }
 

@@ -7,6 +7,8 @@
 #ifndef SY_COMPILE_H
 #define SY_COMPILE_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #include "util.h"
@@ -44,10 +46,15 @@ struct compile {
 	/* the config file's directory, for relative SQLite paths (SPEC
 	   8.10); borrowed, NULL: unknown (relative to the cwd) */
 	const char		*basedir;
+	/* who must be able to read a service's caFile: the workers' ids
+	   (proc_workers_ids); (uid_t)-1: not checked */
+	uid_t			 uid;
+	gid_t			 gid;
 };
 
 /*
- * Start compiling into c, reporting to errs.  sp, when not NULL, is the
+ * Start compiling into c, reporting to errs (no caFile read check for
+ * other ids until the caller sets uid and gid).  sp, when not NULL, is the
  * split parse of the file (config.c): "endpoints" members then hold the
  * number of the piece to parse.  Free with compile_free.
  */

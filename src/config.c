@@ -40,6 +40,7 @@
 #include "endpoint.h"
 #include "jconf.h"
 #include "log.h"
+#include "proc.h"
 #include "util.h"
 
 #define CF_MAX_FILE	(64 * 1024 * 1024)
@@ -635,6 +636,23 @@ cf_basedir(const char *file)
 }
 
 /*
+ * The workers' ids into c, to check that they can read each caFile; an
+ * unknown user is not checked here (starting refuses it anyway).
+ */
+static void
+cf_workers_ids(const struct sy_server *srv, struct compile *c)
+{
+	char	*err = NULL;
+
+	if (proc_workers_ids(srv->user, srv->group, &c->uid, &c->gid,
+	    &err) == -1) {
+		c->uid = (uid_t)-1;
+		c->gid = (gid_t)-1;
+	}
+	free(err);
+}
+
+/*
  * The config from the parsed document root, which is put; sp, when not
  * NULL, is the split parse (see compile_init).
  */
@@ -669,6 +687,7 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 	cfadmin_check(&cf->srv, jconf_get(root, "projects"), errs);
 	compile_init(&c, errs, sp);
 	c.basedir = dir = cf_basedir(file);
+	cf_workers_ids(&cf->srv, &c);
 	if ((v = jconf_get(root, "projects")) != NULL)
 		compile_projects(&c, v);
 	free(dir);

@@ -360,6 +360,13 @@ ed_client(struct json_object *root, struct sy_endpoint *ep, char **err)
 	return (0);
 }
 
+/* "caFile": missing is the system's trust store. */
+static int
+ed_ca(struct json_object *root, struct sy_endpoint *ep, char **err)
+{
+	return (ed_str(root, "caFile", 0, &ep->ca_file, err));
+}
+
 /* The record as a JSON object, or NULL: exactly one object, nothing after. */
 static struct json_object *
 ed_parse(const char *rec, size_t len)
@@ -406,7 +413,8 @@ endpoint_decode(const char *rec, size_t len, char **err)
 	    ed_rule(root, ep, err) == -1 ||
 	    ed_headers(root, ep, err) == -1 ||
 	    ed_extras(root, ep, err) == -1 ||
-	    ed_client(root, ep, err) == -1) {
+	    ed_client(root, ep, err) == -1 ||
+	    ed_ca(root, ep, err) == -1) {
 		endpoint_unref(ep);
 		ep = NULL;
 	}
@@ -440,6 +448,7 @@ endpoint_unref(struct sy_endpoint *ep)
 	}
 	free(ep->headers);
 	free(ep->token);
+	free(ep->ca_file);
 	sy_strv_free(ep->fwd_headers, ep->nfwd_headers);
 	sy_strv_free(ep->resp_headers, ep->nresp_headers);
 	free(ep);

@@ -9,7 +9,7 @@
  *    "rule","headers","token","forwardHeaders","responseHeaders","scToken"}
  * where "url" is the complete upstream URL template (service url joined
  * with path for internal endpoints, path itself for external ones),
- * then "upstreamClient" when the service names one.
+ * then "upstreamClient" and "caFile" when the service has them.
  */
 #ifndef SY_ENDPOINT_H
 #define SY_ENDPOINT_H
@@ -67,6 +67,7 @@ struct sy_endpoint {
 	size_t		 nresp_headers;
 	int		 bind_token;	/* scToken.bindRequest */
 	enum ep_client	 client;	/* the service's upstreamClient */
+	char		*ca_file;	/* the service's caFile or NULL */
 };
 
 /*
@@ -100,6 +101,14 @@ void			 endpoint_encode_client(struct sybuf *rec,
 			    enum ep_client client);
 
 /*
+ * Append "caFile" (the absolute path of a PEM file of CA certificates,
+ * compile.c checked it) to a record that endpoint_encode wrote; NULL
+ * appends nothing.
+ */
+void			 endpoint_encode_ca(struct sybuf *rec,
+			    const char *ca_file);
+
+/*
  * NULL when url is "http://" or "https://" (any case), an optional
  * "user@", a host name or address ("[v6]" in brackets), an optional
  * ":port" (1-65535), then anything without spaces or control characters.
@@ -122,8 +131,8 @@ int			 endpoint_header_forbidden(const char *name);
  * Decode a registry record.  Returns an endpoint with refcnt 1 (caller
  * releases it with endpoint_unref), or NULL with *err set to a message
  * the caller frees (NULL when even that allocation failed).  "headers",
- * "token", "forwardHeaders", "responseHeaders", "scToken" and
- * "upstreamClient" may be missing or null (defaults); every other
+ * "token", "forwardHeaders", "responseHeaders", "scToken",
+ * "upstreamClient" and "caFile" may be missing or null (defaults); every other
  * member is required.  Any bytes are safe to pass.
  */
 struct sy_endpoint	*endpoint_decode(const char *rec, size_t len, char **err);

@@ -518,3 +518,14 @@ endpoint_encode_client(struct sybuf *rec, enum ep_client client)
 	else
 		EP_PUT_LIT(rec, ",\"upstreamClient\":\"native\"}");
 }
+
+void
+endpoint_encode_ca(struct sybuf *rec, const char *ca_file)
+{
+	if (ca_file == NULL || rec->len == 0)
+		return;
+	rec->len--;		/* the closing brace */
+	EP_PUT_LIT(rec, ",\"caFile\":");
+	ep_put_str(rec, ca_file, strlen(ca_file));
+	EP_PUT_LIT(rec, "}");
+}

@@ -55,7 +55,6 @@
 #include "worker.h"
 
 #define MASTER_INT_GRACE	1.0	/* seconds INT waits before KILL */
-#define MASTER_DEFAULT_USER	"nobody"
 
 struct wslot {
 	pid_t		 pid;		/* 0: none */
@@ -461,25 +460,13 @@ master_replace_workers(size_t n)
 	master_new_slots(n);
 }
 
-/*
- * The user and group the workers run as.  Only root can switch: then
- * server.user, or "nobody" when it is not set (as nginx does), so that
- * workers run as root only when the config says "root" explicitly.
- * Anyone else keeps their own ids and the setting is ignored.
- */
+/* The user and group the workers run as (proc_workers_ids). */
 static int
 master_resolve_user(const struct sy_config *cfg, uid_t *uid, gid_t *gid,
     char **err)
 {
-	const char	*user = cfg->srv.user;
-
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	if (geteuid() != 0)
-		return (0);
-	if (user == NULL)
-		user = MASTER_DEFAULT_USER;
-	return (proc_resolve_user(user, cfg->srv.group, uid, gid, err));
+	return (proc_workers_ids(cfg->srv.user, cfg->srv.group, uid, gid,
+	    err));
 }
 
 /* The admin socket of cfg: the bound one when the address is the same. */

@@ -29,6 +29,8 @@
 
 /* A pidfile is shorter: at most 19 digits and a newline. */
 #define PROC_PIDFILE_MAX	24
+/* the workers' user when root starts us and server.user is not set */
+#define PROC_DEFAULT_USER	"nobody"
 #define PROC_PIDFILE_SYMLINK	"is a symbolic link (name the file itself)"
 
 static char *
@@ -260,16 +262,22 @@ proc_mode_allows(const struct stat *st, uid_t uid, gid_t gid, mode_t bits)
 	return ((st->st_mode & bits) == bits);
 }
 
-int
-proc_can_reach(const char *dir, uid_t uid, gid_t gid, char **err)
+/*
+ * Walk path's ancestors, each to be searchable by uid/gid, and path
+ * itself to allow last (mode bits of the "other" class); verb says what
+ * path could not be used for.
+ */
+static int
+proc_walk(const char *path0, uid_t uid, gid_t gid, mode_t last,
+    const char *verb, const char *fix, char **err)
 {
 	struct stat	 st;
 	char		 path[PATH_MAX];
 	char		*slash;
 	mode_t		 need;
 
-	if (realpath(dir, path) == NULL) {
-		*err = proc_err("%s: %s", dir, strerror(errno));
+	if (realpath(path0, path) == NULL) {
+		*err = proc_err("%s: %s", path0, strerror(errno));
 		return (-1);
 	}
 	slash = path;
@@ -277,19 +285,46 @@ proc_can_reach(const char *dir, uid_t uid, gid_t gid, char **err)
 		slash = strchr(slash + 1, '/');
 		if (slash != NULL)
 			*slash = '\0';
-		need = slash != NULL ? S_IXOTH : S_IXOTH | S_IWOTH;
+		need = slash != NULL ? S_IXOTH : last;
 		if (stat(path[0] != '\0' ? path : "/", &st) == -1 ||
 		    !proc_mode_allows(&st, uid, gid, need)) {
-			*err = proc_err("the workers' user cannot %s %s (set "
-			    "server.user, or change the directory's owner or "
-			    "mode)", slash != NULL ? "search" : "write in",
-			    path);
+			if (asprintf(err, "the workers' user cannot %s %s (set "
+			    "server.user, or change the %s's owner or mode)",
+			    slash != NULL ? "search" : verb, path, slash !=
+			    NULL ? "directory" : fix) == -1)
+				*err = NULL;
 			return (-1);
 		}
 		if (slash == NULL)
 			return (0);
 		*slash = '/';
 	}
+}
+
+int
+proc_can_reach(const char *dir, uid_t uid, gid_t gid, char **err)
+{
+	return (proc_walk(dir, uid, gid, S_IXOTH | S_IWOTH, "write in",
+	    "directory", err));
+}
+
+int
+proc_can_read(const char *file, uid_t uid, gid_t gid, char **err)
+{
+	return (proc_walk(file, uid, gid, S_IROTH, "read", "file", err));
+}
+
+int
+proc_workers_ids(const char *user, const char *group, uid_t *uid,
+    gid_t *gid, char **err)
+{
+	*uid = (uid_t)-1;
+	*gid = (gid_t)-1;
+	if (geteuid() != 0)
+		return (0);
+	if (user == NULL)
+		user = PROC_DEFAULT_USER;
+	return (proc_resolve_user(user, group, uid, gid, err));
 }
 
 int

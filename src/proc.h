@@ -52,6 +52,21 @@ int	 proc_resolve_user(const char *user, const char *group, uid_t *uid,
  * mode bits.  0, or -1 with *err naming the directory in the way.
  */
 int	 proc_can_reach(const char *dir, uid_t uid, gid_t gid, char **err);
+/*
+ * Whether a process running as uid/gid could read file: every ancestor
+ * directory searchable and file readable by the mode bits.  0, or -1
+ * with *err (caller frees; NULL when out of memory) naming what is in
+ * the way.
+ */
+int	 proc_can_read(const char *file, uid_t uid, gid_t gid, char **err);
+/*
+ * The ids the workers run as.  Only root can switch: then user, or
+ * "nobody" when it is NULL (as nginx does), and group; anyone else keeps
+ * their own ids, (uid_t)-1 and (gid_t)-1.  0, or -1 with *err set
+ * (caller frees).
+ */
+int	 proc_workers_ids(const char *user, const char *group, uid_t *uid,
+	    gid_t *gid, char **err);
 
 /* Switch to uid/gid when running as root; -1 on failure (logged). */
 int	 proc_drop_privileges(uid_t uid, gid_t gid);

@@ -14,6 +14,11 @@
  *   calls from libevent callbacks, never from curl's.
  * - The multi handle owns the connection cache, so upstream connections
  *   stay alive across calls; easy handles are pooled and reused.
+ * - A pooled easy handle has libcurl's built-in CA file and directory:
+ *   a call with a caFile sets its own, and up_call_free puts the
+ *   built-in ones back (read once in upstream_new), so calls without
+ *   one pay nothing and never verify against another service's CAs.
+ *   libcurl reuses a connection only for the same CA settings.
  */
 #include <sys/queue.h>
 
@@ -51,6 +56,7 @@ struct upstream_call {
 	upstream_cb		 uc_cb;
 	void			*uc_arg;
 	struct h1client_call	*uc_h1;		/* a native call */
+	int			 uc_ca;		/* uc_easy has a caFile */
 	char			 uc_err[CURL_ERROR_SIZE];
 	TAILQ_ENTRY(upstream_call) uc_entry;
 };
@@ -67,6 +73,8 @@ struct upstream {
 	size_t			 up_npool;
 	size_t			 up_active;
 	struct h1client		*up_h1;		/* made on first use */
+	char			*up_cainfo;	/* libcurl's default, or NULL */
+	char			*up_capath;
 	TAILQ_HEAD(, upstream_call) up_calls;
 };
 
@@ -154,6 +162,26 @@ up_curl_sock(CURL *easy, curl_socket_t s, int what, void *arg, void *sockp)
 	return (0);
 }
 
+/* libcurl's built-in CA file and directory (7.84 and later). */
+static int
+up_ca_defaults(struct upstream *up)
+{
+	CURL	*e;
+	char	*info = NULL, *path = NULL;
+
+	if ((e = curl_easy_init()) == NULL)
+		return (-1);
+	curl_easy_getinfo(e, CURLINFO_CAINFO, &info);
+	curl_easy_getinfo(e, CURLINFO_CAPATH, &path);
+	if (info != NULL)
+		up->up_cainfo = strdup(info);
+	if (path != NULL)
+		up->up_capath = strdup(path);
+	curl_easy_cleanup(e);
+	return ((info != NULL && up->up_cainfo == NULL) ||
+	    (path != NULL && up->up_capath == NULL) ? -1 : 0);
+}
+
 struct upstream *
 upstream_new(struct event_base *base)
 {
@@ -172,7 +200,8 @@ upstream_new(struct event_base *base)
 	TAILQ_INIT(&up->up_calls);
 	up->up_multi = curl_multi_init();
 	up->up_timer = evtimer_new(base, up_timer_cb, up);
-	if (up->up_multi == NULL || up->up_timer == NULL) {
+	if (up->up_multi == NULL || up->up_timer == NULL ||
+	    up_ca_defaults(up) == -1) {
 		log_warnx("%s: cannot create the curl multi handle", __func__);
 		upstream_free(up);
 		return (NULL);
@@ -192,6 +221,10 @@ up_call_free(struct upstream_call *uc)
 	struct upstream	*up = uc->uc_up;
 	size_t		 i;
 
+	if (uc->uc_easy != NULL && uc->uc_ca) {
+		curl_easy_setopt(uc->uc_easy, CURLOPT_CAINFO, up->up_cainfo);
+		curl_easy_setopt(uc->uc_easy, CURLOPT_CAPATH, up->up_capath);
+	}
 	if (uc->uc_easy != NULL) {
 		if (up->up_npool < UP_POOL_MAX)
 			up->up_pool[up->up_npool++] = uc->uc_easy;
@@ -241,6 +274,8 @@ upstream_free(struct upstream *up)
 		curl_multi_cleanup(up->up_multi);
 	if (up->up_timer != NULL)
 		event_free(up->up_timer);
+	free(up->up_cainfo);
+	free(up->up_capath);
 	free(up);
 }
 
@@ -468,6 +503,15 @@ upstream_start(struct upstream *up, const struct upstream_request *rq,
 	if ((uc->uc_easy = up_easy_get(up)) == NULL)
 		goto fail;
 	up_set_common(uc, rq);
+	if (rq->ca_file != NULL) {
+		/* the service's CAs replace the built-in ones */
+		uc->uc_ca = 1;
+		if (curl_easy_setopt(uc->uc_easy, CURLOPT_CAINFO,
+		    rq->ca_file) != CURLE_OK ||
+		    curl_easy_setopt(uc->uc_easy, CURLOPT_CAPATH, NULL) !=
+		    CURLE_OK)
+			goto fail;
+	}
 	if (up_set_method(uc, rq) == -1 || up_set_headers(uc, rq) == -1)
 		goto fail;
 	if ((mc = curl_multi_add_handle(up->up_multi, uc->uc_easy)) !=

@@ -49,6 +49,7 @@ struct upstream_request {
 	const char *const	*resp_headers;	/* names to hand back */
 	size_t			 nresp_headers;
 	int			 native;	/* http:// by h1client.c */
+	const char		*ca_file;	/* NULL: curl's default CAs */
 };
 
 struct upstream_response {

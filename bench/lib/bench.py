@@ -23,6 +23,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -201,8 +202,13 @@ def vm_hwm_kib(pid):
 
 # ---------------------------------------------------------------- http
 
-def post(port, path, token=None, body=BODY, timeout=5.0):
-	c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+def post(port, path, token=None, body=BODY, timeout=5.0, ctx=None):
+	"""ctx: an ssl.SSLContext to speak https, or None."""
+	if ctx is not None:
+		c = http.client.HTTPSConnection("127.0.0.1", port, timeout=timeout,
+		    context=ctx)
+	else:
+		c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
 	try:
 		h = {"Content-Type": "application/json"}
 		if token:
@@ -221,7 +227,7 @@ def try_post(*a, **kw):
 		return None, str(e)
 
 
-def wait_serving(pr, port, path, token=None, timeout=15.0):
+def wait_serving(pr, port, path, token=None, timeout=15.0, ctx=None):
 	"""Poll until path answers 200 {"sum":30}; fail if pr exits."""
 	deadline = time.monotonic() + timeout
 	last = None
@@ -229,7 +235,7 @@ def wait_serving(pr, port, path, token=None, timeout=15.0):
 		if not pr.alive():
 			raise BenchError("%s exited with status %s before it served:\n%s"
 			    % (pr.name, pr.p.returncode, pr.log_tail()))
-		st, body = try_post(port, path, token, timeout=2.0)
+		st, body = try_post(port, path, token, timeout=2.0, ctx=ctx)
 		if st == 200 and body == EXPECT:
 			return
 		last = (st, body[:200])
@@ -286,8 +292,19 @@ def start_upstream(tmp):
 	return pr, port
 
 
-def start_nginx_proxy(tmp, up):
+def start_nginx_proxy(tmp, up, tls=None):
+	"""nginx proxying to the upstream on port up with kept-alive
+	connections; tls (make_tls's files): the upstream speaks https, its
+	certificate verified against the bench CA, sessions reused."""
 	port = free_port()
+	ssl_conf = ""
+	if tls is not None:
+		ssl_conf = """
+            proxy_ssl_trusted_certificate %s;
+            proxy_ssl_verify on;
+            proxy_ssl_verify_depth 2;
+            proxy_ssl_name 127.0.0.1;
+            proxy_ssl_session_reuse on;""" % tls["ca"]
 	body = """    upstream adder {
         server 127.0.0.1:%d;
         keepalive 32;
@@ -297,13 +314,69 @@ def start_nginx_proxy(tmp, up):
     server {
         listen 127.0.0.1:%d;
         location /adder {
-            proxy_pass http://adder;
+            proxy_pass %s://adder;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            proxy_set_header Connection "";%s
         }
-    }""" % (up, port)
-	pr = start_nginx("nginx proxy", os.path.join(tmp, "nginx"), port, body)
+    }""" % (up, port, "https" if tls else "http", ssl_conf)
+	if tls is None:
+		pr = start_nginx("nginx proxy", os.path.join(tmp, "nginx"), port, body)
+	else:
+		pr = start_nginx("nginx proxy, https upstream", os.path.join(tmp,
+		    "nginx-tls"), port, body)
 	wait_serving(pr, port, "/adder")
+	return pr, port
+
+
+def openssl(argv):
+	t = subprocess.run(["openssl"] + argv, stdin=subprocess.DEVNULL,
+	    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+	if t.returncode != 0:
+		raise BenchError("openssl %s failed:\n%s" % (argv[0], t.stdout.decode()))
+
+
+def make_tls(tmp):
+	"""A CA and a certificate for IP 127.0.0.1 signed by it (subjectAltName
+	IP:127.0.0.1, CN 127.0.0.1 for nginx's name check), RSA 2048, made
+	with openssl(1) in tmp/tls: {"ca", "cert", "key"} file names."""
+	d = os.path.join(tmp, "tls")
+	os.makedirs(d, exist_ok=True)
+	f = {k: os.path.join(d, n) for k, n in (("ca", "ca.pem"),
+	    ("cakey", "ca.key"), ("cert", "server.pem"), ("key", "server.key"),
+	    ("csr", "server.csr"), ("ext", "server.ext"))}
+	openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+	    f["cakey"], "-out", f["ca"], "-days", "2", "-subj",
+	    "/CN=switchyard bench CA", "-addext",
+	    "basicConstraints=critical,CA:TRUE", "-addext",
+	    "keyUsage=critical,keyCertSign,cRLSign"])
+	write(f["ext"], "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n"
+	    "extendedKeyUsage=serverAuth\n")
+	openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", f["key"],
+	    "-out", f["csr"], "-subj", "/CN=127.0.0.1"])
+	openssl(["x509", "-req", "-in", f["csr"], "-CA", f["ca"], "-CAkey",
+	    f["cakey"], "-CAcreateserial", "-out", f["cert"], "-days", "2",
+	    "-extfile", f["ext"]])
+	return f
+
+
+def tls_context(tls):
+	"""A client context that trusts only the bench CA."""
+	return ssl.create_default_context(cafile=tls["ca"])
+
+
+def start_tls_upstream(tmp, tls):
+	"""The upstream of the https rows: nginx as start_upstream's, over TLS
+	with the bench certificate."""
+	port = free_port()
+	body = """    server {
+        listen 127.0.0.1:%d ssl;
+        ssl_certificate %s;
+        ssl_certificate_key %s;
+        location /adder { default_type application/json; return 200 '%s'; }
+    }""" % (port, tls["cert"], tls["key"], EXPECT)
+	pr = start_nginx("upstream (nginx, https)", os.path.join(tmp, "upstream-tls"),
+	    port, body)
+	wait_serving(pr, port, "/adder", ctx=tls_context(tls))
 	return pr, port
 
 
@@ -348,7 +421,8 @@ def endpoint_names(n):
 		yield "g%d" % (i // 100), "e%d" % (i % 100), "authenticated"
 
 
-def sy_config(d, port, workers, up, nendpoints, extra=None):
+def sy_config(d, port, workers, up, nendpoints, extra=None, tls=None):
+	"""tls: (port, CA file) of the https upstream, for service "t"."""
 	services = {}
 	for svc, ep, rule in endpoint_names(nendpoints):
 		s = services.setdefault(svc, {"url": "http://127.0.0.1:%d" % up,
@@ -364,6 +438,12 @@ def sy_config(d, port, workers, up, nendpoints, extra=None):
 	    "upstreamClient": "curl", "endpoints": {
 		ep: {"method": "POST", "path": "/adder", "rule": {"rule": rule}}
 		for ep, rule in (("allow", "allow"), ("auth", "authenticated"))}}
+	if tls is not None:
+		# service "t": the https upstream, through libcurl (as every
+		# https:// url), trusting the bench CA
+		services["t"] = {"url": "https://127.0.0.1:%d" % tls[0],
+		    "caFile": tls[1], "endpoints": {"auth": {"method": "POST",
+		    "path": "/adder", "rule": {"rule": "authenticated"}}}}
 	return {
 		"server": {
 			"listen": ["127.0.0.1:%d" % port],
@@ -388,14 +468,15 @@ def api(svc, ep):
 
 
 def start_switchyard(name, binary, tmp, tag, up, workers, nendpoints, token,
-    wrap=None, timeout=30.0, probe=None):
-	"""Returns (proc, port, seconds from exec to serving)."""
+    wrap=None, timeout=30.0, probe=None, tls=None):
+	"""Returns (proc, port, seconds from exec to serving); tls: see
+	sy_config."""
 	d = os.path.join(tmp, tag)
 	os.makedirs(d, exist_ok=True)
 	port = free_port()
 	conf = os.path.join(d, "switchyard.json")
 	with open(conf, "w") as f:
-		json.dump(sy_config(d, port, workers, up, nendpoints), f,
+		json.dump(sy_config(d, port, workers, up, nendpoints, tls=tls), f,
 		    separators=(",", ":"))
 	t = subprocess.run([binary, "-t", "-c", conf], stdin=subprocess.DEVNULL,
 	    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
@@ -407,6 +488,8 @@ def start_switchyard(name, binary, tmp, tag, up, workers, nendpoints, token,
 	    os.path.join(d, "out.log"))
 	if probe is None:
 		wait_serving(pr, port, api("s", "auth"), token, timeout)
+		if tls is not None:
+			wait_serving(pr, port, api("t", "auth"), token, timeout)
 	else:
 		probe(pr, port, timeout)
 	return pr, port, time.monotonic() - t0, conf, d
@@ -427,8 +510,10 @@ def make_token():
 
 class Target:
 	def __init__(self, key, label, proc, port, path, token=None, kind="proxy",
-	    workers_of=None, body=None, expect=EXPECT):
+	    workers_of=None, body=None, expect=EXPECT, upstream=None, versus=None):
 		self.body = body	# None: post.lua's REST call
+		self.upstream = upstream	# its upstream Proc; None: UPSTREAM
+		self.versus = versus	# relative table: key compared with, None: all
 		self.expect = expect
 		self.key = key
 		self.label = label
@@ -481,8 +566,9 @@ def run_wrk(t, tmp, duration, tag):
 	    "-s", POST_LUA, url]
 	allp, workers = t.pids()
 	upp = []
-	if UPSTREAM is not None and UPSTREAM is not t.proc:
-		upp = [UPSTREAM.pid] + children(UPSTREAM.pid)
+	upstream = t.upstream or UPSTREAM
+	if upstream is not None and upstream is not t.proc:
+		upp = [upstream.pid] + children(upstream.pid)
 	before = sum(cpu_ticks(p) for p in allp)
 	sys_before = sum(cpu_ticks(p, (12,)) for p in allp)
 	up_before = sum(cpu_ticks(p) for p in upp)
@@ -633,6 +719,13 @@ def report(args, targets, scale, info, started, ok, failures):
 	L.append("- switchyard calls the upstream with its native HTTP/1.1 client "
 	    "(`server.upstreamClient` \"native\") in every row but the one "
 	    "marked libcurl, whose service sets `\"upstreamClient\": \"curl\"`")
+	L.append("- https rows: a second upstream nginx, the same `return 200` "
+	    "over TLS (`listen ssl`, RSA 2048 certificate for 127.0.0.1 signed by "
+	    "a CA the benchmark makes with openssl); nginx proxies to it with "
+	    "`proxy_pass https://`, `keepalive 32`, `proxy_ssl_verify on` "
+	    "against that CA and `proxy_ssl_session_reuse on`; switchyard's "
+	    "service has `\"caFile\"`, the CA, and calls it through libcurl; "
+	    "both keep their TLS connections alive and verify the certificate")
 	L.append("- nothing is pinned: on %d CPUs wrk, the proxy and the upstream "
 	    "compete for the same cores, so these numbers compare the proxies "
 	    "with one another on this machine, not their absolute capacity"
@@ -665,17 +758,34 @@ def report(args, targets, scale, info, started, ok, failures):
 	L.append("| target | req/s ÷ nginx | req/s ÷ HAProxy | p99 ÷ nginx | p99 ÷ HAProxy "
 	    "| CPU ÷ nginx | CPU ÷ HAProxy | RSS ÷ nginx | RSS ÷ HAProxy |")
 	L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-	rn = rows[[t.key for t in targets].index("nginx")]
-	rh = rows[[t.key for t in targets].index("haproxy")]
+	keys = [t.key for t in targets]
+	rn = rows[keys.index("nginx")]
+	rh = rows[keys.index("haproxy")]
+	versus = []
 	for r in rows:
 		if r["t"].kind != "switchyard":
+			continue
+		if r["t"].versus is not None:
+			versus.append(r)
 			continue
 		L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (r["target"],
 		    fmt_ratio(r["rps"], rn["rps"]), fmt_ratio(r["rps"], rh["rps"]),
 		    fmt_ratio(r["p99"], rn["p99"]), fmt_ratio(r["p99"], rh["p99"]),
 		    fmt_ratio(r["cpu"], rn["cpu"]), fmt_ratio(r["cpu"], rh["cpu"]),
 		    fmt_ratio(r["rss"], rn["rss"]), fmt_ratio(r["rss"], rh["rss"])))
+	for r in versus:
+		# the https row against nginx's https row, not the plain one
+		v = rows[keys.index(r["t"].versus)]
+		L.append("| %s ÷ **%s** | %s | - | %s | - | %s | - | %s | - |" % (
+		    r["target"], v["target"], fmt_ratio(r["rps"], v["rps"]),
+		    fmt_ratio(r["p99"], v["p99"]), fmt_ratio(r["cpu"], v["cpu"]),
+		    fmt_ratio(r["rss"], v["rss"])))
 	L.append("")
+	if versus:
+		L.append("The https row is compared with nginx proxying to the same "
+		    "https upstream (its \"÷ nginx\" columns), not with the plain "
+		    "nginx row; HAProxy has no https row.")
+		L.append("")
 	if args.rounds > 1:
 		L.append("Requests/s per round (spread of the medians above):")
 		L.append("")
@@ -908,8 +1018,14 @@ def bench(args):
 	UPSTREAM = upp
 	ngp, ngport = start_nginx_proxy(args.tmp, up)
 	hpp, hpport = start_haproxy(args.tmp, up)
+	log("making a CA and a certificate for 127.0.0.1 (openssl); the https "
+	    "upstream and nginx proxying to it")
+	tls = make_tls(args.tmp)
+	tup, tupport = start_tls_upstream(args.tmp, tls)
+	ngtp, ngtport = start_nginx_proxy(args.tmp, tupport, tls)
 	sy1, sy1port, scale["startup_small"], _, _ = start_switchyard(
-	    "switchyard 1 worker", args.bin, args.tmp, "sy1", up, 1, 10, token)
+	    "switchyard 1 worker", args.bin, args.tmp, "sy1", up, 1, 10, token,
+	    tls=(tupport, tls["ca"]))
 	sy2, sy2port, _, _, _ = start_switchyard("switchyard 2 workers", args.bin,
 	    args.tmp, "sy2", up, 2, 10, token)
 	log("starting switchyard with %d endpoints" % n_big)
@@ -939,6 +1055,11 @@ def bench(args):
 		    body=GQL_BODY, expect=GQL_EXPECT),
 		Target("sy-auth-100k", "switchyard 1w auth, 100k endpoints", syb, sybport,
 		    bigpath, token, kind="switchyard"),
+		Target("nginx-https", "nginx proxy, https upstream", ngtp, ngtport,
+		    "/adder", upstream=tup),
+		Target("sy-auth-https", "switchyard 1w auth, https upstream (libcurl)",
+		    sy1, sy1port, api("t", "auth"), token, kind="switchyard",
+		    upstream=tup, versus="nginx-https"),
 	]
 	for t in targets:
 		if t.kind == "switchyard":

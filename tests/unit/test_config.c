@@ -1160,6 +1160,43 @@ test_upstream_client(void **state)
 	    "or \"curl\" (or null: the server's upstreamClient)");
 }
 
+/*
+ * caFile (tests/integration/tls.t has the files that load): what is
+ * refused with its JSON path, and null, which is no caFile.
+ */
+static void
+test_ca_file(void **state)
+{
+	struct sy_config	*cf;
+
+	(void)state;
+	cf = expect_ok("{\"projects\":{\"p\":{\"remoteServices\":{"
+	    "\"s\":{\"url\":\"https://h\",\"caFile\":null,"
+	    "\"endpoints\":{\"e\":" HDR_EP("\"method\":\"GET\"") "}}}}}}");
+	assert_null(strstr(entry(cf, "E/p/s/e"), "caFile"));
+	config_free(cf);
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"http://h\",\"caFile\":\"/etc/ca.pem\"}}}}}",
+	    "projects.p.remoteServices.s.caFile: applies to https:// URLs "
+	    "only, and the service url is \"http://h\"");
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"caFile\":\"/etc/ca.pem\"}}}}}",
+	    "projects.p.remoteServices.s.caFile: applies to https:// URLs "
+	    "only, and the service has no url");
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"https://h\",\"caFile\":1}}}}}",
+	    "projects.p.remoteServices.s.caFile: must be the path of a PEM "
+	    "file of CA certificates (a string)");
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"https://h\",\"caFile\":\"/nonexistent/ca.pem\"}}}}}",
+	    "projects.p.remoteServices.s.caFile: \"/nonexistent/ca.pem\": "
+	    "No such file or directory");
+	expect_one("{\"projects\":{\"p\":{\"remoteServices\":{\"s\":{"
+	    "\"url\":\"https://h\",\"caFile\":\"/dev/null\"}}}}}",
+	    "projects.p.remoteServices.s.caFile: \"/dev/null\": not a "
+	    "regular file");
+}
+
 static void
 test_space_cloud_empties(void **state)
 {
@@ -1425,6 +1462,7 @@ main(void)
 		cmocka_unit_test(test_admin_api),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_upstream_client),
+		cmocka_unit_test(test_ca_file),
 		cmocka_unit_test(test_server_full),
 		cmocka_unit_test(test_server_nulls),
 		cmocka_unit_test(test_server_bad_types),

@@ -144,6 +144,20 @@ test_decode_defaults(void **state)
 	assert_null(decode(GOOD_HEAD ",\"upstreamClient\":\"x\"}", &err));
 	assert_string_equal(err, "endpoint record: bad \"upstreamClient\"");
 	free(err);
+
+	/* a service's caFile */
+	ep = decode(GOOD_HEAD ",\"caFile\":\"/etc/ca.pem\"}", NULL);
+	assert_non_null(ep);
+	assert_string_equal(ep->ca_file, "/etc/ca.pem");
+	endpoint_unref(ep);
+	ep = decode(GOOD_HEAD ",\"caFile\":null}", NULL);
+	assert_non_null(ep);
+	assert_null(ep->ca_file);
+	endpoint_unref(ep);
+	assert_null(decode(GOOD_HEAD ",\"caFile\":7}", &err));
+	assert_string_equal(err, "endpoint record: \"caFile\" is not a "
+	    "string");
+	free(err);
 }
 
 static void
