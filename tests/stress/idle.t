@@ -5,7 +5,8 @@
 # stays bounded (a few KiB per idle connection), and normal requests on new
 # connections are still served with normal latency.  The test raises its
 # own RLIMIT_NOFILE (the daemon it starts inherits it) and reports the
-# workers' limit.
+# workers' limit.  Run with each upstream client (server.upstreamClient
+# "native", then "curl").
 
 import os
 import resource
@@ -91,11 +92,16 @@ def main(tap):
 		resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
 	tap.diag("test process RLIMIT_NOFILE: %r (was %d)" %
 	    (resource.getrlimit(resource.RLIMIT_NOFILE), soft))
+	T.each_client(tap, lambda tap, client: idle(tap, env, client))
+
+
+def idle(tap, env, client):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
-	sy = T.Daemon(env, tmp, T.adder_config(tmp, port, up,
-	    workers=2)).start()
+	sy = T.Daemon(env, tmp, T.adder_config(tmp, port, up, workers=2,
+	    server=T.client_server(client)), name="switchyard-" +
+	    client).start()
 	workers = sy.workers()
 	tap.diag("daemon workers' open-file limit (soft, hard): %s" %
 	    ", ".join("%d: %s" % (w, nofile(w)) for w in workers))
@@ -171,6 +177,8 @@ def main(tap):
 		for s in socks:
 			s.close()
 	tap.ok(sy.workers() == workers, "the same workers throughout")
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	up.stop()
 
 
 T.run_main(None, main, watchdog=300 if FULL else 120)

@@ -3,7 +3,8 @@
 # workers (20 s with SY_STRESS_FULL=1, 5 s in the normal suite): the
 # master replaces each within 1 s, and only calls on the killed worker's
 # connections fail: each client keeps one connection, and a failed call
-# must be on a connection whose worker was just killed.
+# must be on a connection whose worker was just killed.  Run with each
+# upstream client (server.upstreamClient "native", then "curl").
 
 import http.client
 import os
@@ -23,11 +24,16 @@ SECONDS = 20 if FULL else 5
 
 def main(tap):
 	env = T.require_env()
+	T.each_client(tap, lambda tap, client: kills(tap, env, client))
+
+
+def kills(tap, env, client):
 	tmp = T.tmpdir()
 	up = T.Upstream(env, tmp).start()
 	port = T.free_port()
-	sy = T.Daemon(env, tmp, T.adder_config(tmp, port, up,
-	    workers=2)).start()
+	sy = T.Daemon(env, tmp, T.adder_config(tmp, port, up, workers=2,
+	    server=T.client_server(client)), name="switchyard-" +
+	    client).start()
 	stats = {"ok": 0, "err": 0}
 	seen = {}		# request-id prefix (one per worker) -> last OK
 	failures = []		# (prefix of the connection's worker, time)
@@ -97,6 +103,8 @@ def main(tap):
 	    in failures if f[0] is None]), len(unexplained)))
 	tap.ok(stats["ok"] > 100 and not unexplained,
 	    "no call failed on the surviving worker", stats, unexplained[:5])
+	tap.is_(sy.finish(), 0, "a graceful stop exits 0")
+	up.stop()
 
 
 T.run_main(None, main, watchdog=120)
