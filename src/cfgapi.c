@@ -128,29 +128,6 @@ cfgapi_rec(struct cfgapi_recs *r, char *key, const char *val)
 	r->n++;
 }
 
-/* The "R/" records of one project pv named pid: itself, its services. */
-static void
-cfgapi_project_records(struct cfgapi_recs *r, const char *pid,
-    struct json_object *pv)
-{
-	struct json_object	*rs;
-	char			*key;
-
-	if (asprintf(&key, "R/%s", pid) == -1)
-		fatal("%s: asprintf", __func__);
-	cfgapi_rec(r, key, "{}");
-	if (!json_object_is_type(pv, json_type_object) ||
-	    !json_object_object_get_ex(pv, "remoteServices", &rs) ||
-	    !json_object_is_type(rs, json_type_object))
-		return;
-	json_object_object_foreach(rs, sid, sv) {
-		if (asprintf(&key, "R/%s/%s", pid, sid) == -1)
-			fatal("%s: asprintf", __func__);
-		cfgapi_rec(r, key, json_object_to_json_string_ext(sv,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-	}
-}
-
 static int
 cfgapi_key_cmp(const void *a, const void *b)
 {
@@ -164,7 +141,6 @@ cfgapi_registry(const struct sy_config *cfg, struct store *st,
     uint64_t *gen)
 {
 	struct cfgapi_recs	 r;
-	struct json_object	*projects;
 	char			*adm;
 	size_t			 i, own;
 	int			 rc;
@@ -179,13 +155,11 @@ cfgapi_registry(const struct sy_config *cfg, struct store *st,
 		free(adm);
 	}
 	if (st != NULL) {
+		/* the documents as the config parse wrote them (compile.c) */
 		cfgapi_rec(&r, xstrdup(REGISTRY_KEY_CFG), store_sha256(st));
-		if (json_object_object_get_ex(store_doc(st), "projects",
-		    &projects) && json_object_is_type(projects,
-		    json_type_object)) {
-			json_object_object_foreach(projects, pid, pv)
-				cfgapi_project_records(&r, pid, pv);
-		}
+		for (i = 0; i < cfg->nraw; i++)
+			cfgapi_rec(&r, xstrdup(cfg->raw[i].key),
+			    cfg->raw[i].val);
 	}
 	if (r.n > own)
 		qsort(r.e, r.n, sizeof(*r.e), cfgapi_key_cmp);

@@ -100,6 +100,46 @@ cp_add_record(struct compile *st, char *key, struct json_object *rec)
 	json_object_put(rec);
 }
 
+/* An "R/" record: key and val are taken (see struct compile). */
+static void
+cp_add_raw(struct compile *st, char *key, char *val)
+{
+	if (st->nraw == st->rawcap) {
+		st->rawcap = st->rawcap ? st->rawcap * 2 : 64;
+		st->raw = sy_must(reallocarray(st->raw, st->rawcap,
+		    sizeof(*st->raw)));
+	}
+	st->raw[st->nraw].key = key;
+	st->raw[st->nraw].val = val;
+	st->raw[st->nraw].vallen = strlen(val);
+	st->nraw++;
+}
+
+/*
+ * The service's "R/" record: sv as the config API stores and serves it.
+ * With a split parse sv's "endpoints" holds a piece number, so the
+ * parsed piece eps stands in for it while sv is written.
+ */
+static void
+cp_service_raw(struct compile *st, struct json_object *sv,
+    struct json_object *eps, const char *pid, const char *sid)
+{
+	struct json_object	*held = jconf_get(sv, "endpoints");
+	int			 swap = held != NULL && eps != NULL &&
+				    held != eps;
+
+	if (!st->want_raw)
+		return;
+	if (swap) {
+		json_object_get(held);
+		json_object_object_add(sv, "endpoints", json_object_get(eps));
+	}
+	cp_add_raw(st, CP_PATHF("R/%s/%s", pid, sid),
+	    xstrdup(json_object_to_json_string_ext(sv, CP_JSON_FLAGS)));
+	if (swap)
+		json_object_object_add(sv, "endpoints", held);
+}
+
 /* Report an id outside [A-Za-z0-9_-]{1,128}; 1 when it is good. */
 static int
 cp_name_ok(const char *name, const char *path, const char *what,
@@ -337,6 +377,7 @@ cp_service(struct compile *st, struct json_object *sv, const char *pid,
 		    "endpoint \"%s\" needs it)", need);
 	if (eps != NULL)
 		cp_endpoints(st, eps, pid, sid, url, client, ca, path);
+	cp_service_raw(st, sv, v, pid, sid);
 	json_object_put(v);
 	free(ca);
 	rec = json_object_new_object();
@@ -466,6 +507,8 @@ cp_project(struct compile *st, struct json_object *pv, const char *pid,
 		syerrs_add(st->errs, path, "must be an object");
 		return;
 	}
+	if (st->want_raw)
+		cp_add_raw(st, CP_PATHF("R/%s", pid), xstrdup("{}"));
 	secrets = jconf_get(pv, "secrets");
 	if (!cp_secrets(secrets, path, st->errs)) {
 		st->nosign = realloc(st->nosign,
@@ -573,15 +616,22 @@ compile_sort(struct compile *c)
 }
 
 void
-compile_free(struct compile *c)
+compile_entries_free(struct sy_regentry *e, size_t n)
 {
 	size_t	i;
 
-	for (i = 0; i < c->nents; i++) {
-		free(c->ents[i].key);
-		free(c->ents[i].val);
+	for (i = 0; i < n; i++) {
+		free(e[i].key);
+		free(e[i].val);
 	}
-	free(c->ents);
+	free(e);
+}
+
+void
+compile_free(struct compile *c)
+{
+	compile_entries_free(c->ents, c->nents);
+	compile_entries_free(c->raw, c->nraw);
 	sy_strv_free(c->nosign, c->nnosign);
 	sybuf_free(&c->rec);
 	memset(c, 0, sizeof(*c));

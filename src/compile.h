@@ -50,6 +50,13 @@ struct compile {
 	   (proc_workers_ids); (uid_t)-1: not checked */
 	uid_t			 uid;
 	gid_t			 gid;
+	/* want_raw: also the config API's "R/" records (cfgapi.c):
+	   "R/<project>" as {} and "R/<project>/<service>", the service's
+	   JSON as the file has it, in compile order */
+	int			 want_raw;
+	struct sy_regentry	*raw;
+	size_t			 nraw;
+	size_t			 rawcap;
 };
 
 /*
@@ -77,5 +84,7 @@ int	 compile_service(struct compile *c, struct json_object *sv,
 void	 compile_sort(struct compile *c);
 /* Free the records still in c and its buffer. */
 void	 compile_free(struct compile *c);
+/* Free n entries' keys and values, and e. */
+void	 compile_entries_free(struct sy_regentry *e, size_t n);
 
 #endif

@@ -615,6 +615,10 @@ cf_take(struct sy_config *cf, struct compile *c)
 	cf->nendpoints = c->nendpoints;
 	cf->nosign = c->nosign;
 	cf->nnosign = c->nnosign;
+	cf->raw = c->raw;
+	cf->nraw = c->nraw;
+	c->raw = NULL;
+	c->nraw = 0;
 	c->ents = NULL;
 	c->nents = 0;
 	c->nosign = NULL;
@@ -658,7 +662,7 @@ cf_workers_ids(const struct sy_server *srv, struct compile *c)
  */
 static struct sy_config *
 cf_build(struct json_object *root, struct cf_split *sp, const char *file,
-    struct syerrs *errs)
+    int raw, struct syerrs *errs)
 {
 	struct json_object	*v;
 	struct sy_config	*cf;
@@ -686,6 +690,7 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 	cfsys_check(&cf->srv, file, errs);
 	cfadmin_check(&cf->srv, jconf_get(root, "projects"), errs);
 	compile_init(&c, errs, sp);
+	c.want_raw = raw;
 	c.basedir = dir = cf_basedir(file);
 	cf_workers_ids(&cf->srv, &c);
 	if ((v = jconf_get(root, "projects")) != NULL)
@@ -705,7 +710,8 @@ cf_build(struct json_object *root, struct cf_split *sp, const char *file,
 }
 
 static struct sy_config *
-cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
+cf_parse(const char *text, size_t len, const char *file, int raw,
+    struct syerrs *errs)
 {
 	struct cf_split		 sp;
 	struct json_object	*root;
@@ -714,7 +720,7 @@ cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
 	int			 split = 0;
 
 	if ((root = cf_split(&sp, text, len)) != NULL) {
-		cf = cf_build(root, &sp, file, errs);
+		cf = cf_build(root, &sp, file, raw, errs);
 		split = !sp.failed;
 	}
 	cf_split_free(&sp);
@@ -725,20 +731,20 @@ cf_parse(const char *text, size_t len, const char *file, struct syerrs *errs)
 		free(errs->msg[--errs->n]);
 	if ((root = cf_tokenize(text, len, file, errs)) == NULL)
 		return (NULL);
-	return (cf_build(root, NULL, file, errs));
+	return (cf_build(root, NULL, file, raw, errs));
 }
 
 struct sy_config *
 config_parse(const char *text, size_t len, struct syerrs *errs)
 {
-	return (cf_parse(text, len, NULL, errs));
+	return (cf_parse(text, len, NULL, 0, errs));
 }
 
 struct sy_config *
 config_parse_file(const char *text, size_t len, const char *file,
     struct syerrs *errs)
 {
-	return (cf_parse(text, len, file, errs));
+	return (cf_parse(text, len, file, 1, errs));
 }
 
 struct sy_config *
@@ -752,7 +758,7 @@ config_load(const char *file, struct syerrs *errs)
 		syerrs_add(errs, file, "%s", strerror(errno));
 		return (NULL);
 	}
-	cf = cf_parse(text, len, file, errs);
+	cf = cf_parse(text, len, file, 0, errs);
 	free(text);
 	return (cf);
 }
@@ -760,15 +766,12 @@ config_load(const char *file, struct syerrs *errs)
 void
 config_drop_registry(struct sy_config *cf)
 {
-	size_t	i;
-
-	for (i = 0; i < cf->nents; i++) {
-		free(cf->ents[i].key);
-		free(cf->ents[i].val);
-	}
-	free(cf->ents);
+	compile_entries_free(cf->ents, cf->nents);
 	cf->ents = NULL;
 	cf->nents = 0;
+	compile_entries_free(cf->raw, cf->nraw);
+	cf->raw = NULL;
+	cf->nraw = 0;
 }
 
 void

@@ -71,6 +71,10 @@ struct sy_config {
 	char			**nosign;	/* projects without a secret
 						   that can sign X-SC-Tokens */
 	size_t			 nnosign;
+	struct sy_regentry	*raw;		/* the config API's "R/"
+						   records (compile.h);
+						   config_parse_file only */
+	size_t			 nraw;
 };
 
 /*

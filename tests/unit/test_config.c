@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <json-c/json.h>
 
 #include "config.h"
 #include "log.h"
@@ -1455,6 +1456,82 @@ test_admin_api(void **state)
 	config_free(cf);
 }
 
+/*
+ * The config API's "R/" records come from the config parse (split into
+ * one piece per service's endpoints): each must be byte for byte what a
+ * whole-document parse and json-c's writer give, as the store wrote them
+ * before, for numbers kept as written, escapes, UTF-8, member order, and
+ * "endpoints" anywhere in the service.
+ */
+static void
+test_raw_records(void **state)
+{
+	static const char text[] =
+	    "{\"server\":{\"listen\":[\"127.0.0.1:4122\"]},\"projects\":{"
+	    "\"p\":{\"secrets\":[{\"alg\":\"HS256\",\"secret\":\"k\","
+	    "\"isPrimary\":true}],\"remoteServices\":{"
+	    "\"zeta\":{\"url\":\"http://127.0.0.1:5000\",\"endpoints\":{"
+	    "\"e\":{\"path\":\"/a\\/b\",\"method\":\"POST\",\"rule\":{"
+	    "\"rule\":\"allow\"}}},\"nums\":[1.50,1e3,-0.0,2.0E-3],"
+	    "\"id\":\"zeta\",\"note\":"
+	    "\"caf\\u00e9 \xc3\xa9 \\ud83d\\ude00 \\\"q\\\" \\t\"},"
+	    "\"alpha\":{\"endpoints\":{\"x\":{\"path\":\"/x\",\"rule\":{"
+	    "\"rule\":\"allow\"}},\"y\":{\"path\":\"/y\",\"headers\":[],"
+	    "\"rule\":{\"rule\":\"deny\"}}},\"url\":\"http://127.0.0.1:5001\","
+	    "\"big\":12345678901234567890,\"n\":null,\"t\":[true,false,[]]}}},"
+	    "\"q\":{\"secrets\":[{\"alg\":\"HS256\",\"secret\":\"k2\","
+	    "\"isPrimary\":true}]}}}";
+	struct syerrs		 errs;
+	struct sy_config	*cf;
+	struct json_object	*doc, *rs;
+	const char		*want;
+	char			 key[64], file[64];
+	size_t			 i, n = 0;
+	int			 fd;
+
+	(void)state;
+	snprintf(file, sizeof(file), "/tmp/test_config.XXXXXX");
+	if ((fd = mkstemp(file)) == -1)
+		fail_msg("mkstemp");
+	close(fd);
+	syerrs_init(&errs);
+	cf = config_parse_file(text, sizeof(text) - 1, file, &errs);
+	unlink(file);
+	if (cf == NULL)
+		fail_msg("%s", errs.n ? errs.msg[0] : "?");
+	doc = json_tokener_parse(text);
+	assert_non_null(doc);
+	for (i = 0; i < cf->nraw; i++) {
+		if (strcmp(cf->raw[i].key, "R/p") == 0 ||
+		    strcmp(cf->raw[i].key, "R/q") == 0) {
+			assert_string_equal(cf->raw[i].val, "{}");
+			n++;
+			continue;
+		}
+		assert_true(json_object_object_get_ex(json_object_object_get(
+		    json_object_object_get(doc, "projects"), "p"),
+		    "remoteServices", &rs));
+		assert_int_equal(strncmp(cf->raw[i].key, "R/p/", 4), 0);
+		want = json_object_to_json_string_ext(json_object_object_get(rs,
+		    cf->raw[i].key + 4), JSON_C_TO_STRING_PLAIN |
+		    JSON_C_TO_STRING_NOSLASHESCAPE);
+		assert_string_equal(cf->raw[i].val, want);
+		assert_int_equal(cf->raw[i].vallen, strlen(want));
+		n++;
+	}
+	assert_int_equal(n, 4);	/* R/p, R/p/zeta, R/p/alpha, R/q */
+	snprintf(key, sizeof(key), "%s", cf->raw[1].key);
+	assert_string_equal(key, "R/p/zeta");	/* in the file's order */
+	json_object_put(doc);
+	config_free(cf);
+	/* config_load and config_parse (-t, -s) make none */
+	cf = parse(text, &errs);
+	assert_non_null(cf);
+	assert_int_equal(cf->nraw, 0);
+	config_free(cf);
+	syerrs_free(&errs);
+}
+
 int
 main(void)
 {
@@ -1487,6 +1564,7 @@ main(void)
 		cmocka_unit_test(test_unterminated_space),
 		cmocka_unit_test(test_split_parse),
 		cmocka_unit_test(test_sample_config),
+		cmocka_unit_test(test_raw_records),
 	};
 
 	cmocka_set_message_output(CM_OUTPUT_TAP);
