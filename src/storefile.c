@@ -25,7 +25,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 #include "log.h"
 #include "store.h"
 #include "storeint.h"
