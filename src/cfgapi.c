@@ -29,6 +29,7 @@
 
 #include "cfadmin.h"
 #include "cfgapi.h"
+#include "compile.h"
 #include "config.h"
 #include "ctl.h"
 #include "lockout.h"
@@ -118,14 +119,7 @@ struct cfgapi_recs {
 static void
 cfgapi_rec(struct cfgapi_recs *r, char *key, const char *val)
 {
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 64;
-		r->e = sy_must(reallocarray(r->e, r->cap, sizeof(*r->e)));
-	}
-	r->e[r->n].key = key;
-	r->e[r->n].val = xstrdup(val);
-	r->e[r->n].vallen = strlen(val);
-	r->n++;
+	compile_entry_push(&r->e, &r->n, &r->cap, key, xstrdup(val));
 }
 
 static int

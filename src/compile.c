@@ -75,20 +75,7 @@ cp_endpoints_value(struct compile *st, struct json_object *v,
 static void
 cp_add_text(struct compile *st, char *key, char *val)
 {
-	struct sy_regentry	*e;
-
-	if (st->nents == st->cap) {
-		st->cap = st->cap ? st->cap * 2 : 16;
-		e = xcalloc(st->cap, sizeof(*e));
-		if (st->nents > 0)
-			memcpy(e, st->ents, st->nents * sizeof(*e));
-		free(st->ents);
-		st->ents = e;
-	}
-	e = &st->ents[st->nents++];
-	e->key = key;
-	e->val = val;
-	e->vallen = strlen(val);
+	compile_entry_push(&st->ents, &st->nents, &st->cap, key, val);
 }
 
 /* Takes ownership of key; rec is put. */
@@ -104,15 +91,7 @@ cp_add_record(struct compile *st, char *key, struct json_object *rec)
 static void
 cp_add_raw(struct compile *st, char *key, char *val)
 {
-	if (st->nraw == st->rawcap) {
-		st->rawcap = st->rawcap ? st->rawcap * 2 : 64;
-		st->raw = sy_must(reallocarray(st->raw, st->rawcap,
-		    sizeof(*st->raw)));
-	}
-	st->raw[st->nraw].key = key;
-	st->raw[st->nraw].val = val;
-	st->raw[st->nraw].vallen = strlen(val);
-	st->nraw++;
+	compile_entry_push(&st->raw, &st->nraw, &st->rawcap, key, val);
 }
 
 /*
@@ -613,6 +592,20 @@ compile_sort(struct compile *c)
 {
 	if (c->nents > 1)
 		qsort(c->ents, c->nents, sizeof(*c->ents), cp_key_cmp);
+}
+
+void
+compile_entry_push(struct sy_regentry **e, size_t *n, size_t *cap, char *key,
+    char *val)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		*e = sy_must(reallocarray(*e, *cap, sizeof(**e)));
+	}
+	(*e)[*n].key = key;
+	(*e)[*n].val = val;
+	(*e)[*n].vallen = strlen(val);
+	(*n)++;
 }
 
 void

@@ -84,6 +84,9 @@ int	 compile_service(struct compile *c, struct json_object *sv,
 void	 compile_sort(struct compile *c);
 /* Free the records still in c and its buffer. */
 void	 compile_free(struct compile *c);
+/* Append key and val (taken) to the n entries of *e, of room *cap. */
+void	 compile_entry_push(struct sy_regentry **e, size_t *n, size_t *cap,
+	    char *key, char *val);
 /* Free n entries' keys and values, and e. */
 void	 compile_entries_free(struct sy_regentry *e, size_t n);
 
