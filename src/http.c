@@ -301,7 +301,9 @@ http_send(struct rest *r, int status, struct evbuffer *body)
 		    r->r_ep->name, status);
 	else
 		metrics_request(h->h_ms, "-", "-", "-", status);
-	if ((cc = http_cc_attach(h, req)) != NULL) {
+	/* r_conn once attached (a dead connection clears it) */
+	if ((cc = r->r_conn) != NULL || (cc = http_cc_attach(h, req)) !=
+	    NULL) {
 		/* counted per connection: a dead one never calls http_sent */
 		cc->cc_unflushed++;
 		h->h_unflushed++;
