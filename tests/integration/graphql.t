@@ -170,11 +170,8 @@ class G:
 			if op is not None:
 				b["operationName"] = op
 			body = json.dumps(b)
-		h = {"Content-Type": "application/json"}
-		h.update(headers or {})
-		return T.request(self.port, "POST", "/v1/api/%s/graphql" % (
-		    project or self.project), body=body, headers=h,
-		    timeout=timeout)
+		return T.post_json(self.port, "/v1/api/%s/graphql" % (
+		    project or self.project), body, headers, timeout)
 
 	def get(self, params, headers=None):
 		qs = urllib.parse.urlencode(params)

@@ -788,10 +788,17 @@ def call(port, service, endpoint, params=None, timeout_ms=None, body=None,
 		if timeout_ms is not None:
 			doc["timeout"] = timeout_ms
 		body = json.dumps(doc)
+	return post_json(port, api_path(project, service, endpoint), body,
+	    headers, timeout, method)
+
+
+def post_json(port, path, body, headers=None, timeout=8.0, method="POST"):
+	"""request() of body (str/bytes, JSON text) with Content-Type
+	application/json, which headers may override or add to."""
 	h = {"Content-Type": "application/json"}
 	h.update(headers or {})
-	return request(port, method, api_path(project, service, endpoint),
-	    body=body, headers=h, timeout=timeout)
+	return request(port, method, path, body=body, headers=h,
+	    timeout=timeout)
 
 
 def try_call(*args, **kw):
