@@ -153,16 +153,39 @@ http_sweep(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/*
+ * The next CRLF-ended line of b, taken out of it, into line (truncated
+ * to size - 1); its length, or -1 when b holds no whole line.  Not
+ * evbuffer_readln: its line comes from libevent's allocator (mcache.c
+ * in a worker), which free() must not be given.
+ */
+static ssize_t
+http_cc_line(struct evbuffer *b, char *line, size_t size)
+{
+	struct evbuffer_ptr	eol;
+	size_t			eol_len = 0, n;
+
+	eol = evbuffer_search_eol(b, NULL, &eol_len, EVBUFFER_EOL_CRLF_STRICT);
+	if (eol.pos == -1)
+		return (-1);
+	n = (size_t)eol.pos < size - 1 ? (size_t)eol.pos : size - 1;
+	evbuffer_copyout(b, line, n);
+	line[n] = '\0';
+	evbuffer_drain(b, (size_t)eol.pos + eol_len);
+	return (eol.pos);
+}
+
 static void
 http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
 {
 	struct evbuffer		*hdrs;
 	struct evbuffer_ptr	 end;
 	const char		*msg;
-	char			*line;
+	ssize_t			 len;
 	size_t			 n;
 	int			 minor;
 	char			 body[640], ver[8], reqid[HTTP_REQID_MAX + 1];
+	char			 line[256];
 
 	if (evbuffer_copyout(out, ver, 8) != 8 || (ver[7] != '0' &&
 	    ver[7] != '1'))
@@ -172,15 +195,14 @@ http_cc_rewrite(struct cconn *cc, struct evbuffer *out, int status)
 	if (end.pos == -1 || (hdrs = evbuffer_new()) == NULL)
 		return;
 	/* keep evhttp's headers (Date, Connection: close) but the body's */
-	free(evbuffer_readln(out, NULL, EVBUFFER_EOL_CRLF_STRICT));
-	while ((line = evbuffer_readln(out, &n, EVBUFFER_EOL_CRLF_STRICT)) !=
-	    NULL && n > 0) {
-		if (strncasecmp(line, "Content-Type:", 13) != 0 &&
+	http_cc_line(out, line, sizeof(line));	/* the status line */
+	while ((len = http_cc_line(out, line, sizeof(line))) > 0) {
+		/* evhttp's own lines are short: none is cut at 255 bytes */
+		if ((size_t)len < sizeof(line) &&
+		    strncasecmp(line, "Content-Type:", 13) != 0 &&
 		    strncasecmp(line, "Content-Length:", 15) != 0)
 			evbuffer_add_printf(hdrs, "%s\r\n", line);
-		free(line);
 	}
-	free(line);
 	evbuffer_drain(out, evbuffer_get_length(out));
 	msg = status == 413 ? "request body larger than limits.maxBodyBytes" :
 	    "malformed request line or headers, or headers larger than "

@@ -28,6 +28,7 @@
 #include "config.h"
 #include "http.h"
 #include "log.h"
+#include "mcache.h"
 #include "proc.h"
 #include "registry.h"
 #include "upstream.h"
@@ -145,7 +146,7 @@ worker_signals(struct worker *w, int live_fd)
 }
 
 /*
- * The event base.  curl asks for a socket to be watched, unwatched and
+ * The event base and its allocator.  curl asks for a socket to be watched, unwatched and
  * watched again around every reused upstream connection; with epoll's
  * changelist those changes within one loop turn are merged into at
  * most one epoll_ctl.  (Its caveat is dup()ed descriptors, which this
@@ -157,6 +158,11 @@ worker_base(void)
 	struct event_config	*ec;
 	struct event_base	*base;
 
+	/*
+	 * libevent's blocks come from mcache; this is the worker's first
+	 * libevent call, as event_set_mem_functions requires.
+	 */
+	event_set_mem_functions(mcache_malloc, mcache_realloc, mcache_free);
 	if ((ec = event_config_new()) == NULL)
 		return (NULL);
 	event_config_set_flag(ec, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
