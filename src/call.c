@@ -212,7 +212,7 @@ call_start(struct call_ctx *ctx, const struct call_in *in, call_cb cb,
 	struct call			*c;
 	size_t				 n;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL)
+	if ((c = sy_zalloc(1, sizeof(*c))) == NULL)
 		return (NULL);
 	c->c_ctx = ctx;
 	c->c_ep = endpoint_ref(in->ep);

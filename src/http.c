@@ -680,7 +680,7 @@ http_api_cb(struct evhttp_request *req, void *arg)
 
 	if (h->h_cfgapi != NULL && admin_api_serve(h->h_cfgapi, req, 1))
 		return;
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
+	if ((r = sy_zalloc(1, sizeof(*r))) == NULL) {
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}

@@ -248,7 +248,7 @@ upreq_build(struct upreq *r, const struct upreq_in *in, char **err)
 	 * One block for the offsets and the lines, and room for a typical
 	 * request up front (two tokens, an id): no realloc while building.
 	 */
-	if ((r->off = calloc(r->cap, sizeof(*r->off) +
+	if ((r->off = sy_zalloc(r->cap, sizeof(*r->off) +
 	    sizeof(*r->lines))) == NULL ||
 	    sybuf_reserve(&r->url, UPREQ_URL_HINT) == -1 ||
 	    sybuf_reserve(&r->store, UPREQ_STORE_HINT) == -1) {

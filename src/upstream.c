@@ -487,7 +487,7 @@ upstream_start(struct upstream *up, const struct upstream_request *rq,
 	struct upstream_call	*uc;
 	CURLMcode		 mc;
 
-	if ((uc = calloc(1, sizeof(*uc))) == NULL)
+	if ((uc = sy_zalloc(1, sizeof(*uc))) == NULL)
 		return (NULL);
 	uc->uc_up = up;
 	uc->uc_cb = cb;

@@ -254,6 +254,26 @@ xcalloc(size_t nmemb, size_t size)
 	return (p);
 }
 
+/*
+ * calloc for the blocks a worker takes and gives back on every request:
+ * glibc's calloc never serves from its per-thread cache (tcache), so
+ * each one took the long path through _int_malloc, and the free that
+ * followed found the cache full.  NULL when out of memory.
+ */
+void *
+sy_zalloc(size_t nmemb, size_t size)
+{
+	/* through a volatile pointer, or gcc makes malloc+memset a calloc */
+	static void	*(*volatile zero)(void *, int, size_t) = memset;
+	void		*p;
+
+	if (size != 0 && nmemb > SIZE_MAX / size)
+		return (NULL);
+	if ((p = malloc(nmemb * size)) != NULL)
+		zero(p, 0, nmemb * size);
+	return (p);
+}
+
 char *
 xstrdup(const char *s)
 {

@@ -45,6 +45,8 @@ char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 /* Free the n strings of v and v itself (NULL v: nothing). */
 void	 sy_strv_free(char **v, size_t n);
+/* calloc that glibc serves from its per-thread cache; NULL: no memory */
+void	*sy_zalloc(size_t, size_t);
 /* p itself, or abort as xmalloc does when it is NULL (out of memory). */
 void	*sy_must(void *p);
 

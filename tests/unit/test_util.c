@@ -256,6 +256,17 @@ test_xalloc(void **state)
 	z = xcalloc(0, 4);
 	assert_non_null(z);
 	free(z);
+	/* sy_zalloc zeroes a reused block, and refuses an overflow */
+	z = sy_zalloc(10, sizeof(*z));
+	assert_non_null(z);
+	memset(z, 0xff, 10 * sizeof(*z));
+	free(z);
+	z = sy_zalloc(10, sizeof(*z));
+	assert_non_null(z);
+	for (i = 0; i < 10; i++)
+		assert_int_equal(z[i], 0);
+	free(z);
+	assert_null(sy_zalloc(SIZE_MAX / 2, 4));
 
 	p = xstrdup("hello");
 	assert_string_equal(p, "hello");
