@@ -126,7 +126,7 @@ http_cors_origin(struct http *h, const char *origin, int *vary)
 void
 http_head_add(struct rest *r, const char *name, const char *value)
 {
-	size_t	nl = strlen(name), vl, i;
+	size_t	nl = strlen(name), vl;
 	char	*p;
 
 	for (vl = 0; value[vl] != '\0'; vl++)
@@ -142,8 +142,8 @@ http_head_add(struct rest *r, const char *name, const char *value)
 	p = r->r_head + r->r_headlen;
 	*p++ = '\r';
 	*p++ = '\n';
-	for (i = 0; i < nl; i++)
-		*p++ = name[i];
+	memcpy(p, name, nl);
+	p += nl;
 	*p++ = ':';
 	*p++ = ' ';
 	memcpy(p, value, vl);
@@ -712,6 +712,25 @@ http_api_cb(struct evhttp_request *req, void *arg)
 		http_rest_end(r);
 }
 
+/*
+ * evhttp's read and write timeout on client connections, whole seconds
+ * of clientTimeout (SPEC 2).  Every connection has the same one, so it
+ * is a common timeout: each of the timer changes evhttp makes around a
+ * request is a queue append or unlink, not a heap sift.
+ */
+static void
+http_client_timeout(struct http *h, const struct sy_server *srv)
+{
+	const struct timeval	*ctv;
+	struct timeval		 tv;
+
+	tv.tv_sec = (time_t)(srv->client_timeout + 0.999);
+	tv.tv_usec = 0;
+	if ((ctv = event_base_init_common_timeout(h->h_base, &tv)) != NULL)
+		tv = *ctv;
+	evhttp_set_timeout_tv(h->h_http, &tv);
+}
+
 struct http *
 http_new(struct event_base *base, const struct sy_server *srv,
     const int *fds, size_t nfds, struct catalog *cat, struct upstream *up)
@@ -754,7 +773,7 @@ http_new(struct event_base *base, const struct sy_server *srv,
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_max_body_size(h->h_http, srv->max_body_bytes);
 	evhttp_set_max_headers_size(h->h_http, srv->max_header_bytes);
-	evhttp_set_timeout(h->h_http, (int)(srv->client_timeout + 0.999));
+	http_client_timeout(h, srv);
 	/* Content-Type may ride in the status line (http_head_add) */
 	evhttp_set_default_content_type(h->h_http, NULL);
 	evhttp_set_gencb(h->h_http, http_api_cb, h);

@@ -423,6 +423,8 @@ http_cc_input(struct evbuffer *in, const struct evbuffer_cb_info *info,
 	uint64_t		 start;
 	int			 i, n, rc;
 
+	if (info->n_added == 0 && !cc->cc_throttled)
+		return;		/* evhttp took a line: most calls end here */
 	len = evbuffer_get_length(in);
 	if (cc->cc_throttled && len < http_cc_limit(cc) / 2) {
 		/* read again: lifting the mark resumes reading */

@@ -53,6 +53,8 @@ enum {
 };
 
 #define FR_METHOD_DONE	((size_t)-1)
+#define FR_WANT_CLEN	1		/* fr_want: which header's value */
+#define FR_WANT_TE	2
 #define FR_CHUNK_DIGITS	15		/* below 2^60: no overflow */
 
 static void
@@ -157,7 +159,8 @@ fr_header(struct http_frame *f)
 	f->fr_state = FR_HSTART;
 	if (f->fr_trailer)
 		return (0);
-	if (fr_name_is(f, "content-length")) {
+	/* the name was matched at its colon (fr_head_byte) */
+	if (f->fr_want == FR_WANT_CLEN) {
 		if (f->fr_has_clen)
 			return (fr_bad(f, "two Content-Length headers"));
 		f->fr_has_clen = 1;
@@ -170,7 +173,7 @@ fr_header(struct http_frame *f)
 				    "not a plain decimal number"));
 			f->fr_clen = f->fr_clen * 10 + (f->fr_value[i] - '0');
 		}
-	} else if (fr_name_is(f, "transfer-encoding")) {
+	} else if (f->fr_want == FR_WANT_TE) {
 		if (f->fr_has_te)
 			return (fr_bad(f, "more than one Transfer-Encoding "
 			    "header"));
@@ -237,9 +240,9 @@ fr_head_byte(struct http_frame *f, unsigned char c)
 			f->fr_nvalue = 0;
 			f->fr_state = FR_HVALUE;
 			/* only these values matter; the others are skipped */
-			f->fr_want = !f->fr_trailer &&
-			    (fr_name_is(f, "content-length") ||
-			    fr_name_is(f, "transfer-encoding"));
+			f->fr_want = f->fr_trailer ? 0 :
+			    fr_name_is(f, "content-length") ? FR_WANT_CLEN :
+			    fr_name_is(f, "transfer-encoding") ? FR_WANT_TE : 0;
 		} else if (c == ' ' || c == '\t')
 			return (fr_bad(f, "white space in a header name or "
 			    "before its colon"));

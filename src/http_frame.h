@@ -25,7 +25,7 @@ struct http_frame {
 	int		 fr_has_te;
 	int		 fr_body_ok;	/* the method may carry a body */
 	int		 fr_trailer;	/* reading trailers, not headers */
-	int		 fr_want;	/* this header's value is read */
+	int		 fr_want;	/* this header's value is read: which */
 	size_t		 fr_nmethod;
 	size_t		 fr_nname;
 	size_t		 fr_nvalue;

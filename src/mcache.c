@@ -128,6 +128,12 @@ mcache_malloc(size_t n)
 	    mc_class_size(cls)))) == NULL)
 		return (NULL);
 	mc_stats.misses++;
+	if (cls != MC_LARGE && (c = &mc_classes[cls])->max == 0) {
+		/* the class's bound, set once, before its first free */
+		c->max = MC_CLASS_BYTES / (mc_class_size(cls) + sizeof(*h));
+		if (c->max < MC_CLASS_MIN)
+			c->max = MC_CLASS_MIN;
+	}
 	h->cls = cls;
 	h->magic = MC_MAGIC;
 	h->next = NULL;
@@ -139,7 +145,6 @@ mcache_free(void *p)
 {
 	struct mc_class	*c;
 	struct mc_head	*h;
-	size_t		 sz;
 
 	if (p == NULL)
 		return;
@@ -150,10 +155,6 @@ mcache_free(void *p)
 		return;
 	}
 	c = &mc_classes[h->cls];
-	sz = mc_class_size(h->cls);
-	if (c->max == 0)
-		c->max = MC_CLASS_BYTES / (sz + sizeof(*h)) > MC_CLASS_MIN ?
-		    MC_CLASS_BYTES / (sz + sizeof(*h)) : MC_CLASS_MIN;
 	if (c->nfree >= c->max) {
 		h->magic = 0;
 		free(h);
@@ -163,7 +164,7 @@ mcache_free(void *p)
 	h->next = c->free;
 	c->free = h;
 	c->nfree++;
-	MC_POISON(p, sz);
+	MC_POISON(p, mc_class_size(h->cls));
 }
 
 void *
