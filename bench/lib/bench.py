@@ -270,7 +270,7 @@ http {
 """ % {"d": d, "temps": temps, "body": body}
 
 
-def start_nginx(name, d, port, body):
+def start_nginx(name, d, port, body, wrap=()):
 	conf = os.path.join(d, "nginx.conf")
 	write(conf, nginx_conf(d, port, body))
 	argv = ["nginx", "-e", os.path.join(d, "error.log"), "-p", d, "-c", conf]
@@ -278,7 +278,7 @@ def start_nginx(name, d, port, body):
 	    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=20)
 	if t.returncode != 0:
 		raise BenchError("%s: nginx -t failed:\n%s" % (name, t.stdout.decode()))
-	return spawn(name, argv, os.path.join(d, "out.log"))
+	return spawn(name, list(wrap) + argv, os.path.join(d, "out.log"))
 
 
 def start_upstream(tmp):
@@ -292,7 +292,7 @@ def start_upstream(tmp):
 	return pr, port
 
 
-def start_nginx_proxy(tmp, up, tls=None):
+def start_nginx_proxy(tmp, up, tls=None, wrap=(), timeout=15.0):
 	"""nginx proxying to the upstream on port up with kept-alive
 	connections; tls (make_tls's files): the upstream speaks https, its
 	certificate verified against the bench CA, sessions reused."""
@@ -320,11 +320,12 @@ def start_nginx_proxy(tmp, up, tls=None):
         }
     }""" % (up, port, "https" if tls else "http", ssl_conf)
 	if tls is None:
-		pr = start_nginx("nginx proxy", os.path.join(tmp, "nginx"), port, body)
+		pr = start_nginx("nginx proxy", os.path.join(tmp, "nginx"), port, body,
+		    wrap)
 	else:
 		pr = start_nginx("nginx proxy, https upstream", os.path.join(tmp,
-		    "nginx-tls"), port, body)
-	wait_serving(pr, port, "/adder")
+		    "nginx-tls"), port, body, wrap)
+	wait_serving(pr, port, "/adder", timeout=timeout)
 	return pr, port
 
 
@@ -638,6 +639,50 @@ def med(t, k):
 	return statistics.median(r[k] for r in t.runs)
 
 
+H2H_SECS = 2
+
+
+def head_to_head(args, a, b):
+	"""a and b back to back, args.pairs times, H2H_SECS each, the order
+	alternating: whatever else the machine does changes over seconds, and
+	a pair sees nearly the same of it.  Returns [(run of a, run of b)]."""
+	pairs = []
+	for i in range(args.pairs):
+		wait_quiet()
+		res = {}
+		for t in ((a, b) if i % 2 == 0 else (b, a)):
+			res[t.key] = run_wrk(t, args.tmp, H2H_SECS, "h2h%d-%s" % (i + 1, t.key))
+		pairs.append((res[a.key], res[b.key]))
+	log("head to head: %s / %s per pair: %s" % (b.label, a.label, " ".join(
+	    "%.2f" % (y["rps"] / x["rps"]) for x, y in pairs)))
+	return pairs
+
+
+def h2h_lines(a, b, pairs):
+	"""The report's head-to-head section: per-pair ratios of b to a."""
+	L = ["## Head to head: %s and %s" % (a.label, b.label), ""]
+	L.append("%d pairs of %d-s runs back to back after the rounds, the order "
+	    "alternating; each figure is the median of the %d per-pair ratios "
+	    "(%s ÷ %s), with their quartiles and range. Consecutive runs share "
+	    "most of what else the machine is doing, so these ratios vary less "
+	    "than the rounds above." % (len(pairs), H2H_SECS, len(pairs), b.label,
+	    a.label))
+	L.append("")
+	L.append("| measure | median | quartiles | min-max |")
+	L.append("|---|---:|---:|---:|")
+	for name, k in (("requests/s", "rps"), ("p99", "p99_us"),
+	    ("CPU per request", "cpu_100k")):
+		v = sorted(y[k] / x[k] for x, y in pairs if x[k] > 0)
+		if not v:
+			continue
+		q = (statistics.quantiles(v, n=4, method="inclusive") if len(v) > 1
+		    else [v[0], v[0], v[0]])
+		L.append("| %s | %.2f | %.2f-%.2f | %.2f-%.2f |" % (name,
+		    statistics.median(v), q[0], q[2], v[0], v[-1]))
+	L.append("")
+	return L
+
+
 # ---------------------------------------------------------------- report
 
 def run_dir(args, started, suffix):
@@ -686,7 +731,7 @@ def fmt_ratio(a, b):
 	return "%.2f" % (a / b) if b else "-"
 
 
-def report(args, targets, scale, info, started, ok, failures):
+def report(args, targets, scale, info, started, ok, failures, h2h=()):
 	D = args.duration
 	by = {t.key: t for t in targets}
 	ng, hp = by["nginx"], by["haproxy"]
@@ -796,6 +841,7 @@ def report(args, targets, scale, info, started, ok, failures):
 			L.append("| %s | %s |" % (t.label, " | ".join("%.0f" % r["rps"]
 			    for r in t.runs)))
 		L.append("")
+	L.extend(h2h)
 	if scale:
 		a, b = by["sy-auth"], by["sy-auth-100k"]
 		ra, rb = med(a, "rps"), med(b, "rps")
@@ -1086,6 +1132,12 @@ def bench(args):
 			    r["p99_us"] / 1000, r["cpu_100k"], r["other_cpu_pct"],
 			    "" if not t.problems else "  PROBLEM"))
 
+	by_key = {t.key: t for t in targets}
+	h2h = (by_key["nginx"], by_key["sy-auth"])
+	log("head to head: %s and %s, %d pairs of %d s" % (h2h[0].label,
+	    h2h[1].label, args.pairs, H2H_SECS))
+	h2h_pairs = head_to_head(args, h2h[0], h2h[1]) if args.pairs else []
+
 	failures = []
 	bw = children(syb.pid)
 	scale["mem_big_worker"] = fmt_mem(mem_detail(bw[0])) if bw else "?"
@@ -1121,7 +1173,8 @@ def bench(args):
 	for t in targets:
 		for p in t.problems:
 			failures.append("%s: %s" % (t.label, p))
-	md = report(args, targets, scale, info, started, not failures, failures)
+	md = report(args, targets, scale, info, started, not failures, failures,
+	    h2h_lines(h2h[0], h2h[1], h2h_pairs) if h2h_pairs else [])
 	keep = run_dir(args, started, "")
 	for f in ("latest.md", "latest.csv", "latest.svg"):
 		shutil.copyfile(os.path.join(args.out, f), os.path.join(keep, f))
@@ -1416,6 +1469,41 @@ def profile_run(args, up, token, tag, n_allow, n_auth, warm):
 	return f, callgrind_total(f), 2 * warm + n_allow + n_auth, el
 
 
+def profile_nginx(args, up, token, tag, n, warm):
+	"""nginx's one worker under callgrind, proxying warm + n POSTs with
+	the authenticated calls' body and headers, on one keep-alive
+	connection: (its callgrind file, Ir, requests)."""
+	d = os.path.join(args.tmp, "prof-nginx-" + tag)
+	os.makedirs(d, exist_ok=True)
+	os.chmod(d, 0o1777)	# the worker runs as nobody when started as root
+	wrap = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" +
+	    os.path.join(d, "callgrind.out.%p"), "-q"]
+	pr, port = start_nginx_proxy(args.tmp, up, wrap=wrap, timeout=60.0)
+	try:
+		workers = children(pr.pid)
+		if len(workers) != 1:
+			raise BenchError("expected one nginx worker under callgrind, "
+			    "found %s" % workers)
+		c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+		h = {"Content-Type": "application/json",
+		    "Authorization": "Bearer " + token}
+		for _ in range(warm + n):
+			c.request("POST", "/adder", body=BODY, headers=h)
+			r = c.getresponse()
+			b = r.read().decode("utf-8", "replace")
+			if r.status != 200 or b != EXPECT:
+				raise BenchError("nginx answered %d %s under callgrind"
+				    % (r.status, b[:200]))
+		c.close()
+	finally:
+		stop(pr, grace=60.0)
+	f = os.path.join(d, "callgrind.out.%d" % workers[0])
+	if not os.path.exists(f):
+		raise BenchError("no callgrind output for nginx's worker (%s); "
+		    "files: %s" % (f, os.listdir(d)))
+	return f, callgrind_total(f), warm + n
+
+
 def strace_counts(path):
 	"""{syscall: calls} from the table strace -c writes."""
 	out = {}
@@ -1482,6 +1570,10 @@ def profile(args):
 		res[tag] = profile_run(args, up, token, tag, na, nu, W)
 		log("    worker Ir %d for %d requests (%.1f s of calls)"
 		    % (res[tag][1], res[tag][2], res[tag][3]))
+	for tag, n in (("base", N), ("twice", 2 * N)):
+		log("profile: nginx proxy, its worker under callgrind: %d warm-up, "
+		    "%d calls" % (W, n))
+		res["nginx-" + tag] = profile_nginx(args, up, token, tag, n, W)
 	log("profile: system calls per request, strace -c on the worker, "
 	    "wrk -c%d" % CONNS)
 	sc = syscalls(args, up, token)
@@ -1507,6 +1599,10 @@ def profile(args):
 	    % (irb / nb, irb, nb))
 	L.append("  measured, allow          (Ir[2N allow] - Ir[N]) / N:   %10.0f" % ir_allow)
 	L.append("  measured, authenticated  (Ir[2N auth]  - Ir[N]) / N:   %10.0f" % ir_auth)
+	ir_nginx = (res["nginx-twice"][1] - res["nginx-base"][1]) / N
+	L.append("  nginx proxy_pass, its worker, the same POST and headers")
+	L.append("    (Ir[%d + 2N] - Ir[%d + N]) / N:                        %10.0f"
+	    % (W, W, ir_nginx))
 	L.append("")
 
 	def table(title, d, n, total, k=15, chain=False):
@@ -1555,16 +1651,22 @@ def profile(args):
 		    % kind, diff(inc[tag], inc["base"]), N, ir * N, chain=True)
 		table("top 15 functions by exclusive Ir per %s request (measured phase):"
 		    % kind, e, N, ir * N)
+	e = diff(exc["nginx-twice"], exc["nginx-base"])
+	by_object("nginx proxy_pass, exclusive Ir per request by object:", e, N,
+	    ir_nginx * N)
+	table("nginx proxy_pass, top 15 functions by exclusive Ir per request:",
+	    e, N, ir_nginx * N)
 	table("whole worker, top 15 by inclusive Ir (Ir / request over its %d requests):"
 	    % nb, inc["base"], nb, irb, chain=True)
 	table("whole worker, top 15 by exclusive Ir (Ir / request over its %d requests):"
 	    % nb, exc["base"], nb, irb)
 	keep = run_dir(args, started, "-profile")
 	for tag in res:
-		shutil.copyfile(res[tag][0], os.path.join(keep, "callgrind.out.worker-" + tag))
+		shutil.copyfile(res[tag][0], os.path.join(keep, "callgrind.out." +
+		    (tag if tag.startswith("nginx-") else "worker-" + tag)))
 	rel = os.path.relpath(keep, TOP)
-	L.append("callgrind output of the three runs: %s/callgrind.out.worker-{base,allow2,auth2}"
-	    % rel)
+	L.append("callgrind output of the runs: %s/callgrind.out.worker-{base,allow2,auth2} "
+	    "and callgrind.out.nginx-{base,twice}" % rel)
 	L.append("(e.g. callgrind_annotate --inclusive=yes %s/callgrind.out.worker-base; "
 	    "a worker's profile starts with the master's start-up, which it inherits "
 	    "at fork; names like libcurl:0x24930 are static functions of a stripped "
@@ -1580,7 +1682,9 @@ def main():
 	ap.add_argument("--tmp", required=True)
 	ap.add_argument("--out", required=True)
 	ap.add_argument("--duration", type=int, default=10)
-	ap.add_argument("--rounds", type=int, default=3)
+	ap.add_argument("--rounds", type=int, default=5)
+	ap.add_argument("--pairs", type=int, default=15,
+	    help="head-to-head pairs of nginx and switchyard 1w auth")
 	ap.add_argument("--requests", type=int, default=2000)
 	ap.add_argument("--profile", action="store_true")
 	ap.add_argument("--client", choices=("native", "curl"), default="native",
