@@ -146,11 +146,13 @@ worker_signals(struct worker *w, int live_fd)
 }
 
 /*
- * The event base and its allocator.  curl asks for a socket to be watched, unwatched and
- * watched again around every reused upstream connection; with epoll's
- * changelist those changes within one loop turn are merged into at
- * most one epoll_ctl.  (Its caveat is dup()ed descriptors, which this
- * process never watches.)
+ * The event base and its allocator.  curl asks for a socket to be
+ * watched, unwatched and watched again around every reused upstream
+ * connection; with epoll's changelist those changes within one loop turn
+ * are merged into at most one epoll_ctl.  (Its caveat is dup()ed
+ * descriptors, which this process never watches.)  libevent's blocks
+ * come from mcache.c, which serves evhttp's many small blocks per request
+ * from per-size free lists.
  */
 static struct event_base *
 worker_base(void)
