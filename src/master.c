@@ -460,15 +460,6 @@ master_replace_workers(size_t n)
 	master_new_slots(n);
 }
 
-/* The user and group the workers run as (proc_workers_ids). */
-static int
-master_resolve_user(const struct sy_config *cfg, uid_t *uid, gid_t *gid,
-    char **err)
-{
-	return (proc_workers_ids(cfg->srv.user, cfg->srv.group, uid, gid,
-	    err));
-}
-
 /* The admin socket of cfg: the bound one when the address is the same. */
 static int
 master_admin_bind(const struct sy_config *cfg, int *fd, char **err)
@@ -505,7 +496,8 @@ master_prepare(struct sy_config *cfg, struct listener **ls, uid_t *uid,
 
 	*ls = NULL;
 	*admin_fd = -1;
-	if (master_resolve_user(cfg, uid, gid, &err) == -1 ||
+	if (proc_workers_ids(cfg->srv.user, cfg->srv.group, uid, gid,
+	    &err) == -1 ||
 	    ((*ls = master_bind(cfg, m.ls, m.nls, &err)) == NULL) ||
 	    master_admin_bind(cfg, admin_fd, &err) == -1 ||
 	    registry_prepare(cfg->srv.registry_path, *uid, *gid, &err) == -1 ||
@@ -864,7 +856,8 @@ master_check(const char *cfgpath)
 
 	if ((cfg = master_load(cfgpath)) == NULL)
 		return (1);
-	if (master_resolve_user(cfg, &uid, &gid, &err) == -1 ||
+	if (proc_workers_ids(cfg->srv.user, cfg->srv.group, &uid, &gid,
+	    &err) == -1 ||
 	    registry_prepare(cfg->srv.registry_path, uid, gid, &err) == -1 ||
 	    (uid != (uid_t)-1 && uid != 0 && proc_can_reach(
 	    cfg->srv.registry_path, uid, gid, &err) == -1)) {
