@@ -145,6 +145,5 @@ void			 http_cc_flush(struct cconn *);
 struct cconn		*http_cc_attach(struct http *, struct evhttp_request *);
 void			 http_sweep(evutil_socket_t, short, void *http);
 void			 http_cc_release_all(struct http *);
-/* Watch the client's socket once the request has run a while. */
 
 #endif

@@ -221,16 +221,17 @@ up_call_free(struct upstream_call *uc)
 	struct upstream	*up = uc->uc_up;
 	size_t		 i;
 
-	if (uc->uc_easy != NULL && uc->uc_ca) {
-		curl_easy_setopt(uc->uc_easy, CURLOPT_CAINFO, up->up_cainfo);
-		curl_easy_setopt(uc->uc_easy, CURLOPT_CAPATH, up->up_capath);
-	}
-	if (uc->uc_easy != NULL) {
-		if (up->up_npool < UP_POOL_MAX)
-			up->up_pool[up->up_npool++] = uc->uc_easy;
-		else
-			curl_easy_cleanup(uc->uc_easy);
-	}
+	if (uc->uc_easy != NULL && up->up_npool < UP_POOL_MAX) {
+		/* a pooled handle goes back with the built-in CAs */
+		if (uc->uc_ca) {
+			curl_easy_setopt(uc->uc_easy, CURLOPT_CAINFO,
+			    up->up_cainfo);
+			curl_easy_setopt(uc->uc_easy, CURLOPT_CAPATH,
+			    up->up_capath);
+		}
+		up->up_pool[up->up_npool++] = uc->uc_easy;
+	} else if (uc->uc_easy != NULL)
+		curl_easy_cleanup(uc->uc_easy);
 	curl_slist_free_all(uc->uc_hdrs);
 	free(uc->uc_body);
 	sybuf_free(&uc->uc_resp);
